@@ -1,0 +1,155 @@
+import { Type, type Static } from '@sinclair/typebox';
+import { DeviceId, Labels } from './ids.js';
+
+/**
+ * The facts a device states about itself. Seed 002's robot state model is the checklist:
+ * hardware, network, software (the "deployment" block there), capabilities.
+ */
+export const Hardware = Type.Object(
+  {
+    serial: Type.Optional(Type.String({ maxLength: 128 })),
+    model: Type.Optional(Type.String({ maxLength: 128 })),
+    revision: Type.Optional(Type.String({ maxLength: 64 })),
+    arch: Type.Optional(Type.String({ maxLength: 32 })),
+    cpus: Type.Optional(Type.Integer({ minimum: 0 })),
+    memoryBytes: Type.Optional(Type.Integer({ minimum: 0 })),
+  },
+  { additionalProperties: false },
+);
+export type Hardware = Static<typeof Hardware>;
+
+export const Network = Type.Object(
+  {
+    hostname: Type.Optional(Type.String({ maxLength: 255 })),
+    mac: Type.Optional(Type.String({ maxLength: 32 })),
+    ips: Type.Optional(Type.Array(Type.String({ maxLength: 64 }), { maxItems: 64 })),
+  },
+  { additionalProperties: false },
+);
+export type Network = Static<typeof Network>;
+
+export const InstalledPackage = Type.Object(
+  { name: Type.String({ maxLength: 214 }), version: Type.String({ maxLength: 64 }) },
+  { additionalProperties: false },
+);
+
+export const Software = Type.Object(
+  {
+    os: Type.Optional(Type.String({ maxLength: 128 })),
+    osVersion: Type.Optional(Type.String({ maxLength: 128 })),
+    agentVersion: Type.Optional(Type.String({ maxLength: 64 })),
+    packages: Type.Optional(Type.Array(InstalledPackage, { maxItems: 2048 })),
+  },
+  { additionalProperties: false },
+);
+export type Software = Static<typeof Software>;
+
+/** A capability the device implements, with the HAL schema version (e.g. `hal.v1.battery`). */
+export const Capability = Type.Object(
+  {
+    name: Type.String({ pattern: '^[a-z][a-z0-9_.-]{0,127}$' }),
+    version: Type.Optional(Type.String({ maxLength: 32 })),
+  },
+  { additionalProperties: false },
+);
+export type Capability = Static<typeof Capability>;
+
+/** Latest resource usage, projected from `system.*` telemetry. Percentages are 0..100. */
+export const Resources = Type.Object(
+  {
+    cpu: Type.Optional(Type.Number()),
+    memory: Type.Optional(Type.Number()),
+    disk: Type.Optional(Type.Number()),
+    temperature: Type.Optional(Type.Number()),
+    load: Type.Optional(Type.Number()),
+  },
+  { additionalProperties: false },
+);
+export type Resources = Static<typeof Resources>;
+
+export const Status = Type.Object(
+  {
+    online: Type.Boolean(),
+    /** Last time any frame was received (ms since epoch), or null if never. */
+    lastSeen: Type.Union([Type.Integer(), Type.Null()]),
+    /** When the current (or last) session started. */
+    connectedAt: Type.Union([Type.Integer(), Type.Null()]),
+    /** Device uptime in seconds as last reported. */
+    uptime: Type.Union([Type.Number(), Type.Null()]),
+    /** Transport of the current (or last) session: `ws`, `mqtt`, `nats`. */
+    transport: Type.Union([Type.String(), Type.Null()]),
+  },
+  { additionalProperties: false },
+);
+export type Status = Static<typeof Status>;
+
+export const Teleoperation = Type.Object(
+  {
+    active: Type.Boolean(),
+    operator: Type.Union([Type.String(), Type.Null()]),
+    since: Type.Union([Type.Integer(), Type.Null()]),
+    streams: Type.Array(Type.String()),
+  },
+  { additionalProperties: false },
+);
+export type Teleoperation = Static<typeof Teleoperation>;
+
+/** A device as the registry projects it from the event log. */
+export const Device = Type.Object(
+  {
+    id: DeviceId,
+    name: Type.String(),
+    type: Type.String(),
+    model: Type.Union([Type.String(), Type.Null()]),
+    labels: Labels,
+    hardware: Hardware,
+    network: Network,
+    software: Software,
+    capabilities: Type.Array(Capability),
+    status: Status,
+    resources: Resources,
+    teleoperation: Teleoperation,
+    registeredAt: Type.Integer(),
+    updatedAt: Type.Integer(),
+  },
+  { additionalProperties: false, $id: 'Device' },
+);
+export type Device = Static<typeof Device>;
+
+/** Who caused an event: a user, an API token, a device, or the hub itself. */
+export const EventMetadata = Type.Object(
+  {
+    actor: Type.String(),
+    correlationId: Type.Union([Type.String(), Type.Null()]),
+    causationId: Type.Union([Type.String(), Type.Null()]),
+  },
+  { additionalProperties: false },
+);
+export type EventMetadata = Static<typeof EventMetadata>;
+
+/** One entry of the append-only event log. `position` is its global, gap-free order. */
+export const StoredEvent = Type.Object(
+  {
+    position: Type.Integer(),
+    id: Type.String(),
+    aggregateId: Type.String(),
+    type: Type.String(),
+    ts: Type.Integer(),
+    data: Type.Record(Type.String(), Type.Unknown()),
+    metadata: EventMetadata,
+  },
+  { additionalProperties: false, $id: 'Event' },
+);
+export type StoredEvent = Static<typeof StoredEvent>;
+
+/** Event types of the device aggregate. Later issues add their own aggregates. */
+export const DeviceEventTypes = {
+  Registered: 'DeviceRegistered',
+  Connected: 'DeviceConnected',
+  Disconnected: 'DeviceDisconnected',
+  Updated: 'DeviceUpdated',
+  Decommissioned: 'DeviceDecommissioned',
+  /** A device-originated event (`event` frame), kept in the log for the timeline. */
+  Reported: 'DeviceReported',
+} as const;
+export type DeviceEventType = (typeof DeviceEventTypes)[keyof typeof DeviceEventTypes];

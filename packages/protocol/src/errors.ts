@@ -1,0 +1,41 @@
+/**
+ * Stable error codes shared by every Flotilla transport. They appear in `error` frames, in
+ * HTTP error bodies (`{"error":{"code","message"}}`) and in metrics labels, so they never change
+ * meaning once published. docs/protocol.md lists them.
+ */
+export const ErrorCodes = {
+  /** The frame is not valid UTF-8 JSON. */
+  BAD_JSON: 'bad_json',
+  /** The frame is JSON but does not match the envelope or its payload schema. */
+  BAD_FRAME: 'bad_frame',
+  /** The envelope's `type` is not a message type this hub knows. */
+  UNKNOWN_TYPE: 'unknown_type',
+  /** The frame is larger than the transport accepts. */
+  FRAME_TOO_LARGE: 'frame_too_large',
+  /** The envelope's protocol version is not supported. */
+  UNSUPPORTED_VERSION: 'unsupported_version',
+  /** A frame other than `hello` arrived before the session was established. */
+  NOT_REGISTERED: 'not_registered',
+  /** The envelope names a device other than the one this connection speaks for. */
+  DEVICE_MISMATCH: 'device_mismatch',
+  /** A message type that is valid on the protocol but not in this direction. */
+  WRONG_DIRECTION: 'wrong_direction',
+  /** A subject or subject pattern is malformed. */
+  BAD_SUBJECT: 'bad_subject',
+  /** Another connection for the same device took over this session. */
+  REPLACED: 'replaced',
+} as const;
+
+export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
+
+/** An error with a stable code, raised by the protocol helpers (never for expected trouble). */
+export class ProtocolError extends Error {
+  override readonly name = 'ProtocolError';
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}

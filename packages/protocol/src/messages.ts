@@ -1,0 +1,222 @@
+import { Type, type Static, type TSchema, type TLiteral, type TObject } from '@sinclair/typebox';
+import { Capability, Hardware, Network, Software, Resources } from './device.js';
+import { DeviceId, Labels } from './ids.js';
+
+/** Version of the envelope. Bumped only for an incompatible change of the envelope itself. */
+export const PROTOCOL_VERSION = 1;
+
+/** Largest frame a transport accepts (bytes). Larger frames are refused by the transport. */
+export const MAX_FRAME_BYTES = 1024 * 1024;
+
+export const MESSAGE_TYPES = [
+  'hello',
+  'welcome',
+  'heartbeat',
+  'telemetry',
+  'event',
+  'log',
+  'command',
+  'result',
+  'ack',
+  'error',
+] as const;
+export type MessageType = (typeof MESSAGE_TYPES)[number];
+
+/** Which side may send each message type. */
+export const DEVICE_TO_HUB: readonly MessageType[] = ['hello', 'heartbeat', 'telemetry', 'event', 'log', 'result', 'error'];
+export const HUB_TO_DEVICE: readonly MessageType[] = ['welcome', 'command', 'ack', 'error'];
+
+const metricName = Type.String({ pattern: '^[A-Za-z_][A-Za-z0-9_.:-]{0,127}$' });
+
+// ---- payloads -------------------------------------------------------------------------------
+
+export const HelloPayload = Type.Object(
+  {
+    name: Type.Optional(Type.String({ maxLength: 128 })),
+    type: Type.Optional(Type.String({ maxLength: 64 })),
+    model: Type.Optional(Type.String({ maxLength: 128 })),
+    labels: Type.Optional(Labels),
+    hardware: Type.Optional(Hardware),
+    network: Type.Optional(Network),
+    software: Type.Optional(Software),
+    capabilities: Type.Optional(Type.Array(Capability, { maxItems: 256 })),
+    /** Seconds since the device booted. */
+    uptime: Type.Optional(Type.Number({ minimum: 0 })),
+    /** Credential or enrollment token (identity issue); never logged. */
+    token: Type.Optional(Type.String({ maxLength: 4096 })),
+    resources: Type.Optional(Resources),
+  },
+  { additionalProperties: false },
+);
+
+export const WelcomePayload = Type.Object(
+  {
+    /** How often the device must send a heartbeat. Offline after 3 missed intervals. */
+    heartbeatIntervalMs: Type.Integer({ minimum: 100 }),
+    hubVersion: Type.String(),
+    sessionId: Type.String(),
+    /** Hub clock, so devices can estimate skew. */
+    serverTime: Type.Integer(),
+  },
+  { additionalProperties: false },
+);
+
+export const HeartbeatPayload = Type.Object(
+  { uptime: Type.Optional(Type.Number({ minimum: 0 })) },
+  { additionalProperties: false },
+);
+
+export const TelemetryPayload = Type.Object(
+  {
+    /** Numeric points, by metric name, all at the envelope's `ts`. */
+    metrics: Type.Record(metricName, Type.Number(), { maxProperties: 1024, additionalProperties: false }),
+    /** Structured samples (pose, servo arrays), by name. */
+    samples: Type.Optional(Type.Record(metricName, Type.Unknown(), { maxProperties: 256, additionalProperties: false })),
+  },
+  { additionalProperties: false },
+);
+
+export const EventPayload = Type.Object(
+  {
+    type: Type.String({ pattern: '^[A-Za-z][A-Za-z0-9_.-]{0,127}$' }),
+    data: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
+  },
+  { additionalProperties: false },
+);
+
+export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'] as const;
+export const LogPayload = Type.Object(
+  {
+    level: Type.Union(LOG_LEVELS.map((l) => Type.Literal(l))),
+    message: Type.String({ maxLength: 16384 }),
+    fields: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
+  },
+  { additionalProperties: false },
+);
+
+export const CommandPayload = Type.Object(
+  {
+    id: Type.String({ minLength: 1, maxLength: 128 }),
+    capability: Type.String({ maxLength: 128 }),
+    command: Type.String({ maxLength: 128 }),
+    args: Type.Record(Type.String(), Type.Unknown()),
+    timeoutMs: Type.Optional(Type.Integer({ minimum: 1 })),
+    /** Critical commands (estop) jump every queue. */
+    priority: Type.Optional(Type.Union([Type.Literal('critical'), Type.Literal('normal')])),
+  },
+  { additionalProperties: false },
+);
+
+export const COMMAND_STATUSES = ['succeeded', 'failed', 'timed_out'] as const;
+export const ResultPayload = Type.Object(
+  {
+    id: Type.String({ minLength: 1, maxLength: 128 }),
+    status: Type.Union(COMMAND_STATUSES.map((s) => Type.Literal(s))),
+    result: Type.Optional(Type.Unknown()),
+    error: Type.Optional(Type.Object({ code: Type.String(), message: Type.String() })),
+  },
+  { additionalProperties: false },
+);
+
+export const AckPayload = Type.Object(
+  {
+    /** Type of the acknowledged message. */
+    of: Type.Union(MESSAGE_TYPES.map((t) => Type.Literal(t))),
+    /** Sequence number acknowledged (for telemetry: every seq up to and including this one). */
+    seq: Type.Integer({ minimum: 0 }),
+  },
+  { additionalProperties: false },
+);
+
+export const ErrorPayload = Type.Object(
+  {
+    code: Type.String(),
+    message: Type.String(),
+    /** The offending frame's type and seq, when they could be read. */
+    ref: Type.Optional(
+      Type.Object({ type: Type.Optional(Type.String()), seq: Type.Optional(Type.Integer()) }, { additionalProperties: false }),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+// ---- envelope ------------------------------------------------------------------------------
+
+function envelope<T extends MessageType, P extends TSchema>(type: T, payload: P): TObject<{
+  v: TLiteral<1>;
+  type: TLiteral<T>;
+  device: typeof DeviceId;
+  seq: ReturnType<typeof Type.Integer>;
+  ts: ReturnType<typeof Type.Integer>;
+  payload: P;
+}> {
+  return Type.Object(
+    {
+      v: Type.Literal(PROTOCOL_VERSION),
+      type: Type.Literal(type),
+      device: DeviceId,
+      seq: Type.Integer({ minimum: 0 }),
+      ts: Type.Integer({ minimum: 0 }),
+      payload,
+    },
+    { additionalProperties: false, $id: `${type}Message` },
+  );
+}
+
+export const HelloMessage = envelope('hello', HelloPayload);
+export const WelcomeMessage = envelope('welcome', WelcomePayload);
+export const HeartbeatMessage = envelope('heartbeat', HeartbeatPayload);
+export const TelemetryMessage = envelope('telemetry', TelemetryPayload);
+export const EventMessage = envelope('event', EventPayload);
+export const LogMessage = envelope('log', LogPayload);
+export const CommandMessage = envelope('command', CommandPayload);
+export const ResultMessage = envelope('result', ResultPayload);
+export const AckMessage = envelope('ack', AckPayload);
+export const ErrorMessage = envelope('error', ErrorPayload);
+
+export const MessageSchemas = {
+  hello: HelloMessage,
+  welcome: WelcomeMessage,
+  heartbeat: HeartbeatMessage,
+  telemetry: TelemetryMessage,
+  event: EventMessage,
+  log: LogMessage,
+  command: CommandMessage,
+  result: ResultMessage,
+  ack: AckMessage,
+  error: ErrorMessage,
+} as const satisfies Record<MessageType, TSchema>;
+
+export type HelloMessage = Static<typeof HelloMessage>;
+export type WelcomeMessage = Static<typeof WelcomeMessage>;
+export type HeartbeatMessage = Static<typeof HeartbeatMessage>;
+export type TelemetryMessage = Static<typeof TelemetryMessage>;
+export type EventMessage = Static<typeof EventMessage>;
+export type LogMessage = Static<typeof LogMessage>;
+export type CommandMessage = Static<typeof CommandMessage>;
+export type ResultMessage = Static<typeof ResultMessage>;
+export type AckMessage = Static<typeof AckMessage>;
+export type ErrorMessage = Static<typeof ErrorMessage>;
+
+export type Message =
+  | HelloMessage
+  | WelcomeMessage
+  | HeartbeatMessage
+  | TelemetryMessage
+  | EventMessage
+  | LogMessage
+  | CommandMessage
+  | ResultMessage
+  | AckMessage
+  | ErrorMessage;
+
+export type MessageOf<T extends MessageType> = Extract<Message, { type: T }>;
+export type PayloadOf<T extends MessageType> = MessageOf<T>['payload'];
+
+export type HelloPayload = Static<typeof HelloPayload>;
+export type WelcomePayload = Static<typeof WelcomePayload>;
+export type TelemetryPayload = Static<typeof TelemetryPayload>;
+export type CommandPayload = Static<typeof CommandPayload>;
+export type ResultPayload = Static<typeof ResultPayload>;
+export type ErrorPayload = Static<typeof ErrorPayload>;
+export type LogLevel = (typeof LOG_LEVELS)[number];

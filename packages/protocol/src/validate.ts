@@ -1,0 +1,102 @@
+import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import { ClientFrame } from './client.js';
+import { ErrorCodes, type ErrorCode } from './errors.js';
+import { MessageSchemas, MESSAGE_TYPES, PROTOCOL_VERSION, MAX_FRAME_BYTES, type Message, type MessageType } from './messages.js';
+import type { ClientFrame as ClientFrameT } from './client.js';
+
+/**
+ * Compiled validators for every inbound frame. Compiled once at module load: Ajv generates a
+ * function per schema, which is what keeps validation cheap at thousands of frames per second.
+ */
+const ajv = new Ajv({ allErrors: false, strict: true, allowUnionTypes: true });
+
+const messageValidators = Object.fromEntries(
+  MESSAGE_TYPES.map((t) => [t, ajv.compile(MessageSchemas[t])]),
+) as Record<MessageType, ValidateFunction>;
+const clientFrameValidator = ajv.compile(ClientFrame);
+
+export type ParseResult<T> =
+  | { ok: true; value: T }
+  | { ok: false; error: { code: ErrorCode; message: string; ref?: { type?: string; seq?: number } } };
+
+export function formatAjvError(errors: ErrorObject[] | null | undefined): string {
+  const e = errors?.[0];
+  if (!e) return 'invalid';
+  const where = e.instancePath || '(root)';
+  if (e.keyword === 'additionalProperties') return `${where} has unknown property '${String(e.params['additionalProperty'])}'`;
+  if (e.keyword === 'const') return `${where} must be ${JSON.stringify(e.params['allowedValue'])}`;
+  return `${where} ${e.message ?? 'is invalid'}`;
+}
+
+function byteLength(raw: string | Uint8Array): number {
+  return typeof raw === 'string' ? Buffer.byteLength(raw) : raw.byteLength;
+}
+
+/** Parses and validates one protocol frame (any direction). Never throws. */
+export function parseFrame(raw: string | Uint8Array, maxBytes = MAX_FRAME_BYTES): ParseResult<Message> {
+  if (byteLength(raw) > maxBytes) {
+    return { ok: false, error: { code: ErrorCodes.FRAME_TOO_LARGE, message: `frame larger than ${maxBytes} bytes` } };
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(typeof raw === 'string' ? raw : Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength).toString('utf8'));
+  } catch (err) {
+    return { ok: false, error: { code: ErrorCodes.BAD_JSON, message: `frame is not JSON: ${(err as Error).message}` } };
+  }
+  return validateMessage(value);
+}
+
+/** Validates an already-parsed value as a protocol message. */
+export function validateMessage(value: unknown): ParseResult<Message> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    return { ok: false, error: { code: ErrorCodes.BAD_FRAME, message: 'frame must be a JSON object' } };
+  }
+  const obj = value as Record<string, unknown>;
+  const ref: { type?: string; seq?: number } = {};
+  if (typeof obj['type'] === 'string') ref.type = obj['type'];
+  if (Number.isInteger(obj['seq'])) ref.seq = obj['seq'] as number;
+  if (obj['v'] !== PROTOCOL_VERSION) {
+    return {
+      ok: false,
+      error: { code: ErrorCodes.UNSUPPORTED_VERSION, message: `protocol version must be ${PROTOCOL_VERSION}`, ref },
+    };
+  }
+  const type = obj['type'];
+  if (typeof type !== 'string' || !(MESSAGE_TYPES as readonly string[]).includes(type)) {
+    return {
+      ok: false,
+      error: { code: ErrorCodes.UNKNOWN_TYPE, message: `unknown message type ${JSON.stringify(type ?? null)}`, ref },
+    };
+  }
+  const validate = messageValidators[type as MessageType];
+  if (!validate(value)) {
+    return { ok: false, error: { code: ErrorCodes.BAD_FRAME, message: formatAjvError(validate.errors), ref } };
+  }
+  return { ok: true, value: value as Message };
+}
+
+/** Parses and validates a frame sent by a `/ws/client` client. Never throws. */
+export function parseClientFrame(raw: string | Uint8Array, maxBytes = 64 * 1024): ParseResult<ClientFrameT> {
+  if (byteLength(raw) > maxBytes) {
+    return { ok: false, error: { code: ErrorCodes.FRAME_TOO_LARGE, message: `frame larger than ${maxBytes} bytes` } };
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(typeof raw === 'string' ? raw : Buffer.from(raw).toString('utf8'));
+  } catch (err) {
+    return { ok: false, error: { code: ErrorCodes.BAD_JSON, message: `frame is not JSON: ${(err as Error).message}` } };
+  }
+  if (!clientFrameValidator(value)) {
+    return { ok: false, error: { code: ErrorCodes.BAD_FRAME, message: formatAjvError(clientFrameValidator.errors) } };
+  }
+  return { ok: true, value: value as ClientFrameT };
+}
+
+/** Compiles a validator for any TypeBox/JSON schema with the same Ajv settings. */
+export function compileSchema<T>(schema: object): (value: unknown) => ParseResult<T> {
+  const validate = ajv.compile(schema);
+  return (value: unknown) =>
+    validate(value)
+      ? { ok: true, value: value as T }
+      : { ok: false, error: { code: ErrorCodes.BAD_FRAME, message: formatAjvError(validate.errors) } };
+}
