@@ -1,0 +1,174 @@
+import { FlotillaApiError, FlotillaConnectionError, SdkErrorCodes } from './errors.js';
+import type { Device, DeviceFilter, DevicePatch, EventFilter, Health, Page, Readiness, RequestOptions, StoredEvent } from './types.js';
+import { apiUrl, deviceQuery, eventQuery } from './url.js';
+
+/** The part of `fetch` the client uses, so tests and other runtimes can pass their own. */
+export type FetchLike = (url: string, init: RequestInit) => Promise<Response>;
+
+export interface FlotillaClientOptions {
+  /** The hub's URL, e.g. `http://localhost:8080` (a path prefix is kept). */
+  baseUrl: string;
+  /** API token or login token, sent as `Authorization: Bearer <token>`. */
+  token?: string;
+  /** Defaults to the global `fetch` (Node ≥ 18, browsers). */
+  fetch?: FetchLike;
+  /** Extra headers on every request. */
+  headers?: Record<string, string>;
+}
+
+interface Call {
+  query?: URLSearchParams;
+  body?: unknown;
+  signal?: AbortSignal | undefined;
+}
+
+/** Typed client of the hub's REST API (`/api/v1`). Safe to share; holds no connection state. */
+export class FlotillaClient {
+  readonly baseUrl: string;
+  private readonly token: string | undefined;
+  private readonly fetchImpl: FetchLike;
+  private readonly headers: Record<string, string>;
+
+  constructor(options: FlotillaClientOptions) {
+    // Fail at construction, not at the first request, on a URL that can never work.
+    const parsed = new URL(options.baseUrl);
+    if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
+      throw new TypeError(`baseUrl must be http(s), got ${JSON.stringify(options.baseUrl)}`);
+    }
+    this.baseUrl = options.baseUrl;
+    this.token = options.token;
+    this.fetchImpl = options.fetch ?? ((url, init) => globalThis.fetch(url, init));
+    this.headers = { ...options.headers };
+  }
+
+  /** One page of devices, ordered by id. */
+  async listDevices(filter: DeviceFilter = {}, options: RequestOptions = {}): Promise<Page<Device>> {
+    return page(await this.call<Page<Device>>('GET', 'api/v1/devices', { query: deviceQuery(filter), signal: options.signal }));
+  }
+
+  /** Every device matching the filter, page after page (`filter.limit` is the page size). */
+  iterateDevices(filter: DeviceFilter = {}, options: RequestOptions = {}): AsyncGenerator<Device, void, undefined> {
+    return paginate((cursor) => this.listDevices(cursorOf(filter, cursor), options), filter.cursor);
+  }
+
+  async getDevice(id: string, options: RequestOptions = {}): Promise<Device> {
+    return this.call<Device>('GET', devicePath(id), { signal: options.signal });
+  }
+
+  async updateDevice(id: string, patch: DevicePatch, options: RequestOptions = {}): Promise<Device> {
+    return this.call<Device>('PATCH', devicePath(id), { body: patch, signal: options.signal });
+  }
+
+  /** Decommissions a device: it is disconnected and removed from the registry (the log keeps it). */
+  async deleteDevice(id: string, options: RequestOptions = {}): Promise<void> {
+    await this.call<void>('DELETE', devicePath(id), { signal: options.signal });
+  }
+
+  /** One page of the event log. */
+  async listEvents(filter: EventFilter = {}, options: RequestOptions = {}): Promise<Page<StoredEvent>> {
+    return page(await this.call<Page<StoredEvent>>('GET', 'api/v1/events', { query: eventQuery(filter), signal: options.signal }));
+  }
+
+  /** Every event matching the filter, page after page. */
+  iterateEvents(filter: EventFilter = {}, options: RequestOptions = {}): AsyncGenerator<StoredEvent, void, undefined> {
+    return paginate((cursor) => this.listEvents(cursorOf(filter, cursor), options), filter.cursor);
+  }
+
+  async health(options: RequestOptions = {}): Promise<Health> {
+    return this.call<Health>('GET', 'api/v1/health', { signal: options.signal });
+  }
+
+  /** Whether the hub can serve requests (its storage is reachable). Never throws for 503. */
+  async ready(options: RequestOptions = {}): Promise<Readiness> {
+    try {
+      await this.call<unknown>('GET', 'api/v1/ready', { signal: options.signal });
+      return { ready: true };
+    } catch (err) {
+      if (err instanceof FlotillaApiError && err.status === 503) return { ready: false, code: err.code, message: err.message };
+      throw err;
+    }
+  }
+
+  private async call<T>(method: string, path: string, call: Call): Promise<T> {
+    const url = apiUrl(this.baseUrl, path, call.query);
+    const headers: Record<string, string> = { accept: 'application/json', ...this.headers };
+    if (this.token) headers['authorization'] = `Bearer ${this.token}`;
+    const init: RequestInit = { method, headers };
+    if (call.body !== undefined) {
+      headers['content-type'] = 'application/json';
+      init.body = JSON.stringify(call.body);
+    }
+    if (call.signal) init.signal = call.signal;
+
+    let status: number;
+    let statusText: string;
+    let text: string;
+    try {
+      const res = await this.fetchImpl(url, init);
+      status = res.status;
+      statusText = res.statusText;
+      text = await res.text();
+    } catch (err) {
+      // An abort is the caller's decision, not a connectivity problem: give it back unchanged.
+      if (call.signal?.aborted) throw err;
+      throw new FlotillaConnectionError(this.baseUrl, { cause: err });
+    }
+
+    if (status >= 400) throw errorFrom(status, statusText, text);
+    if (status === 204 || text.length === 0) return undefined as T;
+    try {
+      return JSON.parse(text) as T;
+    } catch (err) {
+      throw new FlotillaApiError(status, SdkErrorCodes.BAD_RESPONSE, `${method} ${url} answered ${status} with a body that is not JSON`, {
+        cause: err,
+      });
+    }
+  }
+}
+
+function devicePath(id: string): string {
+  return `api/v1/devices/${encodeURIComponent(id)}`;
+}
+
+function cursorOf<F extends { cursor?: string }>(filter: F, cursor: string | undefined): F {
+  const next = { ...filter };
+  if (cursor === undefined) delete next.cursor;
+  else next.cursor = cursor;
+  return next;
+}
+
+/** Checks the one shape pagination depends on; everything else is the hub's contract. */
+function page<T>(value: Page<T>): Page<T> {
+  const v = value as unknown as { items?: unknown; nextCursor?: unknown } | null;
+  if (!v || !Array.isArray(v.items) || (v.nextCursor !== null && typeof v.nextCursor !== 'string')) {
+    throw new FlotillaApiError(200, SdkErrorCodes.BAD_RESPONSE, 'expected {"items": [...], "nextCursor": string|null}');
+  }
+  return value;
+}
+
+async function* paginate<T>(
+  fetchPage: (cursor: string | undefined) => Promise<Page<T>>,
+  first: string | undefined,
+): AsyncGenerator<T, void, undefined> {
+  let cursor = first;
+  for (;;) {
+    const { items, nextCursor } = await fetchPage(cursor);
+    yield* items;
+    if (nextCursor === null) return;
+    // A hub that hands back the same cursor would otherwise be followed forever.
+    if (nextCursor === cursor) throw new FlotillaApiError(200, SdkErrorCodes.BAD_RESPONSE, 'pagination cursor did not advance');
+    cursor = nextCursor;
+  }
+}
+
+function errorFrom(status: number, statusText: string, text: string): FlotillaApiError {
+  try {
+    const body = JSON.parse(text) as { error?: { code?: unknown; message?: unknown } };
+    const code = body.error?.code;
+    const message = body.error?.message;
+    if (typeof code === 'string' && typeof message === 'string') return new FlotillaApiError(status, code, message);
+  } catch {
+    // not the documented error body (a proxy's HTML page, say): described below by its status
+  }
+  return new FlotillaApiError(status, SdkErrorCodes.HTTP_ERROR, `HTTP ${status}${statusText ? ` ${statusText}` : ''}`);
+}

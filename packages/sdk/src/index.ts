@@ -1,0 +1,15 @@
+export { FlotillaClient, type FetchLike, type FlotillaClientOptions } from './client.js';
+export {
+  LiveClient,
+  type LiveClientOptions,
+  type LiveEvent,
+  type LiveHandler,
+  type LiveMessage,
+  type LiveState,
+  type WebSocketConstructor,
+  type WebSocketLike,
+} from './live.js';
+export { FlotillaError, FlotillaApiError, FlotillaConnectionError, SdkErrorCodes, type SdkErrorCode } from './errors.js';
+export { backoffDelay, type BackoffOptions } from './backoff.js';
+export { liveUrl } from './url.js';
+export type * from './types.js';
