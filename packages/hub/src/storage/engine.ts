@@ -1,0 +1,38 @@
+import type { ColumnDataType, ColumnDefinitionBuilder, Kysely, Transaction } from 'kysely';
+import type { Database } from './schema.js';
+import type { Engine } from './types.js';
+
+/**
+ * The seam between the shared storage code and an engine. Everything that differs between
+ * SQLite and PostgreSQL is behind this interface and implemented once per engine
+ * (storage/sqlite.ts, storage/postgres.ts); the event store, snapshots and migrations never
+ * test which engine they run on.
+ */
+export interface EngineConnection {
+  readonly engine: Engine;
+  /** Where the data lives, for logs; never contains a password. */
+  readonly location: string;
+  readonly db: Kysely<Database>;
+  readonly schema: SchemaDialect;
+  /**
+   * Taken first in every append transaction. Appenders are serialised, so positions become
+   * visible in the order they were assigned and a reader paging by position never skips one
+   * that commits late.
+   */
+  lockEventLog(trx: Transaction<Database>): Promise<void>;
+  /** True when the driver's error says a unique constraint refused a row. */
+  isUniqueViolation(error: unknown): boolean;
+  /** Releases the connection(s) and whatever else the engine holds (the data-dir lock). */
+  close(): Promise<void>;
+}
+
+/** Column types whose spelling differs between engines; migrations use only these. */
+export interface SchemaDialect {
+  /** A 64-bit integer column (read back as a JS number). */
+  readonly bigint: ColumnDataType;
+  /** A JSON document column (written and read as JSON text). */
+  readonly json: ColumnDataType;
+  /** Type of an auto-assigned, ever-increasing 64-bit primary key; pair with `autoIncrement`. */
+  readonly autoIncrementType: ColumnDataType;
+  autoIncrement(col: ColumnDefinitionBuilder): ColumnDefinitionBuilder;
+}

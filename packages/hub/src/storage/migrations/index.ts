@@ -1,0 +1,15 @@
+import type { Migration } from 'kysely';
+import type { SchemaDialect } from '../engine.js';
+import { events } from './0001_events.js';
+import { snapshots } from './0002_snapshots.js';
+
+/**
+ * Every migration, applied in name order at open on both engines. A later issue adds its own
+ * file here with the next number; a migration that has shipped is never edited or renamed (the
+ * database records applied names, and a hub refuses a database with names it does not know).
+ * A migration spells engine-specific types only through SchemaDialect.
+ */
+export const migrations: Readonly<Record<string, (schema: SchemaDialect) => Migration>> = {
+  '0001_events': events,
+  '0002_snapshots': snapshots,
+};

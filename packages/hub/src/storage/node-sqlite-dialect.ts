@@ -1,0 +1,141 @@
+import type { DatabaseSync, SQLInputValue, StatementSync } from 'node:sqlite';
+import {
+  CompiledQuery,
+  SelectQueryNode,
+  SqliteAdapter,
+  SqliteIntrospector,
+  SqliteQueryCompiler,
+  type DatabaseConnection,
+  type DatabaseIntrospector,
+  type Dialect,
+  type DialectAdapter,
+  type Driver,
+  type Kysely,
+  type QueryCompiler,
+  type QueryResult,
+} from 'kysely';
+
+/**
+ * A Kysely dialect for Node's built-in `node:sqlite` (DatabaseSync). Kysely's own SqliteDialect
+ * expects better-sqlite3, a native addon we do not ship; node:sqlite statements have no `reader`
+ * flag, so a statement that yields columns is read with `all()` and anything else with `run()`.
+ */
+export class NodeSqliteDialect implements Dialect {
+  constructor(private readonly database: DatabaseSync) {}
+
+  createDriver(): Driver {
+    return new NodeSqliteDriver(this.database);
+  }
+  createQueryCompiler(): QueryCompiler {
+    return new SqliteQueryCompiler();
+  }
+  createAdapter(): DialectAdapter {
+    return new NodeSqliteAdapter();
+  }
+  createIntrospector(db: Kysely<unknown>): DatabaseIntrospector {
+    return new SqliteIntrospector(db);
+  }
+}
+
+/**
+ * SQLite runs DDL inside transactions perfectly well; saying so makes Kysely's Migrator apply
+ * each batch of migrations atomically, so a crash mid-migration leaves the previous schema.
+ */
+class NodeSqliteAdapter extends SqliteAdapter {
+  override get supportsTransactionalDdl(): boolean {
+    return true;
+  }
+}
+
+class NodeSqliteDriver implements Driver {
+  readonly #connection: NodeSqliteConnection;
+  readonly #mutex = new Mutex();
+
+  constructor(private readonly database: DatabaseSync) {
+    this.#connection = new NodeSqliteConnection(database);
+  }
+
+  async init(): Promise<void> {}
+
+  // One connection serves the whole process; a transaction owns it until it ends.
+  async acquireConnection(): Promise<DatabaseConnection> {
+    await this.#mutex.lock();
+    return this.#connection;
+  }
+
+  // IMMEDIATE takes the write lock at BEGIN: a transaction that would have to upgrade a read
+  // lock later can fail with SQLITE_BUSY at once, ignoring busy_timeout.
+  async beginTransaction(connection: DatabaseConnection): Promise<void> {
+    await connection.executeQuery(CompiledQuery.raw('begin immediate'));
+  }
+  async commitTransaction(connection: DatabaseConnection): Promise<void> {
+    await connection.executeQuery(CompiledQuery.raw('commit'));
+  }
+  async rollbackTransaction(connection: DatabaseConnection): Promise<void> {
+    await connection.executeQuery(CompiledQuery.raw('rollback'));
+  }
+  async releaseConnection(): Promise<void> {
+    this.#mutex.unlock();
+  }
+  async destroy(): Promise<void> {
+    if (this.database.isOpen) this.database.close();
+  }
+}
+
+class NodeSqliteConnection implements DatabaseConnection {
+  constructor(private readonly database: DatabaseSync) {}
+
+  executeQuery<R>(compiledQuery: CompiledQuery): Promise<QueryResult<R>> {
+    try {
+      const statement = this.database.prepare(compiledQuery.sql);
+      const parameters = compiledQuery.parameters.map(toSqliteValue);
+      if (statement.columns().length > 0) {
+        return Promise.resolve({ rows: statement.all(...parameters) as R[] });
+      }
+      const { changes, lastInsertRowid } = statement.run(...parameters);
+      return Promise.resolve({
+        numAffectedRows: BigInt(changes),
+        insertId: BigInt(lastInsertRowid),
+        rows: [],
+      });
+    } catch (error) {
+      return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+    }
+  }
+
+  async *streamQuery<R>(compiledQuery: CompiledQuery): AsyncIterableIterator<QueryResult<R>> {
+    if (!SelectQueryNode.is(compiledQuery.query)) {
+      throw new Error('node:sqlite driver streams select queries only');
+    }
+    const statement: StatementSync = this.database.prepare(compiledQuery.sql);
+    for (const row of statement.iterate(...compiledQuery.parameters.map(toSqliteValue))) {
+      yield { rows: [row as R] };
+    }
+  }
+}
+
+function toSqliteValue(value: unknown): SQLInputValue {
+  if (typeof value === 'boolean') return value ? 1 : 0;
+  if (value === undefined) return null;
+  return value as SQLInputValue;
+}
+
+/** First come, first served: waiters are woken in the order they asked. */
+class Mutex {
+  #locked = false;
+  readonly #waiters: (() => void)[] = [];
+
+  lock(): Promise<void> {
+    if (!this.#locked) {
+      this.#locked = true;
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => this.#waiters.push(resolve));
+  }
+
+  unlock(): void {
+    const next = this.#waiters.shift();
+    if (next) next();
+    else this.#locked = false;
+  }
+}
