@@ -1,4 +1,5 @@
 import type { EventMetadata, StoredEvent } from '@flotilla/protocol';
+import type { Logger } from 'pino';
 
 /**
  * The storage contract every engine implements (SQLite through node:sqlite, PostgreSQL).
@@ -20,6 +21,7 @@ export interface NewEvent {
 
 export interface EventQuery {
   aggregateId?: string;
+  /** Any of these types; absent or empty means every type. */
   types?: string[];
   actor?: string;
   /** Inclusive lower bound on `ts` (ms). */
@@ -44,10 +46,18 @@ export interface Storage {
   readonly engine: Engine;
   /** Human-readable location, never containing a password (for logs). */
   readonly location: string;
-  /** Appends atomically, in order; returns the stored events with their positions. */
+  /**
+   * Appends atomically, in order; returns the stored events with their positions. Calls made
+   * in the same turn of the event loop (or while a commit runs) share one transaction, and
+   * calls resolve in the order of their positions. Positions increase strictly with commit
+   * order; on SQLite they are gap-free, on PostgreSQL a failed append may leave a gap.
+   * Rejects with DuplicateEventError (only that call) when an id is already stored.
+   */
   appendEvents(events: readonly NewEvent[]): Promise<StoredEvent[]>;
   readEvents(query: EventQuery): Promise<StoredEvent[]>;
+  /** Exact, so it scans an index: cheap on SQLite, seconds on a PostgreSQL log of many millions. */
   countEvents(): Promise<number>;
+  /** Position of the newest event, 0 when the log is empty; one index lookup. */
   lastPosition(): Promise<number>;
   saveSnapshot<T>(snapshot: Snapshot<T>): Promise<void>;
   loadSnapshot<T>(name: string): Promise<Snapshot<T> | undefined>;
@@ -61,4 +71,8 @@ export interface OpenStorageOptions {
   databaseUrl?: string;
   /** Directory for the embedded engine's files (default `./.flotilla`). */
   dataDir?: string;
+  /** PostgreSQL only: how long opening may wait for a connection (default 5000 ms). */
+  connectTimeoutMs?: number;
+  /** Where the engine reports trouble that is no caller's error (an idle connection dropping). */
+  logger?: Pick<Logger, 'warn'>;
 }
