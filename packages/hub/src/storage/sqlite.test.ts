@@ -94,6 +94,25 @@ describe('sqlite data directory', () => {
     await again.close();
   });
 
+  it('removes its lock when the process exits without closing', async () => {
+    const code = `
+      const { openStorage } = await import(process.env.STORAGE_MODULE);
+      await openStorage({ dataDir: process.env.DATA_DIR });
+      process.stdout.write('open\\n');
+      process.exit(0);
+    `;
+    const child = spawn(process.execPath, ['--input-type=module', '-e', code], {
+      env: { ...process.env, STORAGE_MODULE: new URL('./index.js', import.meta.url).href, DATA_DIR: dir },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let output = '';
+    child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    await exited(child);
+    assert.equal(output, 'open\n');
+    assert.equal(child.exitCode, 0);
+    assert.equal(existsSync(join(dir, LOCK_FILE)), false);
+  });
+
   it('takes over a lock left by a dead process or half written', async () => {
     writeFileSync(join(dir, LOCK_FILE), JSON.stringify({ pid: await deadPid(), host: hostname() }));
     const storage = await openStorage({ dataDir: dir });
