@@ -127,7 +127,7 @@ export const EventMetadata = Type.Object(
 );
 export type EventMetadata = Static<typeof EventMetadata>;
 
-/** One entry of the append-only event log. `position` is its global, gap-free order. */
+/** One entry of the append-only event log. `position` is its global order: strictly increasing (gap-free on SQLite; PostgreSQL may skip numbers after a failed append). */
 export const StoredEvent = Type.Object(
   {
     position: Type.Integer(),
