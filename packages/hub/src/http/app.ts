@@ -1,0 +1,116 @@
+import Fastify, { LogController, type FastifyInstance, type FastifyReply } from 'fastify';
+import fastifyWebsocket from '@fastify/websocket';
+import type { Logger } from 'pino';
+import type { Clock } from '@flotilla/protocol';
+import { agentWebSocketServerOptions } from '../gateway/ws-agent.js';
+import type { HubMetrics } from '../metrics.js';
+import type { Registry } from '../registry/registry.js';
+import type { Storage } from '../storage/types.js';
+import { ApiErrors } from './errors.js';
+import { errorBody, formatSchemaErrors, registerErrorHandling } from './error-handler.js';
+import { histogram } from './instruments.js';
+import { genRequestId, registerRequestContext } from './request-context.js';
+import { buildValidator } from './validation.js';
+import { registerDocs } from './routes/docs.js';
+import { registerDeviceRoutes } from './routes/devices.js';
+import { registerEventRoutes } from './routes/events.js';
+import { registerHealthRoutes } from './routes/health.js';
+import { registerHomeRoute } from './routes/home.js';
+import { registerMetricsRoute } from './routes/metrics.js';
+
+export interface AppDeps {
+  registry: Registry;
+  storage: Storage;
+  metrics: HubMetrics;
+  clock: Clock;
+  logger: Logger;
+  /** Hub version reported by health and the docs. */
+  version: string;
+  /** When the hub started (clock ms), for `uptime`. */
+  startedAt: number;
+  /** Largest request body accepted, in bytes (default 1 MiB). */
+  bodyLimit?: number;
+}
+
+/** Requests polled by load balancers and Prometheus are logged at debug, not info. */
+const quietRoutes = new Set(['/api/v1/health', '/api/v1/ready', '/metrics']);
+
+/**
+ * Builds the hub's HTTP app: logging with correlation ids, one error shape, the REST routes with
+ * their schemas (from which /api/docs is generated), /metrics, and WebSocket support shared by
+ * `/ws/agent` and `/ws/client`, which the caller registers on the returned instance.
+ */
+export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: deps.logger,
+    genReqId: genRequestId,
+    requestIdHeader: false,
+    // One log line per request, written in onResponse below with the route and duration.
+    logController: new LogController({ requestIdLogLabel: 'correlationId', disableRequestLogging: true }),
+    bodyLimit: deps.bodyLimit ?? 1024 * 1024,
+    // Device ids are up to 128 characters; the default limit of 100 would turn long ids into 404s.
+    routerOptions: { maxParamLength: 512 },
+    schemaController: { compilersFactory: { buildValidator } },
+    schemaErrorFormatter: formatSchemaErrors,
+    // Our own onRequest hook answers in the API's error shape while closing.
+    return503OnClosing: false,
+    // Errors fastify meets before routing (a malformed URL encoding) get the same body shape.
+    frameworkErrors: (error, _request, reply) => {
+      (reply as FastifyReply).code(400).send(errorBody(ApiErrors.BAD_REQUEST.code, error.message));
+    },
+  }) as unknown as FastifyInstance;
+
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
+  app.addHook('onRequest', async (_request, reply) => {
+    if (closing) {
+      reply.header('connection', 'close');
+      return reply.code(503).send(errorBody(ApiErrors.SHUTTING_DOWN.code, ApiErrors.SHUTTING_DOWN.message));
+    }
+    return undefined;
+  });
+
+  registerRequestContext(app);
+  registerErrorHandling(app);
+  // The API speaks JSON only; a text body is an unsupported media type (415), not a body that
+  // fails the schema.
+  app.removeContentTypeParser('text/plain');
+
+  const duration = histogram(
+    deps.metrics.registry,
+    'flotilla_http_request_duration_seconds',
+    'HTTP request duration by method, route and status',
+    ['method', 'route', 'status'],
+    [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+  );
+  app.addHook('onResponse', async (request, reply) => {
+    // Unmatched URLs share one label value: raw URLs as labels would let any client grow the
+    // series count without bound.
+    const route = request.routeOptions.url ?? 'unmatched';
+    const seconds = reply.elapsedTime / 1000;
+    duration.observe({ method: request.method, route, status: String(reply.statusCode) }, seconds);
+    const line = {
+      method: request.method,
+      url: request.url,
+      route,
+      status: reply.statusCode,
+      ms: Math.round(reply.elapsedTime * 10) / 10,
+    };
+    if (quietRoutes.has(route) && reply.statusCode < 400) request.log.debug(line, 'request');
+    else request.log.info(line, 'request');
+  });
+
+  // One WebSocket server for `/ws/agent` and `/ws/client`, with the agent protocol's frame limit
+  // enforced by ws itself before a frame is buffered.
+  await app.register(fastifyWebsocket, { options: agentWebSocketServerOptions });
+  // Docs first: @fastify/swagger collects the routes registered after it.
+  await registerDocs(app, { version: deps.version });
+  registerHomeRoute(app, deps);
+  registerHealthRoutes(app, deps);
+  registerMetricsRoute(app, deps);
+  registerDeviceRoutes(app, deps);
+  registerEventRoutes(app, deps);
+  return app;
+}

@@ -1,0 +1,87 @@
+/**
+ * The hub's error catalogue. Every error a client can see carries one of these stable codes,
+ * in HTTP bodies (`{"error":{"code","message"}}`), in `/ws/client` error frames and in metrics
+ * labels, so a code never changes meaning once published. docs/api.md lists each one; a test
+ * (errors.test.ts) fails when a code is added here without being documented there.
+ */
+
+export interface ApiErrorSpec {
+  readonly code: string;
+  readonly statusCode: number;
+  /** Default message when the thrower has nothing more specific to say. */
+  readonly message: string;
+}
+
+function spec(code: string, statusCode: number, message: string): ApiErrorSpec {
+  return { code, statusCode, message };
+}
+
+export const ApiErrors = {
+  BAD_REQUEST: spec('bad_request', 400, 'the request is malformed'),
+  BAD_CURSOR: spec('bad_cursor', 400, 'the cursor is malformed or belongs to another listing'),
+  BAD_SELECTOR: spec('bad_selector', 400, 'the label selector cannot be parsed'),
+  NOT_FOUND: spec('not_found', 404, 'no such route'),
+  DEVICE_NOT_FOUND: spec('device_not_found', 404, 'no such device'),
+  PAYLOAD_TOO_LARGE: spec('payload_too_large', 413, 'the request body is larger than the hub accepts'),
+  UNSUPPORTED_MEDIA_TYPE: spec('unsupported_media_type', 415, 'the request body has an unsupported content type'),
+  INTERNAL: spec('internal', 500, 'internal error'),
+  STORAGE_UNAVAILABLE: spec('storage_unavailable', 503, 'storage is unreachable'),
+  SHUTTING_DOWN: spec('shutting_down', 503, 'the hub is shutting down'),
+} as const satisfies Record<string, ApiErrorSpec>;
+
+export type ApiErrorCode = (typeof ApiErrors)[keyof typeof ApiErrors]['code'];
+
+const byCode = new Map<string, ApiErrorSpec>(Object.values(ApiErrors).map((s) => [s.code, s]));
+
+/** The catalogue entry for a code, when the code is one of ours. */
+export function apiErrorSpec(code: unknown): ApiErrorSpec | undefined {
+  return typeof code === 'string' ? byCode.get(code) : undefined;
+}
+
+/** An error a route throws on purpose; the error handler turns it into the JSON error body. */
+export class ApiError extends Error {
+  override readonly name = 'ApiError';
+  readonly code: ApiErrorCode;
+  readonly statusCode: number;
+
+  constructor(spec: (typeof ApiErrors)[keyof typeof ApiErrors], message?: string, options?: { cause?: unknown }) {
+    super(message ?? spec.message, options);
+    this.code = spec.code;
+    this.statusCode = spec.statusCode;
+  }
+}
+
+/**
+ * Codes of `error` frames on `/ws/client` that are the hub's own (the frame-level ones, such as
+ * `bad_json` and `bad_frame`, come from the protocol's ErrorCodes and are documented with it).
+ */
+export const ClientWsErrors = {
+  TOO_MANY_SUBSCRIPTIONS: 'too_many_subscriptions',
+  SLOW_CONSUMER: 'slow_consumer',
+} as const;
+
+/**
+ * Why a hub could not start. Each has one stable code and a one-line message meant to be printed
+ * as is (`flotilla hub` shows it without a stack trace).
+ */
+export const HubStartErrorCodes = {
+  BAD_CONFIG: 'bad_config',
+  DATA_DIR_LOCKED: 'data_dir_locked',
+  DATA_DIR_UNWRITABLE: 'data_dir_unwritable',
+  DATABASE_UNREACHABLE: 'database_unreachable',
+  STORAGE_FAILED: 'storage_failed',
+  PORT_IN_USE: 'port_in_use',
+  LISTEN_FAILED: 'listen_failed',
+} as const;
+export type HubStartErrorCode = (typeof HubStartErrorCodes)[keyof typeof HubStartErrorCodes];
+
+export class HubStartError extends Error {
+  override readonly name = 'HubStartError';
+  constructor(
+    readonly code: HubStartErrorCode,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}

@@ -1,0 +1,141 @@
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { ENGINES } from '../../storage/testing.js';
+import { HUB_VERSION } from '../../config.js';
+import { connectDevice, disconnectDevice, json, openTestHub, type ErrorBodyJson, type TestHub } from '../testing.js';
+
+/** Health, readiness, metrics, OpenAPI and the landing page, on both storage engines. */
+for (const engine of ENGINES) {
+  describe(`system routes on ${engine}`, () => {
+    let hub: TestHub;
+
+    before(async () => {
+      hub = await openTestHub(engine);
+      await connectDevice(hub, 'alpha', { name: 'Alpha <script>', labels: { site: 'lab' } });
+      const s = await connectDevice(hub, 'beta', { name: 'Beta' });
+      await disconnectDevice(hub, 'beta', s);
+    });
+    after(() => hub?.dispose());
+
+    test('health reports version and uptime from the hub clock', async () => {
+      hub.clock.advance(5000);
+      const res = await hub.app.inject({ url: '/api/v1/health' });
+      assert.equal(res.statusCode, 200);
+      const body = json<{ status: string; version: string; uptime: number }>(res);
+      assert.deepEqual(body, { status: 'ok', version: HUB_VERSION, uptime: 5 });
+    });
+
+    test('metrics expose the HTTP latency histogram and the hub series', async () => {
+      await hub.app.inject({ url: '/api/v1/devices?limit=1' });
+      await hub.app.inject({ url: '/api/v1/devices/nope' });
+      await hub.app.inject({ url: '/no/such/route' });
+      const res = await hub.app.inject({ url: '/metrics' });
+      assert.equal(res.statusCode, 200);
+      assert.match(String(res.headers['content-type']), /^text\/plain; version=0\.0\.4/);
+      const text = res.body;
+      for (const line of [
+        /^flotilla_http_request_duration_seconds_bucket\{le="0\.005",method="GET",route="\/api\/v1\/devices",status="200"\} \d+$/m,
+        /^flotilla_http_request_duration_seconds_count\{method="GET",route="\/api\/v1\/devices\/:id",status="404"\} 1$/m,
+        /^flotilla_http_request_duration_seconds_count\{method="GET",route="unmatched",status="404"\} 1$/m,
+        /^flotilla_devices\{state="online"\} 1$/m,
+        /^flotilla_devices\{state="offline"\} 1$/m,
+        /^flotilla_event_log_size \d+$/m,
+        /^# TYPE flotilla_messages_total counter$/m,
+        /^# TYPE flotilla_ws_connections gauge$/m,
+        /^flotilla_client_connections 0$/m,
+        /^flotilla_client_dropped_total 0$/m,
+        /^process_resident_memory_bytes \d+/m,
+      ]) {
+        assert.match(text, line);
+      }
+    });
+
+    test('OpenAPI JSON documents every REST route with its schemas', async () => {
+      const res = await hub.app.inject({ url: '/api/docs/json' });
+      assert.equal(res.statusCode, 200);
+      const doc = json<{
+        openapi: string;
+        info: { version: string };
+        paths: Record<
+          string,
+          Record<string, { parameters?: Array<{ name: string; in: string }>; responses: Record<string, unknown> }>
+        >;
+        components: { schemas: Record<string, unknown> };
+      }>(res);
+      assert.equal(doc.info.version, HUB_VERSION);
+      const operations = Object.entries(doc.paths).flatMap(([path, ops]) =>
+        Object.keys(ops).map((m) => `${m.toUpperCase()} ${path}`),
+      );
+      assert.deepEqual(operations.sort(), [
+        'DELETE /api/v1/devices/{id}',
+        'GET /api/v1/devices',
+        'GET /api/v1/devices/{id}',
+        'GET /api/v1/events',
+        'GET /api/v1/health',
+        'GET /api/v1/ready',
+        'GET /metrics',
+        'PATCH /api/v1/devices/{id}',
+      ]);
+      assert.ok(doc.components.schemas['Device'], 'Device is a named component');
+      assert.ok(doc.components.schemas['Event'], 'Event is a named component');
+      const listParams = doc.paths['/api/v1/devices']?.['get']?.parameters?.map((p) => p.name).sort();
+      assert.deepEqual(listParams, ['cursor', 'label', 'limit', 'online', 'q', 'type']);
+      const eventParams = doc.paths['/api/v1/events']?.['get']?.parameters?.map((p) => p.name).sort();
+      assert.deepEqual(eventParams, ['actor', 'cursor', 'device', 'limit', 'order', 'since', 'type', 'until']);
+      assert.ok(doc.paths['/api/v1/devices/{id}']?.['get']?.responses['404'], 'documents the 404');
+      const ui = await hub.app.inject({ url: '/api/docs' });
+      assert.ok([200, 302].includes(ui.statusCode), String(ui.statusCode));
+    });
+
+    test('unknown routes get the error shape; request ids are kept when sane', async () => {
+      const res = await hub.app.inject({
+        method: 'POST',
+        url: '/api/v1/nothing',
+        headers: { 'x-request-id': 'abc-123' },
+      });
+      assert.equal(res.statusCode, 404);
+      assert.deepEqual(json(res), { error: { code: 'not_found', message: 'no route for POST /api/v1/nothing' } });
+      assert.equal(res.headers['x-request-id'], 'abc-123');
+      const odd = await hub.app.inject({ url: '/api/v1/health', headers: { 'x-request-id': 'has spaces\tand tabs' } });
+      assert.match(String(odd.headers['x-request-id']), /^[0-9a-f-]{36}$/, 'replaced by a generated id');
+      const long = await hub.app.inject({ url: '/api/v1/health', headers: { 'x-request-id': 'x'.repeat(200) } });
+      assert.notEqual(long.headers['x-request-id'], 'x'.repeat(200));
+    });
+
+    test('the landing page shows the fleet and links to the API', async () => {
+      const res = await hub.app.inject({ url: '/' });
+      assert.equal(res.statusCode, 200);
+      assert.match(String(res.headers['content-type']), /^text\/html/);
+      const html = res.body;
+      assert.match(html, /<b>2<\/b>devices/);
+      assert.match(html, /<b class="on">1<\/b>online/);
+      for (const href of [
+        '/api/docs',
+        '/api/v1/devices',
+        '/metrics',
+        '/api/v1/events?order=desc&amp;limit=50',
+        '/api/v1/devices/alpha',
+      ]) {
+        assert.ok(html.includes(`href="${href}"`), href);
+      }
+      assert.ok(html.includes('Alpha &lt;script&gt;'), 'device names are escaped');
+      assert.ok(!html.includes('Alpha <script>'));
+      assert.match(html, /<code>site=lab<\/code>/);
+    });
+
+    // Last: it closes the storage under the hub.
+    test('ready is 200 while storage answers and 503 storage_unavailable when it does not', async () => {
+      const ok = await hub.app.inject({ url: '/api/v1/ready' });
+      assert.equal(ok.statusCode, 200);
+      assert.deepEqual(json(ok), { status: 'ready' });
+      await hub.storage.close();
+      const down = await hub.app.inject({ url: '/api/v1/ready' });
+      assert.equal(down.statusCode, 503);
+      assert.equal(json<ErrorBodyJson>(down).error.code, 'storage_unavailable');
+      // Routes that need storage say the same, without internals.
+      const events = await hub.app.inject({ url: '/api/v1/events' });
+      assert.equal(events.statusCode, 503);
+      assert.deepEqual(json(events), { error: { code: 'storage_unavailable', message: 'storage is unreachable' } });
+    });
+  });
+}
