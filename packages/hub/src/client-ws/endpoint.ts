@@ -1,0 +1,65 @@
+import type { FastifyInstance } from 'fastify';
+import type { RawData } from 'ws';
+import type { Clock } from '@flotilla/protocol';
+import type { Bus } from '../bus.js';
+import type { HubMetrics } from '../metrics.js';
+import { counter, gauge } from '../http/instruments.js';
+import { ClientSession } from './session.js';
+
+export interface ClientWsOptions {
+  bus: Bus;
+  clock: Clock;
+  metrics: HubMetrics;
+  /** Most subscription patterns per connection (default 256). */
+  maxSubscriptions?: number;
+  /** Socket send-buffer size above which messages to that client are dropped (default 4 MiB). */
+  maxBufferedBytes?: number;
+}
+
+export const CLIENT_WS_PATH = '/ws/client';
+
+function toBuffer(data: RawData): Buffer {
+  if (Buffer.isBuffer(data)) return data;
+  if (Array.isArray(data)) return Buffer.concat(data);
+  return Buffer.from(data);
+}
+
+/**
+ * `/ws/client`: live subscriptions for consoles and tools. Needs @fastify/websocket registered on
+ * the app (buildApp does so, once, for every WebSocket route).
+ */
+export function registerClientWebSocket(app: FastifyInstance, options: ClientWsOptions): void {
+  const connections = gauge(options.metrics.registry, 'flotilla_client_connections', 'Open /ws/client connections');
+  const subscriptions = gauge(
+    options.metrics.registry,
+    'flotilla_client_subscriptions',
+    'Subscription patterns held by /ws/client connections',
+  );
+  const dropped = counter(
+    options.metrics.registry,
+    'flotilla_client_dropped_total',
+    'Messages not sent to a /ws/client connection because it read too slowly',
+  );
+
+  app.get(CLIENT_WS_PATH, { websocket: true, schema: { hide: true } }, (socket, request) => {
+    const session = new ClientSession(socket, {
+      bus: options.bus,
+      clock: options.clock,
+      maxSubscriptions: options.maxSubscriptions ?? 256,
+      maxBufferedBytes: options.maxBufferedBytes ?? 4 * 1024 * 1024,
+      onDrop: () => dropped.inc(),
+      onSubscriptions: (delta) => subscriptions.inc(delta),
+    });
+    connections.inc();
+    request.log.debug('client stream opened');
+    socket.on('message', (data: RawData, isBinary: boolean) => {
+      session.handle(isBinary ? toBuffer(data) : toBuffer(data).toString('utf8'));
+    });
+    socket.on('close', () => {
+      session.close();
+      connections.dec();
+      request.log.debug('client stream closed');
+    });
+    socket.on('error', (err) => request.log.warn({ err }, 'client stream error'));
+  });
+}
