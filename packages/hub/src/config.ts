@@ -1,0 +1,112 @@
+import { readFileSync } from 'node:fs';
+import type { Logger } from 'pino';
+import type { Clock } from '@flotilla/protocol';
+import { HubStartError, HubStartErrorCodes } from './http/errors.js';
+
+/** Options of `startHub`. Every field is optional; the defaults run a hub on embedded storage. */
+export interface HubOptions {
+  /** TCP port (default 8080; 0 picks a free one, see `RunningHub.port`). */
+  port?: number;
+  /** Interface to listen on (default `0.0.0.0`). */
+  host?: string;
+  /** Directory of the embedded SQLite store and its lock (default `./.flotilla`). Ignored with `databaseUrl`. */
+  dataDir?: string;
+  /** PostgreSQL connection string; when set, the hub stores everything there instead of `dataDir`. */
+  databaseUrl?: string;
+  /** Heartbeat interval told to devices (default 30000, at least 1000); offline after 3 missed. */
+  heartbeatIntervalMs?: number;
+  /** Events between registry snapshots (default 1000). */
+  snapshotEvery?: number;
+  /** pino level when no `logger` is given (default `$FLOTILLA_LOG_LEVEL`, else `info`). */
+  logLevel?: string;
+  /** A pino logger to log through; the hub makes one when absent. */
+  logger?: Logger;
+  /** Time source (tests pass a ManualClock). */
+  clock?: Clock;
+  /** Largest HTTP request body in bytes (default 1 MiB). */
+  bodyLimit?: number;
+}
+
+/** HubOptions with every default applied and every value checked. */
+export interface HubConfig {
+  port: number;
+  host: string;
+  dataDir: string;
+  databaseUrl: string | undefined;
+  heartbeatIntervalMs: number;
+  snapshotEvery: number;
+  logLevel: string;
+  bodyLimit: number;
+}
+
+export const HUB_DEFAULTS = {
+  port: 8080,
+  host: '0.0.0.0',
+  dataDir: './.flotilla',
+  heartbeatIntervalMs: 30_000,
+  snapshotEvery: 1000,
+  logLevel: 'info',
+  bodyLimit: 1024 * 1024,
+} as const;
+
+export const MIN_HEARTBEAT_INTERVAL_MS = 1000;
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+/** The hub's version, from its package.json (the file sits beside dist/ and src/ alike). */
+export const HUB_VERSION: string = (
+  JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
+).version;
+
+function bad(message: string): HubStartError {
+  return new HubStartError(HubStartErrorCodes.BAD_CONFIG, message);
+}
+
+function integer(name: string, value: number | undefined, fallback: number, min: number, max: number): number {
+  if (value === undefined) return fallback;
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw bad(`${name} must be an integer from ${min} to ${max}, got ${String(value)}`);
+  }
+  return value;
+}
+
+export function resolveHubConfig(options: HubOptions): HubConfig {
+  const logLevel = options.logLevel ?? process.env['FLOTILLA_LOG_LEVEL'] ?? HUB_DEFAULTS.logLevel;
+  if (!LOG_LEVELS.includes(logLevel)) throw bad(`log level must be one of ${LOG_LEVELS.join(', ')}, got ${logLevel}`);
+  const host = options.host ?? HUB_DEFAULTS.host;
+  if (host.trim() === '') throw bad('host must not be empty');
+  const dataDir = options.dataDir ?? HUB_DEFAULTS.dataDir;
+  if (dataDir.trim() === '') throw bad('data directory must not be empty');
+  const databaseUrl = options.databaseUrl === '' ? undefined : options.databaseUrl;
+  if (databaseUrl !== undefined && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
+    // Never echo the URL: it may hold a password.
+    throw bad('database URL must start with postgres:// or postgresql://');
+  }
+  return {
+    port: integer('port', options.port, HUB_DEFAULTS.port, 0, 65535),
+    host,
+    dataDir,
+    databaseUrl,
+    heartbeatIntervalMs: integer(
+      'heartbeat interval (ms)',
+      options.heartbeatIntervalMs,
+      HUB_DEFAULTS.heartbeatIntervalMs,
+      MIN_HEARTBEAT_INTERVAL_MS,
+      24 * 3600_000,
+    ),
+    snapshotEvery: integer(
+      'snapshot interval (events)',
+      options.snapshotEvery,
+      HUB_DEFAULTS.snapshotEvery,
+      1,
+      10_000_000,
+    ),
+    logLevel,
+    bodyLimit: integer('body limit (bytes)', options.bodyLimit, HUB_DEFAULTS.bodyLimit, 1024, 1024 * 1024 * 1024),
+  };
+}
+
+/** The URL clients use to reach a hub listening on `host:port` (a wildcard host means this machine). */
+export function hubUrl(host: string, port: number): string {
+  const name = host === '0.0.0.0' || host === '::' ? 'localhost' : host;
+  return `http://${name.includes(':') ? `[${name}]` : name}:${port}`;
+}

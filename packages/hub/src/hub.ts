@@ -1,0 +1,193 @@
+import { pino, type Logger } from 'pino';
+import type { FastifyInstance } from 'fastify';
+import { systemClock, type Clock } from '@flotilla/protocol';
+import { Bus } from './bus.js';
+import { registerClientWebSocket } from './client-ws/endpoint.js';
+import { HUB_VERSION, hubUrl, resolveHubConfig, type HubConfig, type HubOptions } from './config.js';
+import { AgentGateway } from './gateway/agent-gateway.js';
+import { registerAgentWebSocket } from './gateway/ws-agent.js';
+import { buildApp } from './http/app.js';
+import { HubStartError, HubStartErrorCodes, type HubStartErrorCode } from './http/errors.js';
+import { createMetrics, type HubMetrics } from './metrics.js';
+import { Registry } from './registry/registry.js';
+import { openStorage } from './storage/open.js';
+import { StorageError } from './storage/errors.js';
+import type { Storage } from './storage/types.js';
+
+/** A hub that is listening. */
+export interface RunningHub {
+  /** Base URL of the HTTP API and WebSockets, e.g. `http://localhost:8080`. */
+  readonly url: string;
+  /** The port actually bound (useful with `port: 0`). */
+  readonly port: number;
+  /**
+   * Stops accepting connections, closes every socket, snapshots the registry and closes
+   * storage. Safe to call more than once; every call resolves when the hub is down.
+   */
+  close(): Promise<void>;
+}
+
+/** Storage errors that mean "cannot start here", by code; any other is a storage failure. */
+const storageStartCodes: Record<string, HubStartErrorCode> = {
+  data_dir_locked: HubStartErrorCodes.DATA_DIR_LOCKED,
+  data_dir_unwritable: HubStartErrorCodes.DATA_DIR_UNWRITABLE,
+  database_unreachable: HubStartErrorCodes.DATABASE_UNREACHABLE,
+};
+
+async function openHubStorage(config: HubConfig, logger: Logger): Promise<Storage> {
+  try {
+    return await openStorage({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, logger });
+  } catch (err) {
+    if (err instanceof StorageError) {
+      const code = storageStartCodes[err.code] ?? HubStartErrorCodes.STORAGE_FAILED;
+      throw new HubStartError(code, err.message, { cause: err });
+    }
+    throw new HubStartError(HubStartErrorCodes.STORAGE_FAILED, `cannot open storage: ${(err as Error).message}`, {
+      cause: err,
+    });
+  }
+}
+
+async function listen(app: FastifyInstance, config: HubConfig): Promise<number> {
+  try {
+    await app.listen({ port: config.port, host: config.host });
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EADDRINUSE') {
+      throw new HubStartError(
+        HubStartErrorCodes.PORT_IN_USE,
+        `port ${config.port} on ${config.host} is already in use: stop the other process or choose another port`,
+        { cause: err },
+      );
+    }
+    throw new HubStartError(
+      HubStartErrorCodes.LISTEN_FAILED,
+      `cannot listen on ${config.host}:${config.port}: ${(err as Error).message}`,
+      { cause: err },
+    );
+  }
+  const address = app.server.address();
+  return typeof address === 'object' && address !== null ? address.port : config.port;
+}
+
+/** Everything a hub is made of, wired but not listening. Tests drive it with `app.inject()`. */
+export interface HubParts {
+  readonly app: FastifyInstance;
+  readonly registry: Registry;
+  readonly gateway: AgentGateway;
+  readonly storage: Storage;
+  readonly bus: Bus;
+  readonly metrics: HubMetrics;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  /** Ends device sessions, closes the app and its sockets, snapshots the registry, closes storage. Idempotent. */
+  close(): Promise<void>;
+}
+
+/**
+ * Opens storage, rebuilds the registry from snapshot + events, and builds the app with the REST
+ * API, `/ws/agent` and `/ws/client`. Whatever was opened before a failure is closed again, so a
+ * failed start leaves no lock behind.
+ */
+export async function assembleHub(config: HubConfig, options: { logger: Logger; clock: Clock }): Promise<HubParts> {
+  const { logger, clock } = options;
+  const startedAt = clock.now();
+  const storage = await openHubStorage(config, logger);
+  const cleanup: Array<() => Promise<void>> = [() => storage.close()];
+  const unwind = async (): Promise<void> => {
+    // Last opened, first closed: gateway (sessions end as `hub_shutdown`, not as closed sockets),
+    // app (stops accepting, closes the remaining sockets), registry (last snapshot), storage.
+    for (const step of cleanup.splice(0).reverse()) {
+      try {
+        await step();
+      } catch (err) {
+        logger.warn({ err }, 'error while stopping the hub');
+      }
+    }
+  };
+
+  try {
+    const metrics = createMetrics({ clock });
+    const bus = new Bus((err, subject) => logger.error({ err, subject }, 'bus subscriber failed'));
+    let registry: Registry;
+    try {
+      registry = await Registry.open({
+        storage,
+        bus,
+        clock,
+        logger: logger.child({ component: 'registry' }),
+        snapshotEvery: config.snapshotEvery,
+        metrics,
+      });
+    } catch (err) {
+      throw new HubStartError(
+        HubStartErrorCodes.STORAGE_FAILED,
+        `cannot load the registry: ${(err as Error).message}`,
+        {
+          cause: err,
+        },
+      );
+    }
+    cleanup.push(() => registry.close());
+
+    const app = await buildApp({
+      registry,
+      storage,
+      metrics,
+      clock,
+      logger,
+      version: HUB_VERSION,
+      startedAt,
+      bodyLimit: config.bodyLimit,
+    });
+    cleanup.push(() => app.close());
+    const gateway = new AgentGateway({
+      registry,
+      bus,
+      metrics,
+      clock,
+      logger: logger.child({ component: 'gateway' }),
+      heartbeatIntervalMs: config.heartbeatIntervalMs,
+      hubVersion: HUB_VERSION,
+    });
+    cleanup.push(() => gateway.close());
+    registerAgentWebSocket(app, { gateway });
+    registerClientWebSocket(app, { bus, clock, metrics });
+    await app.ready();
+
+    let closing: Promise<void> | undefined;
+    return { app, registry, gateway, storage, bus, metrics, clock, logger, close: () => (closing ??= unwind()) };
+  } catch (err) {
+    await unwind();
+    throw err;
+  }
+}
+
+/**
+ * Starts a hub and listens. Startup failures are HubStartErrors with a stable code and a
+ * one-line message (`data_dir_locked`, `database_unreachable`, `port_in_use`, ...).
+ */
+export async function startHub(options: HubOptions = {}): Promise<RunningHub> {
+  const config = resolveHubConfig(options);
+  const logger = options.logger ?? pino({ level: config.logLevel, name: 'flotilla-hub' });
+  const clock = options.clock ?? systemClock;
+  const hub = await assembleHub(config, { logger, clock });
+  let port: number;
+  try {
+    port = await listen(hub.app, config);
+  } catch (err) {
+    await hub.close();
+    throw err;
+  }
+  const url = hubUrl(config.host, port);
+  logger.info(
+    { url, storage: hub.storage.location, engine: hub.storage.engine, version: HUB_VERSION },
+    'hub listening',
+  );
+  let closing: Promise<void> | undefined;
+  return {
+    url,
+    port,
+    close: () => (closing ??= hub.close().then(() => logger.info('hub stopped'))),
+  };
+}
