@@ -1,0 +1,472 @@
+import { EventEmitter } from 'node:events';
+import os from 'node:os';
+import { WebSocket, type RawData } from 'ws';
+import {
+  ErrorCodes,
+  MAX_FRAME_BYTES,
+  envelope,
+  parseFrame,
+  systemClock,
+  validateMessage,
+  type Clock,
+  type CommandPayload,
+  type ErrorPayload,
+  type HelloPayload,
+  type LogLevel,
+  type Message,
+  type MessageOf,
+  type MessageType,
+  type PayloadOf,
+  type TimerHandle,
+  type WelcomePayload,
+} from '@flotilla/protocol';
+import { Backoff } from './backoff.js';
+import { CommandRegistry, DEFAULT_COMMAND_TIMEOUT_MS, type CommandHandler } from './commands.js';
+import { AgentError, AgentErrorCodes } from './errors.js';
+import { collectFacts, mergeCapabilities, mergeFacts, type Facts } from './facts.js';
+import { resolveIdentity } from './identity.js';
+import { holdProcess } from './keepalive.js';
+import { getDefaultLogger, type AgentLogger } from './logger.js';
+import {
+  canTransition,
+  IllegalTransitionError,
+  type AgentState,
+  type DisconnectReason,
+  type StateEvent,
+} from './state.js';
+import type { AgentOptions, AgentStats } from './options.js';
+import { SystemMetricsReporter } from './system-reporter.js';
+import { agentSocketUrl } from './url.js';
+
+type StateInit = StateEvent extends infer E ? (E extends StateEvent ? Omit<E, 'from' | 'at'> : never) : never;
+
+/** A socket that has not drained this much is congested; more frames would only queue in memory. */
+const MAX_BUFFERED_BYTES = 1024 * 1024;
+/** Missed heartbeat intervals (no frame at all from the hub) before the link is presumed dead. */
+const DEAD_AFTER_INTERVALS = 3;
+
+/**
+ * A device's connection to the hub. Small on purpose: the simulator runs 10,000 of these in one
+ * process, so an agent holds a socket, a few timers and counters, and references to facts and
+ * handlers that can be shared with other agents.
+ *
+ * Expected trouble (hub down, socket dropped, hub silent) never throws: it shows as state
+ * events, and the agent keeps reconnecting with backoff until `stop()`.
+ */
+export class Agent extends EventEmitter<{ state: [StateEvent] }> {
+  readonly id: string;
+  private currentState: AgentState = 'Initializing';
+  private readonly url: string;
+  private readonly options: AgentOptions;
+  private readonly clock: Clock;
+  private readonly logger: AgentLogger;
+  private readonly backoff: Backoff;
+  private registry: CommandRegistry | undefined;
+  private facts: Facts | undefined;
+  private readonly createdAt: number;
+
+  private socket: WebSocket | undefined;
+  private seq = 0;
+  private session: string | undefined;
+  private heartbeatMs = 0;
+  private connectedAt: number | undefined;
+  private lastInboundAt = 0;
+  private closeReason: DisconnectReason | undefined;
+  private closeDetail: string | undefined;
+  private replaced = false;
+  private pingSeq = -1;
+  private pingAt = 0;
+  private rtt: number | undefined;
+  private inflight: Set<string> | undefined;
+
+  private registrationTimer: TimerHandle | undefined;
+  private heartbeatTimer: TimerHandle | undefined;
+  private reconnectTimer: TimerHandle | undefined;
+  private systemMetrics: SystemMetricsReporter | undefined;
+  private releaseProcess: (() => void) | undefined;
+
+  private readonly counters: AgentStats = { sent: 0, received: 0, dropped: 0, invalidFrames: 0, attempts: 0 };
+
+  /** Throws AgentError for a bad hub URL, a bad id, or an identity file it cannot use. */
+  constructor(options: AgentOptions) {
+    super();
+    this.options = options;
+    this.url = agentSocketUrl(options.hubUrl);
+    this.clock = options.clock ?? systemClock;
+    this.logger = options.logger ?? getDefaultLogger();
+    try {
+      this.backoff = new Backoff({ ...options.backoff, ...(options.random ? { random: options.random } : {}) });
+    } catch (err) {
+      throw new AgentError(AgentErrorCodes.INVALID_OPTIONS, (err as Error).message, { cause: err });
+    }
+    this.registry = options.commands;
+    this.id = resolveIdentity({ id: options.id, stateDir: options.stateDir }).id;
+    this.createdAt = this.clock.now();
+  }
+
+  get state(): AgentState {
+    return this.currentState;
+  }
+
+  /** Round trip of the last acknowledged heartbeat (ms), once one was measured. */
+  get lastRttMs(): number | undefined {
+    return this.rtt;
+  }
+
+  /** The hub's id for the current session, while connected. */
+  get sessionId(): string | undefined {
+    return this.session;
+  }
+
+  get stats(): Readonly<AgentStats> {
+    return { ...this.counters };
+  }
+
+  /**
+   * Handlers must be registered before `start()` to be declared in `hello`; one registered later
+   * works at once but is only declared from the next session on. With a shared registry
+   * (`options.commands`) the handler serves every agent sharing it.
+   */
+  registerCommandHandler(capability: string, command: string, handler: CommandHandler): void {
+    this.registry ??= new CommandRegistry();
+    this.registry.register(capability, command, handler);
+  }
+
+  /** Starts connecting and returns; progress shows as state events. */
+  start(): void {
+    if (this.currentState !== 'Initializing') {
+      throw new AgentError(AgentErrorCodes.ALREADY_STARTED, `agent ${this.id} was already started`);
+    }
+    if (this.options.collectSystemMetrics ?? true) {
+      this.systemMetrics = new SystemMetricsReporter({
+        clock: this.clock,
+        intervalMs: this.options.metricsIntervalMs ?? 5_000,
+        maxIntervalMs: this.options.metricsMaxIntervalMs ?? 60_000,
+      });
+    }
+    this.releaseProcess = holdProcess();
+    this.connect();
+  }
+
+  /** Closes the session and stops reconnecting. Resolves once the socket is closed. */
+  async stop(): Promise<void> {
+    if (this.currentState === 'Stopped') return;
+    this.cancelSessionTimers();
+    this.reconnectTimer?.cancel();
+    this.reconnectTimer = undefined;
+    const ws = this.socket;
+    this.socket = undefined;
+    this.session = undefined;
+    this.transition({ state: 'Stopped' });
+    this.releaseProcess?.();
+    if (!ws || ws.readyState === WebSocket.CLOSED) return;
+    await new Promise<void>((resolve) => {
+      ws.once('close', () => resolve());
+      if (ws.readyState === WebSocket.CONNECTING) ws.terminate();
+      else ws.close(1000, 'agent stopped');
+      // a hub that never answers the close handshake must not hold up shutdown
+      const guard = this.clock.setTimeout(() => ws.terminate(), 2_000);
+      ws.once('close', () => guard.cancel());
+    });
+  }
+
+  /** Sends numeric metrics (and structured samples). False when not connected: the data is dropped and counted. */
+  sendTelemetry(metrics: Record<string, number>, samples?: Record<string, unknown>, ts?: number): boolean {
+    return this.sendChecked('telemetry', samples === undefined ? { metrics } : { metrics, samples }, ts);
+  }
+
+  /** Sends a device event (`type` like `teleop.started`). False when dropped. */
+  sendEvent(type: string, data?: Record<string, unknown>): boolean {
+    return this.sendChecked('event', data === undefined ? { type } : { type, data });
+  }
+
+  /** Sends a log line. False when dropped. */
+  sendLog(level: LogLevel, message: string, fields?: Record<string, unknown>): boolean {
+    return this.sendChecked('log', fields === undefined ? { level, message } : { level, message, fields });
+  }
+
+  // ---- connection lifecycle -----------------------------------------------------------------
+
+  private connect(): void {
+    this.counters.attempts++;
+    this.closeReason = undefined;
+    this.closeDetail = undefined;
+    this.replaced = false;
+    this.transition({ state: 'Registering', attempt: this.counters.attempts, url: this.url });
+    // No compression: inflate/deflate contexts cost ~300 KB per socket, which 10,000 simulated
+    // agents cannot afford, and our frames are small.
+    const ws = new WebSocket(this.url, { perMessageDeflate: false, maxPayload: MAX_FRAME_BYTES });
+    this.socket = ws;
+    ws.on('open', () => this.onOpen(ws));
+    ws.on('message', (data) => this.onMessage(ws, data));
+    ws.on('error', (err) => this.onSocketError(ws, err));
+    ws.on('close', (code) => this.onClose(ws, code));
+    this.registrationTimer = this.clock.setTimeout(() => {
+      if (this.socket !== ws || this.currentState !== 'Registering') return;
+      this.drop(ws, 'registration_timeout', 'no welcome from the hub');
+    }, this.options.registrationTimeoutMs ?? 10_000);
+  }
+
+  private onOpen(ws: WebSocket): void {
+    if (this.socket !== ws) return;
+    this.seq = 0;
+    // Computed once and kept: the host's facts object is shared by every agent in the process.
+    this.facts ??= mergeFacts(this.options.systemFacts === false ? {} : collectFacts(), this.options.facts);
+    const capabilities = mergeCapabilities(this.facts.capabilities, this.registry?.capabilities());
+    const hello: HelloPayload = { ...this.facts, uptime: this.uptime() };
+    if (capabilities) hello.capabilities = capabilities;
+    if (this.options.token !== undefined) hello.token = this.options.token;
+    this.send(ws, 'hello', hello);
+  }
+
+  private onSocketError(ws: WebSocket, err: Error): void {
+    if (this.socket !== ws) return;
+    this.closeReason ??= 'socket_error';
+    this.closeDetail ??= err.message;
+  }
+
+  private onClose(ws: WebSocket, code: number): void {
+    if (this.socket !== ws) return; // a socket we already let go of (stop, replaced by a newer one)
+    this.socket = undefined;
+    this.session = undefined;
+    this.cancelSessionTimers();
+    const stable =
+      this.connectedAt !== undefined &&
+      this.clock.now() - this.connectedAt >= (this.options.stableConnectionMs ?? 10_000);
+    this.connectedAt = undefined;
+    if (this.replaced) this.backoff.escalate();
+    else if (stable) this.backoff.reset();
+    const reason = this.closeReason ?? 'socket_closed';
+    const event: StateInit = { state: 'Disconnected', reason, code };
+    if (this.closeDetail !== undefined) event.detail = this.closeDetail;
+    this.logger.info({ device: this.id, reason, code, detail: this.closeDetail }, 'disconnected from hub');
+    this.transition(event);
+    if (!this.isIn('Disconnected')) return; // a state listener stopped the agent
+    const delayMs = this.backoff.next();
+    this.transition({ state: 'Reconnecting', attempt: this.backoff.attempt, delayMs });
+    if (!this.isIn('Reconnecting')) return;
+    this.reconnectTimer = this.clock.setTimeout(() => {
+      this.reconnectTimer = undefined;
+      if (this.currentState === 'Reconnecting') this.connect();
+    }, delayMs);
+  }
+
+  /** Ends the session from our side; `onClose` then reports `reason`. */
+  private drop(ws: WebSocket, reason: DisconnectReason, detail: string): void {
+    this.closeReason = reason;
+    this.closeDetail = detail;
+    ws.terminate();
+  }
+
+  private cancelSessionTimers(): void {
+    this.registrationTimer?.cancel();
+    this.heartbeatTimer?.cancel();
+    this.systemMetrics?.stop();
+    this.registrationTimer = this.heartbeatTimer = undefined;
+  }
+
+  /** State after emitting: a listener may have called stop(), which TypeScript's narrowing cannot see. */
+  private isIn(state: AgentState): boolean {
+    return this.currentState === state;
+  }
+
+  private transition(init: StateInit): void {
+    const from = this.currentState;
+    if (!canTransition(from, init.state)) throw new IllegalTransitionError(from, init.state);
+    this.currentState = init.state;
+    this.emit('state', { ...init, from, at: this.clock.now() } as StateEvent);
+  }
+
+  // ---- inbound frames -------------------------------------------------------------------------
+
+  private onMessage(ws: WebSocket, data: RawData): void {
+    if (this.socket !== ws) return;
+    this.counters.received++;
+    this.lastInboundAt = this.clock.now();
+    const raw = Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data);
+    const parsed = parseFrame(raw);
+    if (!parsed.ok) {
+      this.counters.invalidFrames++;
+      this.logger.warn(
+        { device: this.id, code: parsed.error.code, reason: parsed.error.message },
+        'invalid frame from hub',
+      );
+      this.reject(ws, parsed.error);
+      return;
+    }
+    const msg = parsed.value;
+    if (msg.device !== this.id) {
+      this.counters.invalidFrames++;
+      this.reject(ws, {
+        code: ErrorCodes.DEVICE_MISMATCH,
+        message: `frame is for ${msg.device}, this is ${this.id}`,
+        ref: refOf(msg),
+      });
+      return;
+    }
+    switch (msg.type) {
+      case 'welcome':
+        return this.onWelcome(ws, msg.payload);
+      case 'ack':
+        if (msg.payload.of === 'heartbeat') this.onHeartbeatAck(msg.payload.seq);
+        return;
+      case 'command':
+        return this.onCommand(msg.payload);
+      case 'error':
+        return this.onHubError(ws, msg.payload);
+      default:
+        this.counters.invalidFrames++;
+        this.reject(ws, {
+          code: ErrorCodes.WRONG_DIRECTION,
+          message: `${msg.type} is not sent by a hub`,
+          ref: refOf(msg),
+        });
+    }
+  }
+
+  private reject(ws: WebSocket, error: ErrorPayload): void {
+    const payload: ErrorPayload = { code: error.code, message: error.message };
+    if (error.ref) payload.ref = error.ref;
+    this.send(ws, 'error', payload);
+  }
+
+  private onWelcome(ws: WebSocket, welcome: WelcomePayload): void {
+    if (this.currentState !== 'Registering') {
+      this.logger.debug({ device: this.id }, 'ignoring a second welcome');
+      return;
+    }
+    this.registrationTimer?.cancel();
+    this.registrationTimer = undefined;
+    this.session = welcome.sessionId;
+    this.heartbeatMs = welcome.heartbeatIntervalMs;
+    this.connectedAt = this.clock.now();
+    this.pingSeq = -1;
+    this.logger.info(
+      { device: this.id, sessionId: welcome.sessionId, heartbeatIntervalMs: welcome.heartbeatIntervalMs },
+      'connected to hub',
+    );
+    this.transition({
+      state: 'Connected',
+      sessionId: welcome.sessionId,
+      heartbeatIntervalMs: welcome.heartbeatIntervalMs,
+    });
+    if (!this.isIn('Connected') || this.socket !== ws) return; // a state listener stopped the agent
+    this.heartbeatTimer = this.clock.setInterval(() => this.beat(ws), this.heartbeatMs);
+    this.systemMetrics?.start((metrics) => this.sendTelemetry(metrics));
+  }
+
+  private beat(ws: WebSocket): void {
+    if (this.socket !== ws) return;
+    const now = this.clock.now();
+    if (now - this.lastInboundAt >= DEAD_AFTER_INTERVALS * this.heartbeatMs) {
+      this.drop(ws, 'heartbeat_timeout', `nothing from the hub for ${now - this.lastInboundAt} ms`);
+      return;
+    }
+    // Only the latest heartbeat is timed: an ack for an older one arrives after a newer one was
+    // sent and would measure nothing useful, and one pending pair keeps the agent small.
+    if (this.send(ws, 'heartbeat', { uptime: this.uptime() })) {
+      this.pingSeq = this.seq;
+      this.pingAt = now;
+    }
+  }
+
+  private onHeartbeatAck(seq: number): void {
+    if (seq !== this.pingSeq) return;
+    this.pingSeq = -1;
+    this.rtt = this.clock.now() - this.pingAt;
+    this.options.onRttSample?.(this.rtt);
+  }
+
+  private onCommand(command: CommandPayload): void {
+    // The hub may redeliver a command whose result it has not seen; run each id once at a time.
+    if (this.inflight?.has(command.id)) return;
+    (this.inflight ??= new Set()).add(command.id);
+    const registry = this.registry ?? (this.registry = new CommandRegistry());
+    void registry
+      .execute(command, this.id, this.clock, this.options.commandTimeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS)
+      .then((result) => {
+        this.inflight?.delete(command.id);
+        if (!this.sendChecked('result', result)) {
+          this.logger.warn(
+            { device: this.id, commandId: command.id, status: result.status },
+            'command result dropped: not connected',
+          );
+        }
+      });
+  }
+
+  private onHubError(ws: WebSocket, error: ErrorPayload): void {
+    this.logger.warn(
+      { device: this.id, code: error.code, reason: error.message, ref: error.ref },
+      'hub reported an error',
+    );
+    if (error.code === ErrorCodes.REPLACED) {
+      this.replaced = true;
+      this.drop(ws, 'replaced', 'another connection for this device id took over');
+    }
+  }
+
+  // ---- outbound frames ------------------------------------------------------------------------
+
+  /**
+   * Validates caller-supplied payloads against the protocol schema, so a bad metric name fails
+   * here, at the call, rather than as an error frame from the hub later. Until store-and-forward
+   * arrives (a later issue), what cannot be sent now is dropped and counted in `stats.dropped`.
+   */
+  private sendChecked<T extends 'telemetry' | 'event' | 'log' | 'result'>(
+    type: T,
+    payload: PayloadOf<T>,
+    ts?: number,
+  ): boolean {
+    const msg = envelope(type, this.id, this.seq + 1, Math.round(ts ?? this.clock.now()), payload);
+    const checked = validateMessage(msg);
+    if (!checked.ok) throw new AgentError(AgentErrorCodes.INVALID_MESSAGE, `${type}: ${checked.error.message}`);
+    const ws = this.socket;
+    if (this.currentState !== 'Connected' || !ws) {
+      this.counters.dropped++;
+      return false;
+    }
+    return this.write(ws, msg);
+  }
+
+  private send<T extends MessageType>(ws: WebSocket, type: T, payload: PayloadOf<T>): boolean {
+    return this.write(ws, envelope(type, this.id, this.seq + 1, this.clock.now(), payload));
+  }
+
+  private write(ws: WebSocket, msg: MessageOf<MessageType>): boolean {
+    if (ws.readyState !== WebSocket.OPEN || ws.bufferedAmount > MAX_BUFFERED_BYTES) {
+      this.counters.dropped++;
+      return false;
+    }
+    let text: string;
+    try {
+      text = JSON.stringify(msg);
+    } catch (err) {
+      // a handler result with a cycle or a BigInt: the hub still deserves an answer
+      if (msg.type !== 'result') throw err;
+      const { id } = (msg as MessageOf<'result'>).payload;
+      text = JSON.stringify(
+        envelope('result', this.id, msg.seq, msg.ts, {
+          id,
+          status: 'failed',
+          error: { code: AgentErrorCodes.COMMAND_FAILED, message: `result is not JSON: ${(err as Error).message}` },
+        }),
+      );
+    }
+    this.seq = msg.seq;
+    ws.send(text);
+    this.counters.sent++;
+    return true;
+  }
+
+  /** Device uptime (s): the host's, or for a simulated device its stated uptime plus time since. */
+  private uptime(): number {
+    const stated = this.options.facts?.uptime;
+    if (stated === undefined) return Math.round(os.uptime());
+    return Math.round(stated + (this.clock.now() - this.createdAt) / 1000);
+  }
+}
+
+function refOf(msg: Message): { type: string; seq: number } {
+  return { type: msg.type, seq: msg.seq };
+}

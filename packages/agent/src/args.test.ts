@@ -1,0 +1,57 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { parseAgentArgs } from './args.js';
+
+test('parses every flag into agent options', () => {
+  assert.deepEqual(
+    parseAgentArgs([
+      '--hub',
+      'http://hub:8080',
+      '--id',
+      'robot-7',
+      '--state',
+      '/var/lib/fa',
+      '--token',
+      't0k',
+      '--log-level',
+      'warn',
+    ]),
+    {
+      ok: true,
+      help: false,
+      options: { hubUrl: 'http://hub:8080', id: 'robot-7', stateDir: '/var/lib/fa', token: 't0k', logLevel: 'warn' },
+    },
+  );
+  assert.deepEqual(parseAgentArgs(['--hub=wss://hub.example.com']), {
+    ok: true,
+    help: false,
+    options: { hubUrl: 'wss://hub.example.com' },
+  });
+});
+
+test('--help wins over everything else that parses', () => {
+  assert.deepEqual(parseAgentArgs(['--help']), { ok: true, help: true });
+  assert.deepEqual(parseAgentArgs(['-h', '--hub', 'http://x']), { ok: true, help: true });
+});
+
+test('bad input is one line of error, never a throw', () => {
+  const cases: [string[], RegExp][] = [
+    [['--hub', 'http://x', '--bogus'], /Unknown option '--bogus'/],
+    [['--hub'], /argument missing/],
+    [['stray'], /positional argument/],
+    [[], /missing --hub/],
+    [['--hub', 'ftp://x'], /^--hub: .*http:\/\//],
+    [['--hub', 'not a url'], /^--hub: /],
+    [['--hub', 'http://x', '--id', 'a.b'], /^--id "a\.b"/],
+    [['--hub', 'http://x', '--state', ''], /--state must not be empty/],
+    [['--hub', 'http://x', '--log-level', 'loud'], /--log-level must be one of/],
+  ];
+  for (const [argv, re] of cases) {
+    const r = parseAgentArgs(argv);
+    assert.equal(r.ok, false, argv.join(' '));
+    if (!r.ok) {
+      assert.match(r.error, re, argv.join(' '));
+      assert.doesNotMatch(r.error, /\n/);
+    }
+  }
+});

@@ -1,0 +1,78 @@
+import { parseArgs } from 'node:util';
+import { isDeviceId } from '@flotilla/protocol';
+import { LOGGER_LEVELS } from './logger.js';
+import { agentSocketUrl } from './url.js';
+
+export const AGENT_USAGE = `Usage: flotilla-agent --hub URL [--id ID] [--state DIR] [--token T]
+
+Connects this machine to a Flotilla hub as a device and reports its facts and system metrics.
+
+Options:
+  --hub URL      hub address: http(s):// or ws(s):// (the agent connects to <URL>/ws/agent)
+  --id ID        device id; default: the one kept in <state>/identity.json, created once
+  --state DIR    state directory (default ~/.flotilla-agent)
+  --token T      credential presented in hello
+  --log-level L  debug, info, warn, error or silent (default info, or FLOTILLA_LOG_LEVEL)
+  -h, --help     show this help
+`;
+
+/** What the command line asks for; `hubUrl` etc. map one to one onto AgentOptions. */
+export interface AgentArgs {
+  hubUrl: string;
+  id?: string;
+  stateDir?: string;
+  token?: string;
+  logLevel?: string;
+}
+
+export type ParsedAgentArgs =
+  { ok: true; help: true } | { ok: true; help: false; options: AgentArgs } | { ok: false; error: string };
+
+/**
+ * Parses `flotilla-agent` / `flotilla agent` flags. Never throws and never exits: the caller
+ * prints `error` as one line and exits 2, so both commands fail the same way.
+ */
+export function parseAgentArgs(argv: readonly string[]): ParsedAgentArgs {
+  let values: { hub?: string; id?: string; state?: string; token?: string; 'log-level'?: string; help?: boolean };
+  try {
+    ({ values } = parseArgs({
+      args: [...argv],
+      strict: true,
+      allowPositionals: false,
+      options: {
+        hub: { type: 'string' },
+        id: { type: 'string' },
+        state: { type: 'string' },
+        token: { type: 'string' },
+        'log-level': { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    }));
+  } catch (err) {
+    // parseArgs explains itself in one sentence, followed by a hint line we do not need
+    return { ok: false, error: (err as Error).message.split('\n')[0] ?? 'invalid arguments' };
+  }
+  if (values.help) return { ok: true, help: true };
+  if (values.hub === undefined) return { ok: false, error: 'missing --hub URL' };
+  try {
+    agentSocketUrl(values.hub);
+  } catch (err) {
+    return { ok: false, error: `--hub: ${(err as Error).message}` };
+  }
+  if (values.id !== undefined && !isDeviceId(values.id)) {
+    return {
+      ok: false,
+      error: `--id ${JSON.stringify(values.id)}: use 1-128 letters, digits, '-' or '_', starting with a letter or digit`,
+    };
+  }
+  if (values.state === '') return { ok: false, error: '--state must not be empty' };
+  if (values['log-level'] !== undefined && !(LOGGER_LEVELS as readonly string[]).includes(values['log-level'])) {
+    return { ok: false, error: `--log-level must be one of ${LOGGER_LEVELS.join(', ')}` };
+  }
+  const options: AgentArgs = { hubUrl: values.hub };
+  if (values.id !== undefined) options.id = values.id;
+  if (values.state !== undefined) options.stateDir = values.state;
+  if (values.token !== undefined) options.token = values.token;
+  if (values['log-level'] !== undefined) options.logLevel = values['log-level'];
+  return { ok: true, help: false, options };
+}

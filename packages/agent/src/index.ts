@@ -1,0 +1,34 @@
+export { Agent } from './agent.js';
+export type { AgentOptions, AgentStats } from './options.js';
+export {
+  AGENT_STATES,
+  canTransition,
+  IllegalTransitionError,
+  type AgentState,
+  type DisconnectReason,
+  type StateEvent,
+} from './state.js';
+export { Backoff, DEFAULT_BACKOFF_BASE_MS, DEFAULT_BACKOFF_CAP_MS, type BackoffOptions } from './backoff.js';
+export {
+  CommandRegistry,
+  DEFAULT_COMMAND_TIMEOUT_MS,
+  type CommandArgs,
+  type CommandContext,
+  type CommandHandler,
+} from './commands.js';
+export { AgentError, AgentErrorCodes, CommandError, type AgentErrorCode } from './errors.js';
+export { collectFacts, mergeFacts, mergeCapabilities, type Facts } from './facts.js';
+export {
+  resolveIdentity,
+  defaultStateDir,
+  generateDeviceId,
+  IDENTITY_FILE,
+  type IdentityFile,
+  type ResolvedIdentity,
+} from './identity.js';
+export { SystemMetricsSampler, SystemMetricNames, cpuPercent, diskPercent } from './system-metrics.js';
+export { ChangeFilter, type ChangeFilterOptions } from './change-filter.js';
+export { createLogger, silentLogger, LOGGER_LEVELS, type AgentLogger, type LoggerLevel } from './logger.js';
+export { parseAgentArgs, AGENT_USAGE, type AgentArgs, type ParsedAgentArgs } from './args.js';
+export { agentSocketUrl } from './url.js';
+export { AGENT_VERSION } from './version.js';

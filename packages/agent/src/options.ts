@@ -1,0 +1,53 @@
+import type { Clock, HelloPayload } from '@flotilla/protocol';
+import type { CommandRegistry } from './commands.js';
+import type { AgentLogger } from './logger.js';
+
+export interface AgentOptions {
+  /** The hub: http(s):// or ws(s)://; the agent connects to `<hub>/ws/agent`. */
+  hubUrl: string;
+  /** Device id; when absent, the one kept in `<stateDir>/identity.json` (created once). */
+  id?: string;
+  /** Where the identity lives (default `~/.flotilla-agent`). */
+  stateDir?: string;
+  /** Credential sent in `hello`; never logged. */
+  token?: string;
+  /** Facts to add or override (type, model, labels, hardware...). The simulator supplies all of them. */
+  facts?: Partial<HelloPayload>;
+  /** Collect the host's own facts (hostname, OS, IPs, MAC...). Default true; false for simulated devices. */
+  systemFacts?: boolean;
+  /** Report CPU, memory, disk, temperature, load and uptime. Default true. */
+  collectSystemMetrics?: boolean;
+  /** How often system metrics are sampled (ms, default 5,000). */
+  metricsIntervalMs?: number;
+  /** Longest a system metric goes unsent when it does not change (ms, default 60,000). */
+  metricsMaxIntervalMs?: number;
+  /** Command handlers shared with other agents; by default each agent has its own. */
+  commands?: CommandRegistry;
+  /** Timeout for commands that do not carry their own `timeoutMs` (ms, default 30,000). */
+  commandTimeoutMs?: number;
+  /** Reconnect backoff window bounds (ms): base 500, cap 30,000. */
+  backoff?: { baseMs?: number; capMs?: number };
+  /** A session that lasted this long resets the backoff (ms, default 10,000). */
+  stableConnectionMs?: number;
+  /** How long to wait from opening the socket to `welcome` (ms, default 10,000). */
+  registrationTimeoutMs?: number;
+  /** Called with each heartbeat round trip (ms); the connection benchmark collects these. */
+  onRttSample?: (rttMs: number) => void;
+  clock?: Clock;
+  /** Uniform random in [0, 1) for backoff jitter. */
+  random?: () => number;
+  logger?: AgentLogger;
+}
+
+export interface AgentStats {
+  /** Frames written to the socket. */
+  sent: number;
+  /** Frames received from the hub (valid or not). */
+  received: number;
+  /** Telemetry, events, logs and results dropped because the agent was not connected. */
+  dropped: number;
+  /** Inbound frames that failed validation. */
+  invalidFrames: number;
+  /** Connection attempts made, the first one included. */
+  attempts: number;
+}
