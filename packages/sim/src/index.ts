@@ -1,0 +1,11 @@
+export { startSimulation, type Simulation, type SimulationOptions } from './simulation.js';
+export { KINDS, type Kind, type SimKind, type SimRobot, type Telemetry } from './kinds/types.js';
+export { KIND_SPECS, kindAt } from './kinds/index.js';
+export { SITES } from './kinds/facts.js';
+export { Lekiwi } from './kinds/lekiwi.js';
+export { Xle } from './kinds/xle.js';
+export { TonyPi, SERVO_NAMES } from './kinds/tonypi.js';
+export { Mcu } from './kinds/mcu.js';
+export { Battery, cellVoltage, integrateDiffDrive } from './physics.js';
+export { Rng } from './random.js';
+export { SimError, SimErrorCodes, type SimErrorCode } from './errors.js';

@@ -1,0 +1,50 @@
+import type { HelloPayload } from '@flotilla/protocol';
+import type { Rng } from '../random.js';
+
+export const KINDS = ['lekiwi', 'xle', 'tonypi', 'mcu'] as const;
+export type Kind = (typeof KINDS)[number];
+export type SimKind = Kind | 'mixed';
+
+export interface Telemetry {
+  metrics: Record<string, number>;
+  samples?: Record<string, unknown>;
+}
+
+/** One simulated device's physics; stepped by the simulation's shared ticker. */
+export interface SimRobot {
+  readonly kind: Kind;
+  /** Advances the model by `dtS` seconds. */
+  step(dtS: number): void;
+  telemetry(): Telemetry;
+  /** A plain copy of the state, for tests and inspection. */
+  snapshot(): Record<string, unknown>;
+}
+
+/** A robot that takes `hal.v1.motor.differential` commands. */
+export interface Drivable {
+  drive(left: number, right: number): void;
+  stop(): void;
+  readonly maxSpeed: number;
+}
+
+/** A robot with an emergency stop (`hal.v1.estop`). */
+export interface Estoppable {
+  setEstop(engaged: boolean): void;
+  readonly estopEngaged: boolean;
+}
+
+export function isDrivable(r: SimRobot): r is SimRobot & Drivable {
+  return typeof (r as Partial<Drivable>).drive === 'function';
+}
+
+export function isEstoppable(r: SimRobot): r is SimRobot & Estoppable {
+  return typeof (r as Partial<Estoppable>).setEstop === 'function';
+}
+
+/** What a kind contributes: its facts and a factory for its physics. */
+export interface KindSpec {
+  readonly kind: Kind;
+  /** Facts of one device; `base` parts are shared by every device of the kind. */
+  facts(id: string, rng: Rng): Partial<HelloPayload>;
+  create(rng: Rng): SimRobot;
+}

@@ -1,0 +1,167 @@
+import { Agent, createLogger, type AgentLogger } from '@flotilla/agent';
+import { DEVICE_ID_PATTERN, systemClock, type Clock } from '@flotilla/protocol';
+import { simRegistries } from './commands.js';
+import { startInBatches } from './connect.js';
+import { SimError, SimErrorCodes } from './errors.js';
+import { KIND_SPECS, kindAt } from './kinds/index.js';
+import { KINDS, type Kind, type SimKind, type SimRobot } from './kinds/types.js';
+import { Rng, randomFrom } from './random.js';
+import { Ticker } from './ticker.js';
+
+export interface SimulationOptions {
+  /** The hub, as for the agent: http(s):// or ws(s)://. */
+  hubUrl: string;
+  /** Number of devices, 1..100,000. */
+  count: number;
+  /** Kind of every device, or `mixed` (default): LeKiwi, XLE, TonyPi, LeKiwi, MCU, repeated. */
+  kind?: SimKind;
+  /** Telemetry per device per second (default 1; 0 = no telemetry, connections only). */
+  rate?: number;
+  /** Id prefix (default: the device's kind); ids are `<prefix>-<n>`, n from 1, zero-padded to 4+ digits. */
+  idPrefix?: string;
+  clock?: Clock;
+  /** Master random source; a given source (or seed) gives the same devices and trajectories. */
+  random?: () => number;
+  /** Seed for the master random source when `random` is not given. */
+  seed?: number;
+  /** Handshakes in flight while connecting the fleet (default 200). */
+  concurrency?: number;
+  /** Credential every device presents in hello. */
+  token?: string;
+  /** Shared by all agents; default: level FLOTILLA_LOG_LEVEL or `warn`. */
+  logger?: AgentLogger;
+  /** Heartbeat round trips of every device (ms), for benchmarks. */
+  onRttSample?: (rttMs: number) => void;
+  /** Aborts the start-up (Ctrl-C while 10,000 devices connect): every agent is stopped and the promise rejects. */
+  signal?: AbortSignal;
+}
+
+export interface Simulation {
+  /** Device ids, in creation order. */
+  readonly devices: string[];
+  /** Devices whose agent is Connected now. */
+  onlineCount(): number;
+  /** A copy of a device's simulated state (pose, battery, servos...), or undefined. */
+  inspect(id: string): Record<string, unknown> | undefined;
+  /** Stops telemetry and closes every connection. */
+  stop(): Promise<void>;
+}
+
+interface SimDevice {
+  readonly id: string;
+  readonly robot: SimRobot;
+  readonly agent: Agent;
+}
+
+const ID_RE = new RegExp(DEVICE_ID_PATTERN);
+const MAX_COUNT = 100_000;
+
+function invalid(message: string): SimError {
+  return new SimError(SimErrorCodes.INVALID_OPTIONS, message);
+}
+
+function validate(options: SimulationOptions): void {
+  const { count, rate = 1, kind = 'mixed', concurrency = 200, idPrefix } = options;
+  if (!Number.isInteger(count) || count < 1 || count > MAX_COUNT)
+    throw invalid(`count must be an integer from 1 to ${MAX_COUNT}`);
+  if (!(rate >= 0 && rate <= 100)) throw invalid('rate must be from 0 to 100 Hz');
+  if (kind !== 'mixed' && !(KINDS as readonly string[]).includes(kind))
+    throw invalid(`kind must be one of ${[...KINDS, 'mixed'].join(', ')}`);
+  if (!Number.isInteger(concurrency) || concurrency < 1) throw invalid('concurrency must be a positive integer');
+  if (idPrefix !== undefined && !ID_RE.test(`${idPrefix}-${count}`))
+    throw invalid(`idPrefix ${JSON.stringify(idPrefix)} does not make valid device ids`);
+}
+
+/**
+ * Runs `count` simulated devices, each a real Agent with its own socket, against a hub.
+ * Resolves once every device has made its first connection attempt; devices that could not
+ * connect keep retrying with their agent's backoff.
+ */
+export async function startSimulation(options: SimulationOptions): Promise<Simulation> {
+  validate(options);
+  const { count, rate = 1, kind = 'mixed', concurrency = 200 } = options;
+  const clock = options.clock ?? systemClock;
+  const master = options.random ?? randomFrom(new Rng(options.seed ?? Math.floor(Math.random() * 2 ** 32)));
+  const logger = options.logger ?? createLogger(process.env['FLOTILLA_LOG_LEVEL'] ?? 'warn');
+  // Jitter has its own generator: how often a device reconnects depends on socket timing,
+  // and must not shift the physics of the others.
+  const jitter = randomFrom(new Rng(Math.floor(master() * 2 ** 32)));
+  const width = Math.max(4, String(count).length);
+  // A fleet that lost its hub comes back over a window that grows with its size.
+  const backoff = { baseMs: Math.max(500, Math.min(5_000, count / 5)) };
+
+  const byId = new Map<string, SimDevice>();
+  const registries = simRegistries((id) => byId.get(id)?.robot);
+  const devices: SimDevice[] = [];
+  for (let n = 1; n <= count; n++) {
+    const k: Kind = kindAt(kind, n - 1);
+    const spec = KIND_SPECS[k];
+    const id = `${options.idPrefix ?? k}-${String(n).padStart(width, '0')}`;
+    const rng = new Rng(Math.floor(master() * 2 ** 32));
+    const facts = spec.facts(id, rng);
+    const robot = spec.create(rng);
+    const agent = new Agent({
+      hubUrl: options.hubUrl,
+      id,
+      facts,
+      systemFacts: false,
+      collectSystemMetrics: false,
+      commands: registries[k],
+      clock,
+      random: jitter,
+      logger,
+      backoff,
+      ...(options.token === undefined ? {} : { token: options.token }),
+      ...(options.onRttSample ? { onRttSample: options.onRttSample } : {}),
+    });
+    const device = { id, robot, agent };
+    devices.push(device);
+    byId.set(id, device);
+  }
+
+  let stopped = false;
+  const ticker =
+    rate > 0
+      ? new Ticker(clock, devices, 1000 / rate, (d, dtS) => {
+          d.robot.step(dtS);
+          if (d.agent.state !== 'Connected') return; // physics goes on offline; telemetry waits
+          const t = d.robot.telemetry();
+          d.agent.sendTelemetry(t.metrics, t.samples);
+        })
+      : undefined;
+
+  const stopAll = async (): Promise<void> => {
+    if (stopped) return;
+    stopped = true;
+    ticker?.stop();
+    await Promise.all(devices.map((d) => d.agent.stop()));
+  };
+  const { signal } = options;
+  const onAbort = (): void => void stopAll();
+  signal?.addEventListener('abort', onAbort, { once: true });
+  try {
+    if (!signal?.aborted)
+      await startInBatches(
+        devices.map((d) => d.agent),
+        concurrency,
+        () => stopped,
+      );
+  } finally {
+    signal?.removeEventListener('abort', onAbort);
+  }
+  if (signal?.aborted) {
+    await stopAll();
+    throw signal.reason;
+  }
+
+  return {
+    devices: devices.map((d) => d.id),
+    onlineCount: () => {
+      let n = 0;
+      for (const d of devices) if (d.agent.state === 'Connected') n++;
+      return n;
+    },
+    inspect: (id) => byId.get(id)?.robot.snapshot(),
+    stop: stopAll,
+  };
+}
