@@ -2,11 +2,9 @@ import { Type, type Static } from '@sinclair/typebox';
 import { DEVICE_ID_PATTERN, Device, LABEL_KEY_PATTERN, LABEL_VALUE_PATTERN, StoredEvent } from '@flotilla/protocol';
 
 /**
- * Schemas shared by several routes. `Device` and `Event` are added to the app once
+ * Schemas shared by several routes. `Device`, `Event` and `Error` are added to the app once
  * (`app.addSchema`) and referenced by id, so OpenAPI shows each as one named component.
  */
-export const sharedSchemas = [Device, StoredEvent] as const;
-
 export const DeviceRef = Type.Unsafe<Static<typeof Device>>(Type.Ref('Device'));
 export const EventRef = Type.Unsafe<Static<typeof StoredEvent>>(Type.Ref('Event'));
 
@@ -20,8 +18,11 @@ export const ErrorBody = Type.Object(
       { additionalProperties: false },
     ),
   },
-  { additionalProperties: false, description: 'Error' },
+  { additionalProperties: false, $id: 'Error', description: 'Every 4xx/5xx response' },
 );
+
+export const sharedSchemas = [Device, StoredEvent, ErrorBody] as const;
+export const ErrorRef = Type.Unsafe<Static<typeof ErrorBody>>(Type.Ref('Error'));
 
 export const DeviceIdParam = Type.String({ pattern: DEVICE_ID_PATTERN, description: 'Device id' });
 
@@ -41,7 +42,7 @@ export const LabelPatch = Type.Record(
 
 /** Responses every route may give, so OpenAPI documents the error body once per status. */
 export const commonErrorResponses = {
-  400: ErrorBody,
-  500: ErrorBody,
-  503: ErrorBody,
+  400: ErrorRef,
+  500: ErrorRef,
+  503: ErrorRef,
 } as const;

@@ -5,7 +5,7 @@ import type { Registry } from '../../registry/registry.js';
 import { decodeDeviceCursor, encodeDeviceCursor } from '../cursor.js';
 import { ApiError, ApiErrors } from '../errors.js';
 import { eventMetadata } from '../request-context.js';
-import { Cursor, DeviceIdParam, DeviceRef, ErrorBody, LabelPatch, Limit, commonErrorResponses } from '../schemas.js';
+import { Cursor, DeviceIdParam, DeviceRef, ErrorRef, LabelPatch, Limit, commonErrorResponses } from '../schemas.js';
 
 const ListQuery = Type.Object(
   {
@@ -51,7 +51,7 @@ const PatchBody = Type.Object(
   },
 );
 
-const notFound = { 404: ErrorBody };
+const notFound = { 404: ErrorRef };
 
 function parseLabelSelectors(selectors: readonly string[] | undefined): Requirement[] | undefined {
   if (!selectors || selectors.length === 0) return undefined;

@@ -3,7 +3,7 @@ import { Type } from '@sinclair/typebox';
 import type { Clock } from '@flotilla/protocol';
 import type { Storage } from '../../storage/types.js';
 import { ApiError, ApiErrors } from '../errors.js';
-import { ErrorBody } from '../schemas.js';
+import { ErrorRef } from '../schemas.js';
 
 export interface HealthDeps {
   storage: Storage;
@@ -42,7 +42,7 @@ export function registerHealthRoutes(app: FastifyInstance, deps: HealthDeps): vo
       schema: {
         tags: ['system'],
         summary: 'Readiness: storage answers',
-        response: { 200: Ready, 503: ErrorBody },
+        response: { 200: Ready, 503: ErrorRef },
       },
     },
     async (request) => {

@@ -78,6 +78,7 @@ for (const engine of ENGINES) {
       ]);
       assert.ok(doc.components.schemas['Device'], 'Device is a named component');
       assert.ok(doc.components.schemas['Event'], 'Event is a named component');
+      assert.ok(doc.components.schemas['Error'], 'the error body is a named component');
       const listParams = doc.paths['/api/v1/devices']?.['get']?.parameters?.map((p) => p.name).sort();
       assert.deepEqual(listParams, ['cursor', 'label', 'limit', 'online', 'q', 'type']);
       const eventParams = doc.paths['/api/v1/events']?.['get']?.parameters?.map((p) => p.name).sort();
