@@ -14,7 +14,7 @@ import { TestSocket } from './test-client.js';
  */
 async function serve(
   t: TestContext,
-  options: { clock?: Clock; maxSubscriptions?: number; maxBufferedBytes?: number } = {},
+  options: { clock?: Clock; maxSubscriptions?: number; maxBufferedBytes?: number; keepaliveMs?: number } = {},
 ): Promise<{ bus: Bus; url: string; metrics: HubMetrics }> {
   const bus = new Bus();
   const metrics = createMetrics({ defaultMetrics: false });
@@ -209,6 +209,35 @@ test('a client that does not read is dropped from, not buffered for, and told so
   );
   assert.equal(last.data.ts, -1);
   assert.equal(slow.messages().length, published - dropped + 1);
+});
+
+test('connections that stop answering pings are terminated; live ones stay', async (t) => {
+  const clock = new ManualClock(0);
+  const { bus, url, metrics } = await serve(t, { clock, keepaliveMs: 1000 });
+  const live = await client(t, url);
+  const dead = await client(t, url);
+  for (const c of [live, dead]) {
+    c.send({ type: 'subscribe', subjects: ['flotilla.>'] });
+    await c.next((f) => f['type'] === 'subscribed');
+  }
+  assert.equal(await metricValue(metrics, 'flotilla_client_connections'), 2);
+  // A client whose host vanished: nothing it receives is read, so no pong comes back.
+  const rawSocket = (dead.ws as unknown as { _socket: { pause(): void; resume(): void } })._socket;
+  rawSocket.pause();
+
+  const pinged = new Promise((resolve) => live.ws.once('ping', resolve));
+  clock.advance(1000);
+  await pinged;
+  // The live client answered the ping (ws does so on receipt) before this round trip completes.
+  live.send({ type: 'ping', id: 'after-ws-ping' });
+  await live.next((f) => f['type'] === 'pong');
+
+  clock.advance(1000);
+  await waitFor(() => bus.subscriptionCount === 1);
+  assert.equal(await metricValue(metrics, 'flotilla_client_connections'), 1);
+  bus.publish('flotilla.r1.status', { still: 'here' });
+  assert.deepEqual((await live.next((f) => f['type'] === 'message'))['data'], { still: 'here' });
+  rawSocket.resume();
 });
 
 async function waitFor(condition: () => boolean, timeoutMs = 5000): Promise<void> {

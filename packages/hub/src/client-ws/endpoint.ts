@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import type { RawData } from 'ws';
+import type { RawData, WebSocket } from 'ws';
 import type { Clock } from '@flotilla/protocol';
 import type { Bus } from '../bus.js';
 import type { HubMetrics } from '../metrics.js';
@@ -14,6 +14,12 @@ export interface ClientWsOptions {
   maxSubscriptions?: number;
   /** Socket send-buffer size above which messages to that client are dropped (default 4 MiB). */
   maxBufferedBytes?: number;
+  /**
+   * How often each connection is pinged (default 30 s). One that has not answered the previous
+   * ping is terminated: a client gone without a FIN would otherwise hold its subscriptions, and
+   * the bus keep serialising messages for it, until TCP gives up hours later.
+   */
+  keepaliveMs?: number;
 }
 
 export const CLIENT_WS_PATH = '/ws/client';
@@ -41,6 +47,19 @@ export function registerClientWebSocket(app: FastifyInstance, options: ClientWsO
     'Messages not sent to a /ws/client connection because it read too slowly',
   );
 
+  const alive = new Map<WebSocket, boolean>();
+  const keepalive = options.clock.setInterval(() => {
+    for (const [socket, answered] of alive) {
+      if (!answered) {
+        socket.terminate();
+        continue;
+      }
+      alive.set(socket, false);
+      socket.ping();
+    }
+  }, options.keepaliveMs ?? 30_000);
+  app.addHook('onClose', async () => keepalive.cancel());
+
   app.get(CLIENT_WS_PATH, { websocket: true, schema: { hide: true } }, (socket, request) => {
     const session = new ClientSession(socket, {
       bus: options.bus,
@@ -51,11 +70,12 @@ export function registerClientWebSocket(app: FastifyInstance, options: ClientWsO
       onSubscriptions: (delta) => subscriptions.inc(delta),
     });
     connections.inc();
+    alive.set(socket, true);
     request.log.debug('client stream opened');
-    socket.on('message', (data: RawData, isBinary: boolean) => {
-      session.handle(isBinary ? toBuffer(data) : toBuffer(data).toString('utf8'));
-    });
+    socket.on('pong', () => alive.set(socket, true));
+    socket.on('message', (data: RawData) => session.handle(toBuffer(data)));
     socket.on('close', () => {
+      alive.delete(socket);
       session.close();
       connections.dec();
       request.log.debug('client stream closed');

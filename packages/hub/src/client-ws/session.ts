@@ -170,30 +170,34 @@ export class ClientSession {
   }
 
   private deliver(subject: string, data: unknown): void {
-    if (this.closed || this.socket.readyState !== OPEN) return;
+    if (!this.closed) this.reply({ type: 'message', subject, data });
+  }
+
+  /**
+   * Every frame to the client goes through here. Above `maxBufferedBytes` waiting in the socket,
+   * frames are dropped and counted (replies too: a client that sends pings without reading the
+   * pongs must not grow the hub's memory either).
+   */
+  private reply(frame: ServerFrame): void {
+    if (this.socket.readyState !== OPEN) return;
     if (this.socket.bufferedAmount > this.options.maxBufferedBytes) {
       this.dropped++;
       this.options.onDrop?.();
       return;
     }
     if (this.dropped > 0) {
-      // The client caught up: tell it how much it missed before it sees the next message, so a
+      // The client caught up: tell it how much it missed before it sees the next frame, so a
       // console knows to refetch rather than trust a view with holes.
-      const count = this.dropped;
-      this.dropped = 0;
-      this.reply({
+      const notice: ServerFrame = {
         type: 'error',
         error: {
           code: ClientWsErrors.SLOW_CONSUMER,
-          message: `${count} message(s) dropped: the client read too slowly`,
+          message: `${this.dropped} message(s) dropped: the client read too slowly`,
         },
-      });
+      };
+      this.dropped = 0;
+      this.socket.send(JSON.stringify(notice));
     }
-    this.reply({ type: 'message', subject, data });
-  }
-
-  private reply(frame: ServerFrame): void {
-    if (this.socket.readyState !== OPEN) return;
     this.socket.send(JSON.stringify(frame));
   }
 }
