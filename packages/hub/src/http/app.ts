@@ -58,6 +58,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     frameworkErrors: (error, _request, reply) => {
       (reply as FastifyReply).code(400).send(errorBody(ApiErrors.BAD_REQUEST.code, error.message));
     },
+    // Typed with pino's Logger the instance would not fit the plain FastifyInstance that every
+    // plugin and route module takes; the logger is the same object either way.
   }) as unknown as FastifyInstance;
 
   let closing = false;
