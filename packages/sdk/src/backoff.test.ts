@@ -7,5 +7,8 @@ test('delays double from the initial value up to the cap, with jitter in the upp
   const high = (a: number) => backoffDelay(a, { initialMs: 100, maxMs: 1000 }, () => 1);
   assert.deepEqual([0, 1, 2, 3, 4, 10].map(low), [50, 100, 200, 400, 500, 500]);
   assert.deepEqual([0, 1, 2, 3, 4, 10].map(high), [100, 200, 400, 800, 1000, 1000]);
-  assert.equal(backoffDelay(0, {}, () => 0.5), 375);
+  assert.equal(
+    backoffDelay(0, {}, () => 0.5),
+    375,
+  );
 });

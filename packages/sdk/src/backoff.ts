@@ -12,7 +12,11 @@ export interface BackoffOptions {
  * Delay before retry number `attempt` (0-based). "Equal jitter": half the ceiling plus a random
  * half, so delays spread out but never collapse to zero.
  */
-export function backoffDelay(attempt: number, options: BackoffOptions = {}, random: () => number = Math.random): number {
+export function backoffDelay(
+  attempt: number,
+  options: BackoffOptions = {},
+  random: () => number = Math.random,
+): number {
   const initial = options.initialMs ?? 500;
   const max = options.maxMs ?? 30_000;
   const factor = options.factor ?? 2;

@@ -1,5 +1,15 @@
 import { FlotillaApiError, FlotillaConnectionError, SdkErrorCodes } from './errors.js';
-import type { Device, DeviceFilter, DevicePatch, EventFilter, Health, Page, Readiness, RequestOptions, StoredEvent } from './types.js';
+import type {
+  Device,
+  DeviceFilter,
+  DevicePatch,
+  EventFilter,
+  Health,
+  Page,
+  Readiness,
+  RequestOptions,
+  StoredEvent,
+} from './types.js';
 import { apiUrl, deviceQuery, eventQuery } from './url.js';
 
 /** The part of `fetch` the client uses, so tests and other runtimes can pass their own. */
@@ -43,7 +53,9 @@ export class FlotillaClient {
 
   /** One page of devices, ordered by id. */
   async listDevices(filter: DeviceFilter = {}, options: RequestOptions = {}): Promise<Page<Device>> {
-    return page(await this.call<Page<Device>>('GET', 'api/v1/devices', { query: deviceQuery(filter), signal: options.signal }));
+    return page(
+      await this.call<Page<Device>>('GET', 'api/v1/devices', { query: deviceQuery(filter), signal: options.signal }),
+    );
   }
 
   /** Every device matching the filter, page after page (`filter.limit` is the page size). */
@@ -66,7 +78,9 @@ export class FlotillaClient {
 
   /** One page of the event log. */
   async listEvents(filter: EventFilter = {}, options: RequestOptions = {}): Promise<Page<StoredEvent>> {
-    return page(await this.call<Page<StoredEvent>>('GET', 'api/v1/events', { query: eventQuery(filter), signal: options.signal }));
+    return page(
+      await this.call<Page<StoredEvent>>('GET', 'api/v1/events', { query: eventQuery(filter), signal: options.signal }),
+    );
   }
 
   /** Every event matching the filter, page after page. */
@@ -84,7 +98,8 @@ export class FlotillaClient {
       await this.call<unknown>('GET', 'api/v1/ready', { signal: options.signal });
       return { ready: true };
     } catch (err) {
-      if (err instanceof FlotillaApiError && err.status === 503) return { ready: false, code: err.code, message: err.message };
+      if (err instanceof FlotillaApiError && err.status === 503)
+        return { ready: false, code: err.code, message: err.message };
       throw err;
     }
   }
@@ -119,9 +134,14 @@ export class FlotillaClient {
     try {
       return JSON.parse(text) as T;
     } catch (err) {
-      throw new FlotillaApiError(status, SdkErrorCodes.BAD_RESPONSE, `${method} ${url} answered ${status} with a body that is not JSON`, {
-        cause: err,
-      });
+      throw new FlotillaApiError(
+        status,
+        SdkErrorCodes.BAD_RESPONSE,
+        `${method} ${url} answered ${status} with a body that is not JSON`,
+        {
+          cause: err,
+        },
+      );
     }
   }
 }
@@ -156,7 +176,8 @@ async function* paginate<T>(
     yield* items;
     if (nextCursor === null) return;
     // A hub that hands back the same cursor would otherwise be followed forever.
-    if (nextCursor === cursor) throw new FlotillaApiError(200, SdkErrorCodes.BAD_RESPONSE, 'pagination cursor did not advance');
+    if (nextCursor === cursor)
+      throw new FlotillaApiError(200, SdkErrorCodes.BAD_RESPONSE, 'pagination cursor did not advance');
     cursor = nextCursor;
   }
 }

@@ -9,7 +9,13 @@ export {
   type WebSocketConstructor,
   type WebSocketLike,
 } from './live.js';
-export { FlotillaError, FlotillaApiError, FlotillaConnectionError, SdkErrorCodes, type SdkErrorCode } from './errors.js';
+export {
+  FlotillaError,
+  FlotillaApiError,
+  FlotillaConnectionError,
+  SdkErrorCodes,
+  type SdkErrorCode,
+} from './errors.js';
 export { backoffDelay, type BackoffOptions } from './backoff.js';
 export { liveUrl } from './url.js';
 export type * from './types.js';

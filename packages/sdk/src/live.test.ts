@@ -54,49 +54,67 @@ function watch(live: LiveClient): { events: LiveEvent[]; until: (type: LiveEvent
   };
 }
 
-test('subscribe sends the patterns and throttle; matching messages reach the handler', { timeout: 10_000 }, async () => {
-  const live = new LiveClient({ url: peer.url, clock: new ManualClock(), pingIntervalMs: 0 });
-  const box = inbox<LiveMessage>();
-  live.subscribe('flotilla.*.status', box.push, { rate: 2, strategy: 'latest' });
-  const conn = await peer.nextConnection();
-  assert.deepEqual(await conn.nextFrame(), {
-    type: 'subscribe',
-    id: 's1',
-    subjects: ['flotilla.*.status'],
-    throttle: { rate: 2, strategy: 'latest' },
-  });
-  assert.equal(live.state, 'open');
-  peer.publish('flotilla.r1.telemetry', { nope: true });
-  peer.publish('flotilla.r1.status', { id: 'r1' });
-  assert.deepEqual(await box.next(), { subject: 'flotilla.r1.status', data: { id: 'r1' } });
-  assert.equal(box.items.length, 1, 'the telemetry message matched no subscription');
-  live.close();
-  assert.equal(live.state, 'closed');
-});
+test(
+  'subscribe sends the patterns and throttle; matching messages reach the handler',
+  { timeout: 10_000 },
+  async () => {
+    const live = new LiveClient({ url: peer.url, clock: new ManualClock(), pingIntervalMs: 0 });
+    const box = inbox<LiveMessage>();
+    live.subscribe('flotilla.*.status', box.push, { rate: 2, strategy: 'latest' });
+    const conn = await peer.nextConnection();
+    assert.deepEqual(await conn.nextFrame(), {
+      type: 'subscribe',
+      id: 's1',
+      subjects: ['flotilla.*.status'],
+      throttle: { rate: 2, strategy: 'latest' },
+    });
+    assert.equal(live.state, 'open');
+    peer.publish('flotilla.r1.telemetry', { nope: true });
+    peer.publish('flotilla.r1.status', { id: 'r1' });
+    assert.deepEqual(await box.next(), { subject: 'flotilla.r1.status', data: { id: 'r1' } });
+    assert.equal(box.items.length, 1, 'the telemetry message matched no subscription');
+    live.close();
+    assert.equal(live.state, 'closed');
+  },
+);
 
-test('overlapping subscriptions each get the message; unsubscribe releases only unused patterns', { timeout: 10_000 }, async () => {
-  const live = new LiveClient({ url: peer.url, pingIntervalMs: 0 });
-  const a = inbox<LiveMessage>();
-  const b = inbox<LiveMessage>();
-  const offA = live.subscribe(['flotilla.*.status'], a.push);
-  const conn = await peer.nextConnection();
-  await conn.nextFrame();
-  const offB = live.subscribe(['flotilla.*.status', 'flotilla.r1.event.>'], b.push);
-  assert.deepEqual(await conn.nextFrame(), { type: 'subscribe', id: 's2', subjects: ['flotilla.*.status', 'flotilla.r1.event.>'] });
-  peer.publish('flotilla.r2.status', 1);
-  assert.equal((await a.next()).data, 1);
-  assert.equal((await b.next()).data, 1);
-  offB();
-  assert.deepEqual(await conn.nextFrame(), { type: 'unsubscribe', id: 's2', subjects: ['flotilla.r1.event.>'] });
-  offA();
-  assert.deepEqual(await conn.nextFrame(), { type: 'unsubscribe', id: 's1', subjects: ['flotilla.*.status'] });
-  offA();
-  live.close();
-});
+test(
+  'overlapping subscriptions each get the message; unsubscribe releases only unused patterns',
+  { timeout: 10_000 },
+  async () => {
+    const live = new LiveClient({ url: peer.url, pingIntervalMs: 0 });
+    const a = inbox<LiveMessage>();
+    const b = inbox<LiveMessage>();
+    const offA = live.subscribe(['flotilla.*.status'], a.push);
+    const conn = await peer.nextConnection();
+    await conn.nextFrame();
+    const offB = live.subscribe(['flotilla.*.status', 'flotilla.r1.event.>'], b.push);
+    assert.deepEqual(await conn.nextFrame(), {
+      type: 'subscribe',
+      id: 's2',
+      subjects: ['flotilla.*.status', 'flotilla.r1.event.>'],
+    });
+    peer.publish('flotilla.r2.status', 1);
+    assert.equal((await a.next()).data, 1);
+    assert.equal((await b.next()).data, 1);
+    offB();
+    assert.deepEqual(await conn.nextFrame(), { type: 'unsubscribe', id: 's2', subjects: ['flotilla.r1.event.>'] });
+    offA();
+    assert.deepEqual(await conn.nextFrame(), { type: 'unsubscribe', id: 's1', subjects: ['flotilla.*.status'] });
+    offA();
+    live.close();
+  },
+);
 
 test('after a lost connection it reconnects with backoff and subscribes again', { timeout: 10_000 }, async () => {
   const clock = new ManualClock();
-  const live = new LiveClient({ url: peer.url, clock, random: () => 0, backoff: { initialMs: 100 }, pingIntervalMs: 0 });
+  const live = new LiveClient({
+    url: peer.url,
+    clock,
+    random: () => 0,
+    backoff: { initialMs: 100 },
+    pingIntervalMs: 0,
+  });
   const seen = watch(live);
   const box = inbox<LiveMessage>();
   live.subscribe('flotilla.*.status', box.push);
@@ -123,7 +141,12 @@ test('failed connection attempts back off further each time', { timeout: 10_000 
   const port = (closed.address() as AddressInfo).port;
   await new Promise<void>((resolve) => closed.close(() => resolve()));
   const clock = new ManualClock();
-  const live = new LiveClient({ url: `http://127.0.0.1:${port}`, clock, random: () => 1, backoff: { initialMs: 100, maxMs: 250 } });
+  const live = new LiveClient({
+    url: `http://127.0.0.1:${port}`,
+    clock,
+    random: () => 1,
+    backoff: { initialMs: 100, maxMs: 250 },
+  });
   const seen = watch(live);
   live.subscribe('flotilla.*.status', () => {});
   const delays: number[] = [];
@@ -149,28 +172,32 @@ test('a subscription the hub refuses makes its stream throw with the hub code', 
   live.close();
 });
 
-test('stream yields messages in order; break unsubscribes; close ends the other streams', { timeout: 10_000 }, async () => {
-  const live = new LiveClient({ url: peer.url, pingIntervalMs: 0 });
-  const events = live.stream('flotilla.*.event.>');
-  const conn = await peer.nextConnection();
-  await conn.nextFrame();
-  for (let i = 1; i <= 3; i++) peer.publish(`flotilla.r1.event.E${i}`, i);
-  const got: unknown[] = [];
-  for await (const m of events) {
-    got.push(m.data);
-    if (got.length === 2) break;
-  }
-  assert.deepEqual(got, [1, 2]);
-  assert.deepEqual(await conn.nextFrame(), { type: 'unsubscribe', id: 's1', subjects: ['flotilla.*.event.>'] });
-  const status = live.stream('flotilla.*.status');
-  await conn.nextFrame();
-  peer.publish('flotilla.r1.status', 'x');
-  assert.equal((await status.next()).value?.data, 'x');
-  const pending = status.next();
-  live.close();
-  assert.deepEqual(await pending, { value: undefined, done: true });
-  assert.throws(() => live.subscribe('a', () => {}), { code: 'client_closed' });
-});
+test(
+  'stream yields messages in order; break unsubscribes; close ends the other streams',
+  { timeout: 10_000 },
+  async () => {
+    const live = new LiveClient({ url: peer.url, pingIntervalMs: 0 });
+    const events = live.stream('flotilla.*.event.>');
+    const conn = await peer.nextConnection();
+    await conn.nextFrame();
+    for (let i = 1; i <= 3; i++) peer.publish(`flotilla.r1.event.E${i}`, i);
+    const got: unknown[] = [];
+    for await (const m of events) {
+      got.push(m.data);
+      if (got.length === 2) break;
+    }
+    assert.deepEqual(got, [1, 2]);
+    assert.deepEqual(await conn.nextFrame(), { type: 'unsubscribe', id: 's1', subjects: ['flotilla.*.event.>'] });
+    const status = live.stream('flotilla.*.status');
+    await conn.nextFrame();
+    peer.publish('flotilla.r1.status', 'x');
+    assert.equal((await status.next()).value?.data, 'x');
+    const pending = status.next();
+    live.close();
+    assert.deepEqual(await pending, { value: undefined, done: true });
+    assert.throws(() => live.subscribe('a', () => {}), { code: 'client_closed' });
+  },
+);
 
 test('a connection that stops answering pings is dropped and retried', { timeout: 10_000 }, async () => {
   const clock = new ManualClock();

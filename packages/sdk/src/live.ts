@@ -9,7 +9,10 @@ export interface WebSocketLike {
   readonly readyState: number;
   send(data: string): void;
   close(code?: number, reason?: string): void;
-  addEventListener(type: 'open' | 'message' | 'close' | 'error', listener: (event: { readonly type: string }) => void): void;
+  addEventListener(
+    type: 'open' | 'message' | 'close' | 'error',
+    listener: (event: { readonly type: string }) => void,
+  ): void;
 }
 export type WebSocketConstructor = new (url: string) => WebSocketLike;
 
@@ -104,7 +107,8 @@ export class LiveClient {
   constructor(options: LiveClientOptions) {
     this.url = liveUrl(options.url);
     const impl = options.WebSocket ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
-    if (!impl) throw new TypeError('no WebSocket implementation: pass options.WebSocket (for example the `ws` package)');
+    if (!impl)
+      throw new TypeError('no WebSocket implementation: pass options.WebSocket (for example the `ws` package)');
     this.WebSocketImpl = impl;
     this.clock = options.clock ?? liveClock;
     this.random = options.random ?? Math.random;
@@ -141,11 +145,16 @@ export class LiveClient {
       remove();
       this.streams.delete(queue);
     });
-    remove = this.add(patterns, (m) => queue.push(m), throttle, (err) => {
-      remove();
-      this.streams.delete(queue);
-      queue.fail(err);
-    });
+    remove = this.add(
+      patterns,
+      (m) => queue.push(m),
+      throttle,
+      (err) => {
+        remove();
+        this.streams.delete(queue);
+        queue.fail(err);
+      },
+    );
     this.streams.add(queue);
     return queue;
   }
@@ -174,7 +183,8 @@ export class LiveClient {
   ): () => void {
     if (this.closed) throw new FlotillaError(SdkErrorCodes.CLIENT_CLOSED, 'the live client is closed');
     const list = typeof patterns === 'string' ? [patterns] : [...patterns];
-    if (list.length === 0) throw new FlotillaError(SdkErrorCodes.BAD_SUBJECT, 'subscribe needs at least one subject pattern');
+    if (list.length === 0)
+      throw new FlotillaError(SdkErrorCodes.BAD_SUBJECT, 'subscribe needs at least one subject pattern');
     const sub: Subscription = { id: `s${this.nextId++}`, patterns: list, handler, throttle, onError };
     this.subscriptions.set(sub.id, sub);
     if (this.socket?.readyState === OPEN) this.sendSubscribe(sub);
@@ -280,7 +290,12 @@ export class LiveClient {
 
   private onData(raw: unknown): void {
     this.heard = true;
-    const text = typeof raw === 'string' ? raw : raw instanceof ArrayBuffer || ArrayBuffer.isView(raw) ? new TextDecoder().decode(raw as Uint8Array) : undefined;
+    const text =
+      typeof raw === 'string'
+        ? raw
+        : raw instanceof ArrayBuffer || ArrayBuffer.isView(raw)
+          ? new TextDecoder().decode(raw as Uint8Array)
+          : undefined;
     if (text === undefined) return;
     let frame: ServerFrame;
     try {
@@ -303,7 +318,12 @@ export class LiveClient {
       try {
         sub.handler({ subject, data });
       } catch (err) {
-        this.emit({ type: 'error', code: SdkErrorCodes.HANDLER_FAILED, message: err instanceof Error ? err.message : String(err), subjects: sub.patterns });
+        this.emit({
+          type: 'error',
+          code: SdkErrorCodes.HANDLER_FAILED,
+          message: err instanceof Error ? err.message : String(err),
+          subjects: sub.patterns,
+        });
       }
     }
   }

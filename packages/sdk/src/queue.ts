@@ -5,7 +5,8 @@
  */
 export class AsyncQueue<T> implements AsyncIterableIterator<T> {
   private readonly buffer: T[] = [];
-  private readonly waiting: { resolve: (r: IteratorResult<T, undefined>) => void; reject: (err: unknown) => void }[] = [];
+  private readonly waiting: { resolve: (r: IteratorResult<T, undefined>) => void; reject: (err: unknown) => void }[] =
+    [];
   private done = false;
   private error: unknown;
   private failed = false;

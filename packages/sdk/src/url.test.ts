@@ -12,7 +12,10 @@ test('liveUrl maps http(s) to ws(s) and appends /ws/client once', () => {
 test('apiUrl joins paths under a base with or without a trailing slash', () => {
   assert.equal(apiUrl('http://h:8080', 'api/v1/health'), 'http://h:8080/api/v1/health');
   assert.equal(apiUrl('http://h/p/', '/api/v1/health'), 'http://h/p/api/v1/health');
-  assert.equal(apiUrl('http://h/p', 'api/v1/events', new URLSearchParams({ a: 'b c' })), 'http://h/p/api/v1/events?a=b+c');
+  assert.equal(
+    apiUrl('http://h/p', 'api/v1/events', new URLSearchParams({ a: 'b c' })),
+    'http://h/p/api/v1/events?a=b+c',
+  );
 });
 
 test('eventQuery leaves out what is not set', () => {

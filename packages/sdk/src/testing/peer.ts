@@ -4,10 +4,11 @@ import { matchSubject, validatePattern, type Device, type StoredEvent } from '@f
 import { WebSocketServer, type WebSocket } from 'ws';
 
 /**
- * A test peer that serves the documented hub contract (REST under /api/v1 and `/ws/client`) from
- * in-memory fixtures, so the SDK's own logic — URL building, pagination, error parsing,
- * reconnects — is tested over real sockets. It is not a hub: end-to-end tests against the real
- * hub live with the integration tests.
+ * A test peer that serves the documented hub contract (REST under /api/v1 and `/ws/client`)
+ * from in-memory fixtures, so the logic of the SDK and of the CLI built on it — URL building,
+ * pagination, error parsing, reconnects, output — is tested over real sockets. It is not a
+ * hub: end-to-end tests against the real hub live with the integration tests. Exported as
+ * `@flotilla/sdk/testing` for the CLI's tests; it needs the `ws` package.
  */
 export interface RecordedRequest {
   method: string;
@@ -129,7 +130,8 @@ export class TestPeer {
   /** Sends a message to every connection subscribed to a matching pattern. */
   publish(subject: string, data: unknown): void {
     for (const c of this.connections) {
-      if ([...c.subjects].some((p) => matchSubject(p, subject))) c.socket.send(JSON.stringify({ type: 'message', subject, data }));
+      if ([...c.subjects].some((p) => matchSubject(p, subject)))
+        c.socket.send(JSON.stringify({ type: 'message', subject, data }));
     }
   }
 
@@ -142,7 +144,8 @@ export class TestPeer {
       conn.frames.push(frame);
       if (frame.type === 'subscribe') {
         const bad = frame.subjects?.map(validatePattern).find((e) => e !== undefined);
-        if (bad) socket.send(JSON.stringify({ type: 'error', id: frame.id, error: { code: 'bad_subject', message: bad } }));
+        if (bad)
+          socket.send(JSON.stringify({ type: 'error', id: frame.id, error: { code: 'bad_subject', message: bad } }));
         else {
           for (const s of frame.subjects ?? []) conn.subjects.add(s);
           socket.send(JSON.stringify({ type: 'subscribed', id: frame.id, subjects: frame.subjects }));
@@ -210,6 +213,11 @@ export class TestPeer {
       if (device) items = items.filter((e) => e.aggregateId === device);
       const types = url.searchParams.getAll('type').flatMap((t) => t.split(','));
       if (types.length) items = items.filter((e) => types.includes(e.type));
+      const since = url.searchParams.get('since');
+      if (since !== null) {
+        const at = /^\d+$/.test(since) ? Number(since) : Date.parse(since);
+        items = items.filter((e) => e.ts >= at);
+      }
       if (url.searchParams.get('order') === 'desc') items.reverse();
       send(200, paginate(items, url));
     } else if (path === '/api/v1/health') send(200, { status: 'ok', version: '0.1.0', uptime: 12.5 });
