@@ -1,0 +1,122 @@
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { FlotillaClient } from '@flotilla/sdk';
+import { main } from '../main.js';
+import { testIo } from '../testing/io.js';
+
+const dirs: string[] = [];
+function dataDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'flotilla-cli-'));
+  dirs.push(dir);
+  return dir;
+}
+after(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+
+const QUIET = { FLOTILLA_LOG_LEVEL: 'silent' };
+
+function urlFrom(out: string): string {
+  const m = /Console and API +(http:\/\/\S+)\//.exec(out);
+  assert.ok(m, out);
+  return m[1] as string;
+}
+
+test('hub prints its URLs, runs simulated robots, and stops cleanly on Ctrl-C', { timeout: 30_000 }, async () => {
+  const data = dataDir();
+  const io = testIo({ env: { ...QUIET, FLOTILLA_SIM: '2' } });
+  const done = main(
+    ['hub', '--port', '0', '--host', '127.0.0.1', '--data', data, '--sim-kind', 'xle', '--heartbeat-interval', '1s'],
+    io,
+  );
+  await io.waitForOutput('Press Ctrl-C to stop.');
+  const url = urlFrom(io.out());
+  assert.match(io.out(), /^Flotilla hub \S+ is running\n/);
+  assert.match(io.out(), new RegExp(`  API docs +${url}/api/docs\n`));
+  assert.match(io.out(), new RegExp(`  Metrics +${url}/metrics\n`));
+  assert.match(io.out(), new RegExp(`  Agents connect to ${url.replace('http', 'ws')}/ws/agent\n`));
+  assert.match(io.out(), new RegExp(`  Storage +SQLite in ${data}\n`));
+  assert.match(io.out(), /Starting 2 simulated robots \(xle\)\n/);
+  assert.deepEqual(await new FlotillaClient({ baseUrl: url }).health().then((h) => h.status), 'ok');
+  io.signal('SIGTERM');
+  assert.equal(await done, 0, io.err());
+  assert.match(io.err(), /Stopping…\nStopped\.\n$/);
+});
+
+test('a hub that cannot start says why in one line and exits 1', { timeout: 30_000 }, async () => {
+  const data = dataDir();
+  const first = testIo({ env: QUIET });
+  const running = main(['hub', '--port', '0', '--host', '127.0.0.1', '--data', data], first);
+  await first.waitForOutput('Press Ctrl-C to stop.');
+  const port = new URL(urlFrom(first.out())).port;
+
+  const sameDir = testIo({ env: QUIET });
+  assert.equal(await main(['hub', '--port', '0', '--data', data], sameDir), 1);
+  assert.match(sameDir.err(), /^flotilla hub: [^\n]+\n$/);
+  assert.doesNotMatch(sameDir.err(), /\n\s+at /, 'no stack trace');
+
+  const samePort = testIo({ env: QUIET });
+  assert.equal(await main(['hub', '--port', port, '--host', '127.0.0.1', '--data', dataDir()], samePort), 1);
+  assert.match(samePort.err(), new RegExp(`^flotilla hub: port ${port} on 127.0.0.1 is already in use[^\\n]*\\n$`));
+
+  first.signal();
+  assert.equal(await running, 0);
+});
+
+test('reserved flags are accepted with a note that they do nothing yet', { timeout: 30_000 }, async () => {
+  const io = testIo({ env: { ...QUIET, FLOTILLA_NATS_URL: 'nats://127.0.0.1:4222' } });
+  const done = main(['hub', '--port', '0', '--host', '127.0.0.1', '--data', dataDir(), '--mqtt-port', '1884'], io);
+  await io.waitForOutput('Press Ctrl-C to stop.');
+  io.signal();
+  assert.equal(await done, 0);
+  assert.match(
+    io.err(),
+    /^flotilla hub: note: --mqtt-port is reserved; the MQTT broker is not available yet, so no MQTT listener is started\n/,
+  );
+  assert.match(
+    io.err(),
+    /flotilla hub: note: --nats is reserved; NATS clustering is not available yet, so this hub runs standalone\n/,
+  );
+  const quiet = testIo({ env: QUIET });
+  const plain = main(['hub', '--port', '0', '--host', '127.0.0.1', '--data', dataDir()], quiet);
+  await quiet.waitForOutput('Press Ctrl-C to stop.');
+  quiet.signal();
+  assert.equal(await plain, 0);
+  assert.doesNotMatch(quiet.err(), /note:/, 'the defaults alone say nothing');
+});
+
+test(
+  'a second Ctrl-C right after the first is the same keypress; one a second later forces the exit',
+  { timeout: 30_000 },
+  async () => {
+    const io = testIo({ env: QUIET });
+    const done = main(['hub', '--port', '0', '--host', '127.0.0.1', '--data', dataDir()], io);
+    await io.waitForOutput('Press Ctrl-C to stop.');
+    io.signal();
+    io.signal();
+    assert.equal(await done, 0);
+    assert.doesNotMatch(io.err(), /before a clean shutdown/);
+
+    const forced = testIo({ env: QUIET });
+    const stopping = main(['hub', '--port', '0', '--host', '127.0.0.1', '--data', dataDir()], forced);
+    await forced.waitForOutput('Press Ctrl-C to stop.');
+    const client = new FlotillaClient({ baseUrl: urlFrom(forced.out()) });
+    forced.signal();
+    forced.clock.advance(1000);
+    forced.signal();
+    assert.equal(await stopping, 130);
+    assert.match(forced.err(), /flotilla hub: stopped before a clean shutdown\n/);
+    // the shutdown that was cut short goes on in this process; wait until the port is released
+    for (
+      let i = 0;
+      i < 100 &&
+      (await client.health().then(
+        () => true,
+        () => false,
+      ));
+      i++
+    )
+      await new Promise((r) => setImmediate(r));
+  },
+);

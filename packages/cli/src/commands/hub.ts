@@ -1,0 +1,149 @@
+import { resolve as resolvePath } from 'node:path';
+import { helpText, type Command } from '../command.js';
+import { CliError, CliErrorCodes, ExitCodes } from '../errors.js';
+import { hubOptions, type HubValues } from '../hub-options.js';
+import type { Io } from '../io.js';
+import { parseOptions } from '../options.js';
+import { redactUrl } from '../values.js';
+
+const help = helpText({
+  usage: 'flotilla hub [options]',
+  description:
+    'Runs the hub: HTTP API, device gateway (/ws/agent), live stream (/ws/client), metrics and storage. Data is kept in an embedded SQLite store in --data unless --database-url names a PostgreSQL server. Ctrl-C stops the simulated robots, then the hub.',
+  options: hubOptions,
+  notes:
+    'Every option can also be set in the environment as FLOTILLA_<OPTION> (FLOTILLA_PORT,\nFLOTILLA_DATA, ...); an option on the command line wins over the environment.\n\nExamples:\n  flotilla hub --sim 12\n  FLOTILLA_PORT=9090 flotilla hub --data /var/lib/flotilla\n  flotilla hub --database-url postgres://flotilla@db/flotilla --heartbeat-interval 10s',
+});
+
+/** A second Ctrl-C this long after the first gives up on a clean shutdown (one sooner is the same keypress, delivered twice by a wrapper). */
+const FORCE_AFTER_MS = 1000;
+
+function message(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+function banner(url: string, version: string, values: HubValues): string {
+  const ws = url.replace(/^http/, 'ws');
+  const storage = values.databaseUrl
+    ? `PostgreSQL ${redactUrl(values.databaseUrl)}`
+    : `SQLite in ${resolvePath(values.data)}`;
+  const rows: [string, string][] = [
+    ['Console and API', `${url}/`],
+    ['API docs', `${url}/api/docs`],
+    ['Metrics', `${url}/metrics`],
+    ['Agents connect to', `${ws}/ws/agent`],
+    ['Storage', storage],
+  ];
+  return [`Flotilla hub ${version} is running`, ...rows.map(([k, v]) => `  ${k.padEnd(18)}${v}`)].join('\n') + '\n';
+}
+
+async function run(argv: readonly string[], io: Io): Promise<number> {
+  const { values, sources, help: wantsHelp } = parseOptions(hubOptions, argv, io.env);
+  if (wantsHelp) {
+    io.stdout.write(help);
+    return 0;
+  }
+  if (values.tls) {
+    throw new CliError(
+      CliErrorCodes.UNSUPPORTED,
+      'TLS is not available yet (--tls is reserved for device identity); put a TLS-terminating proxy in front of the hub for now',
+      ExitCodes.USAGE,
+    );
+  }
+  // Reserved flags are accepted so scripts written for later versions run, but say plainly that they do nothing yet.
+  if (sources.mqttPort !== 'default')
+    io.stderr.write(
+      'flotilla hub: note: --mqtt-port is reserved; the MQTT broker is not available yet, so no MQTT listener is started\n',
+    );
+  if (sources.nats !== 'default')
+    io.stderr.write(
+      'flotilla hub: note: --nats is reserved; NATS clustering is not available yet, so this hub runs standalone\n',
+    );
+
+  // Listen for Ctrl-C before starting anything, so one pressed during start-up is not lost.
+  let stopSignal: string | undefined;
+  let firstSignalAt = 0;
+  let stopRequested = (): void => {};
+  const stop = new Promise<void>((resolve) => (stopRequested = resolve));
+  let forceExit = (): void => {};
+  const forced = new Promise<number>((resolve) => (forceExit = () => resolve(ExitCodes.INTERRUPTED)));
+  const simStart = new AbortController();
+  const dispose = io.onSignal((signal) => {
+    if (stopSignal === undefined) {
+      stopSignal = signal;
+      firstSignalAt = io.clock.now();
+      simStart.abort();
+      stopRequested();
+    } else if (io.clock.now() - firstSignalAt >= FORCE_AFTER_MS) {
+      io.stderr.write('flotilla hub: stopped before a clean shutdown\n');
+      forceExit();
+    }
+  });
+
+  try {
+    const hubModule = await import('@flotilla/hub');
+    let hub;
+    try {
+      hub = await hubModule.startHub({
+        port: values.port,
+        host: values.host,
+        dataDir: values.data,
+        heartbeatIntervalMs: values.heartbeatInterval,
+        logLevel: values.logLevel,
+        ...(values.databaseUrl ? { databaseUrl: values.databaseUrl } : {}),
+      });
+    } catch (err) {
+      if (err instanceof hubModule.HubStartError)
+        throw new CliError(CliErrorCodes.FAILED, err.message, ExitCodes.FAILURE, { cause: err });
+      throw err;
+    }
+    io.stdout.write(banner(hub.url, hubModule.HUB_VERSION, values));
+
+    let sim: { stop(): Promise<void> } | undefined;
+    if (values.sim > 0 && stopSignal === undefined) {
+      io.stdout.write(`Starting ${values.sim} simulated robot${values.sim === 1 ? '' : 's'} (${values.simKind})\n`);
+      try {
+        const { startSimulation } = await import('@flotilla/sim');
+        sim = await startSimulation({
+          hubUrl: hub.url,
+          count: values.sim,
+          kind: values.simKind,
+          signal: simStart.signal,
+        });
+      } catch (err) {
+        if (!simStart.signal.aborted) {
+          await hub.close();
+          throw new CliError(
+            CliErrorCodes.FAILED,
+            `cannot start the simulated robots: ${message(err)}`,
+            ExitCodes.FAILURE,
+            { cause: err },
+          );
+        }
+      }
+    }
+    if (stopSignal === undefined) io.stdout.write('Press Ctrl-C to stop.\n');
+
+    await stop;
+    io.stderr.write('Stopping…\n');
+    const shutdown = (async () => {
+      try {
+        await sim?.stop();
+        await hub.close();
+      } catch (err) {
+        throw new CliError(CliErrorCodes.FAILED, `shutdown failed: ${message(err)}`, ExitCodes.FAILURE, { cause: err });
+      }
+      io.stderr.write('Stopped.\n');
+      return ExitCodes.OK;
+    })();
+    return await Promise.race([shutdown, forced]);
+  } finally {
+    dispose();
+  }
+}
+
+export const hubCommand: Command = {
+  name: 'hub',
+  summary: 'Run the hub (API, device gateway, live stream, storage)',
+  run,
+};

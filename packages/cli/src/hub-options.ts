@@ -1,0 +1,88 @@
+import { flag, option, renderMarkdownTable, type OptionValues } from './options.js';
+import * as v from './values.js';
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export const SIM_KINDS = ['mixed', 'lekiwi', 'xle', 'tonypi', 'mcu'] as const;
+/** Largest fleet `--sim` starts in the hub's process (the simulator's own limit is 100,000). */
+export const MAX_SIM = 100_000;
+
+/**
+ * The flags of `flotilla hub`: the one place they are described. `--help`, the markdown table
+ * in docs/cli.md (and the README) and the environment fallbacks all come from here. Every flag
+ * can be set as `FLOTILLA_<FLAG>`; a flag on the command line wins over the environment.
+ */
+export const hubOptions = {
+  port: option(v.port, {
+    valueName: 'PORT',
+    env: ['FLOTILLA_PORT'],
+    default: 8080,
+    description: 'HTTP port of the API, console and WebSockets (0 picks a free port)',
+  }),
+  host: option(v.nonEmpty, {
+    valueName: 'HOST',
+    env: ['FLOTILLA_HOST'],
+    default: '0.0.0.0',
+    description: 'interface to listen on',
+  }),
+  data: option(v.nonEmpty, {
+    valueName: 'DIR',
+    env: ['FLOTILLA_DATA'],
+    default: './.flotilla',
+    description: 'directory of the embedded SQLite store (one hub per directory); unused with --database-url',
+  }),
+  databaseUrl: option((raw, source) => v.url(raw, source, ['postgres:', 'postgresql:']), {
+    valueName: 'URL',
+    env: ['FLOTILLA_DATABASE_URL', 'DATABASE_URL'],
+    description:
+      'PostgreSQL connection string (postgres://...); the hub then stores everything there instead of --data',
+  }),
+  mqttPort: option(v.port, {
+    valueName: 'PORT',
+    env: ['FLOTILLA_MQTT_PORT'],
+    default: 1883,
+    description:
+      'reserved for the embedded MQTT broker, which is not available yet: validated, but no MQTT listener is started',
+  }),
+  nats: option((raw, source) => v.url(raw, source, ['nats:', 'tls:', 'ws:', 'wss:']), {
+    valueName: 'URL',
+    env: ['FLOTILLA_NATS', 'FLOTILLA_NATS_URL'],
+    description:
+      'reserved for sharing one fleet between hub replicas over NATS, which is not available yet: validated, the hub still runs standalone',
+  }),
+  sim: option((raw, source) => v.integer(raw, source, 0, MAX_SIM), {
+    valueName: 'N',
+    env: ['FLOTILLA_SIM'],
+    default: 0,
+    description: 'start N simulated robots in the same process once the hub listens',
+  }),
+  simKind: option((raw, source) => v.choice(raw, source, SIM_KINDS), {
+    valueName: 'KIND',
+    env: ['FLOTILLA_SIM_KIND'],
+    default: 'mixed',
+    description: `kind of the simulated robots: ${SIM_KINDS.join(', ')}`,
+  }),
+  tls: flag({
+    env: ['FLOTILLA_TLS'],
+    description: 'reserved for TLS with device identity, which is not available yet: the hub refuses to start with it',
+  }),
+  heartbeatInterval: option((raw, source) => v.duration(raw, source, 1000, 86_400_000), {
+    valueName: 'DURATION',
+    env: ['FLOTILLA_HEARTBEAT_INTERVAL'],
+    default: 30_000,
+    defaultText: '30s',
+    description: 'how often devices send a heartbeat (ms, or 30s, 1m); a device is offline after 3 missed, at least 1s',
+  }),
+  logLevel: option((raw, source) => v.choice(raw, source, LOG_LEVELS), {
+    valueName: 'LEVEL',
+    env: ['FLOTILLA_LOG_LEVEL'],
+    default: 'info',
+    description: `log level: ${LOG_LEVELS.join(', ')}`,
+  }),
+};
+
+export type HubValues = OptionValues<typeof hubOptions>;
+
+/** The hub's configuration table in markdown, for the README and docs/cli.md. */
+export function hubFlagsMarkdown(): string {
+  return renderMarkdownTable(hubOptions);
+}
