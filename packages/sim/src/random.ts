@@ -45,3 +45,17 @@ export class Rng {
 export function randomFrom(rng: Rng): () => number {
   return () => rng.next();
 }
+
+/**
+ * A 32-bit seed from a string (FNV-1a). A simulated device's identity facts (serial, MAC, IP,
+ * site) come from its id alone, so the same robot says the same things after every restart and
+ * the hub sees no spurious DeviceUpdated.
+ */
+export function seedFromString(value: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < value.length; i++) {
+    h ^= value.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return h >>> 0;
+}

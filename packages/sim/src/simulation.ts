@@ -5,7 +5,7 @@ import { startInBatches } from './connect.js';
 import { SimError, SimErrorCodes } from './errors.js';
 import { KIND_SPECS, kindAt } from './kinds/index.js';
 import { KINDS, type Kind, type SimKind, type SimRobot } from './kinds/types.js';
-import { Rng, randomFrom } from './random.js';
+import { Rng, randomFrom, seedFromString } from './random.js';
 import { Ticker } from './ticker.js';
 
 export interface SimulationOptions {
@@ -98,7 +98,7 @@ export async function startSimulation(options: SimulationOptions): Promise<Simul
     const spec = KIND_SPECS[k];
     const id = `${options.idPrefix ?? k}-${String(n).padStart(width, '0')}`;
     const rng = new Rng(Math.floor(master() * 2 ** 32));
-    const facts = spec.facts(id, rng);
+    const facts = spec.facts(id, new Rng(seedFromString(id)));
     const robot = spec.create(rng);
     const agent = new Agent({
       hubUrl: options.hubUrl,
