@@ -16,6 +16,15 @@ test('docs/cli.md holds the current help of every command and the hub flag table
   );
 });
 
+test('the README shows the same hub configuration table', () => {
+  const readme = readFileSync(new URL('../../../README.md', import.meta.url), 'utf8');
+  assert.equal(
+    applySections(readme, new Map([['hub-flags', hubFlagsMarkdown()]])),
+    readme,
+    'README.md configuration table is stale: run `npm run build && npm run docs -w @flotilla/cli`',
+  );
+});
+
 test('a document without the markers is reported, not silently left alone', async () => {
   assert.throws(
     () => applySections('# nothing here\n', new Map([['hub-flags', 'x']])),
