@@ -1,0 +1,103 @@
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { FlotillaClient } from '@flotilla/sdk';
+import type { StoredEvent } from '@flotilla/protocol';
+
+// The core issue's acceptance, end to end with the built command in separate processes: a hub
+// with a simulated fleet of 12, a real agent killed with SIGKILL, Ctrl-C, and a restart on the
+// same data directory. Waiting here is for real processes and sockets (bounded), never for time.
+const bin = fileURLToPath(new URL('./bin.js', import.meta.url));
+const env = { ...process.env, FLOTILLA_LOG_LEVEL: 'silent', NO_COLOR: '1' };
+const root = mkdtempSync(join(tmpdir(), 'flotilla-accept-'));
+const dataDir = join(root, 'hub');
+const children = new Set<ChildProcess>();
+after(() => {
+  for (const c of children) c.kill('SIGKILL');
+  rmSync(root, { recursive: true, force: true });
+});
+
+function run(args: string[]): ChildProcess {
+  const child = spawn(process.execPath, [bin, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  children.add(child);
+  child.on('exit', () => children.delete(child));
+  return child;
+}
+
+async function startHub(): Promise<{ child: ChildProcess; url: string }> {
+  const child = run(['hub', '--port', '0', '--host', '127.0.0.1', '--data', dataDir, '--sim', '12', '--heartbeat-interval', '1s']);
+  let out = '';
+  const url = await new Promise<string>((resolve, reject) => {
+    child.stdout?.on('data', (chunk: Buffer) => {
+      out += String(chunk);
+      const m = /Console and API\s+(http:\/\/\S+?)\/?\s/.exec(out);
+      if (m && out.includes('Press Ctrl-C')) resolve(m[1] as string);
+    });
+    child.on('exit', (code) => reject(new Error(`hub exited with ${code}: ${out}`)));
+  });
+  return { child, url };
+}
+
+async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe().catch(() => undefined);
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+async function onlineIds(client: FlotillaClient): Promise<string[]> {
+  const page = await client.listDevices({ online: true, limit: 1000 });
+  return page.items.map((d) => d.id);
+}
+
+function stop(child: ChildProcess, signal: NodeJS.Signals): Promise<number | null> {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null) return resolve(child.exitCode);
+    child.once('exit', (code) => resolve(code));
+    child.kill(signal);
+  });
+}
+
+test('12 simulated robots online; a killed agent goes offline with DeviceDisconnected; restart keeps everything', { timeout: 90_000 }, async () => {
+  const first = await startHub();
+  const client = new FlotillaClient({ baseUrl: first.url });
+  const twelve = await until('12 robots online', async () => {
+    const ids = await onlineIds(client);
+    return ids.length === 12 ? ids : undefined;
+  });
+
+  const agent = run(['agent', '--hub', first.url, '--id', 'accept-agent', '--state', join(root, 'agent')]);
+  await until('the agent online', async () => ((await client.getDevice('accept-agent')).status.online ? true : undefined));
+  assert.equal(await stop(agent, 'SIGKILL'), null, 'the agent was killed, not stopped');
+  const disconnected = await until('DeviceDisconnected of the killed agent', async () => {
+    const events = await client.listEvents({ device: 'accept-agent', type: ['DeviceDisconnected'] });
+    return events.items[0];
+  });
+  assert.equal((await client.getDevice('accept-agent')).status.online, false);
+  assert.equal(disconnected.metadata.actor, 'device:accept-agent');
+
+  const before: StoredEvent[] = [];
+  for await (const e of client.iterateEvents({ limit: 500 })) before.push(e);
+  assert.equal(await stop(first.child, 'SIGINT'), 0, 'Ctrl-C stops the hub and its fleet cleanly');
+
+  const second = await startHub();
+  const again = new FlotillaClient({ baseUrl: second.url });
+  const back = await until('the robots reconnect after the restart', async () => {
+    const ids = await onlineIds(again);
+    return ids.length === 12 ? ids : undefined;
+  });
+  assert.deepEqual(back, twelve);
+  const agentAfter = await again.getDevice('accept-agent');
+  assert.equal(agentAfter.status.online, false, 'the killed agent is still known, and offline');
+  const after: StoredEvent[] = [];
+  for await (const e of again.iterateEvents({ limit: 500 })) after.push(e);
+  assert.deepEqual(after.slice(0, before.length), before, 'every event from before the restart is still there, unchanged');
+  assert.equal(await stop(second.child, 'SIGINT'), 0);
+});
