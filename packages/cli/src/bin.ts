@@ -1,6 +1,15 @@
 #!/usr/bin/env node
-import { processIo } from './io.js';
-import { main } from './main.js';
+// The hub's embedded storage is Node's built-in `node:sqlite` (22.5+). Say so in one line
+// rather than failing later with a stack trace; npm scripts and npx use the repository's Node 24.
+const [major = 0, minor = 0] = process.versions.node.split('.').map(Number);
+if (major < 22 || (major === 22 && minor < 5)) {
+  process.stderr.write(
+    `flotilla: needs Node.js 22.5 or newer (this is ${process.version}); in the repository run it as \`npx flotilla\` or through npm scripts, which use its pinned Node 24\n`,
+  );
+  process.exit(1);
+}
+const { processIo } = await import('./io.js');
+const { main } = await import('./main.js');
 
 // `flotilla devices | head` closes the pipe early; that is not an error worth a stack trace.
 process.stdout.on('error', (err: NodeJS.ErrnoException) => {

@@ -30,6 +30,7 @@ test('every hub flag can be set from FLOTILLA_<FLAG>', () => {
     FLOTILLA_TLS: 'false',
     FLOTILLA_HEARTBEAT_INTERVAL: '5s',
     FLOTILLA_LOG_LEVEL: 'debug',
+    FLOTILLA_LOG_FORMAT: 'json',
   };
   for (const key of Object.keys(hubOptions)) {
     assert.ok(
@@ -50,6 +51,7 @@ test('every hub flag can be set from FLOTILLA_<FLAG>', () => {
     tls: false,
     heartbeatInterval: 5000,
     logLevel: 'debug',
+    logFormat: 'json',
   });
   assert.ok(Object.values(sources).every((s) => s === 'env'));
 });

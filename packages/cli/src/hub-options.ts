@@ -78,7 +78,15 @@ export const hubOptions = {
     default: 'info',
     description: `log level: ${LOG_LEVELS.join(', ')}`,
   }),
+  logFormat: option((raw, source) => v.choice(raw, source, LOG_FORMATS), {
+    valueName: 'FORMAT',
+    env: ['FLOTILLA_LOG_FORMAT'],
+    default: 'auto',
+    description: 'log lines as json (one object a line, for collectors) or pretty (for people); auto: pretty on a terminal',
+  }),
 };
+
+const LOG_FORMATS = ['auto', 'json', 'pretty'] as const;
 
 export type HubValues = OptionValues<typeof hubOptions>;
 

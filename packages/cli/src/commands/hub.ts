@@ -90,6 +90,7 @@ async function run(argv: readonly string[], io: Io): Promise<number> {
         dataDir: values.data,
         heartbeatIntervalMs: values.heartbeatInterval,
         logLevel: values.logLevel,
+        ...(usePrettyLogs(values.logFormat ?? 'auto', io) ? { logger: await prettyLogger(values.logLevel ?? 'info') } : {}),
         ...(values.databaseUrl ? { databaseUrl: values.databaseUrl } : {}),
       });
     } catch (err) {
@@ -147,3 +148,13 @@ export const hubCommand: Command = {
   summary: 'Run the hub (API, device gateway, live stream, storage)',
   run,
 };
+
+function usePrettyLogs(format: 'auto' | 'json' | 'pretty', io: Io): boolean {
+  return format === 'pretty' || (format === 'auto' && io.stdout.isTTY === true);
+}
+
+/** pino with pino-pretty as a synchronous stream: readable lines on a terminal, same fields. */
+async function prettyLogger(level: string): Promise<import('pino').Logger> {
+  const [{ pino }, { default: pretty }] = await Promise.all([import('pino'), import('pino-pretty')]);
+  return pino({ level, name: 'flotilla-hub' }, pretty({ sync: true, colorize: true, singleLine: true, ignore: 'pid,hostname,name' }));
+}
