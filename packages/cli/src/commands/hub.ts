@@ -1,4 +1,5 @@
 import { resolve as resolvePath } from 'node:path';
+import type { Logger } from 'pino';
 import { helpText, type Command } from '../command.js';
 import { CliError, CliErrorCodes, ExitCodes } from '../errors.js';
 import { hubOptions, type HubValues } from '../hub-options.js';
@@ -154,7 +155,7 @@ function usePrettyLogs(format: 'auto' | 'json' | 'pretty', io: Io): boolean {
 }
 
 /** pino with pino-pretty as a synchronous stream: readable lines on a terminal, same fields. */
-async function prettyLogger(level: string): Promise<import('pino').Logger> {
+async function prettyLogger(level: string): Promise<Logger> {
   const [{ pino }, { default: pretty }] = await Promise.all([import('pino'), import('pino-pretty')]);
   return pino({ level, name: 'flotilla-hub' }, pretty({ sync: true, colorize: true, singleLine: true, ignore: 'pid,hostname,name' }));
 }
