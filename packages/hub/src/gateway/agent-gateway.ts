@@ -1,0 +1,269 @@
+import { EventEmitter } from 'node:events';
+import { pino, type Logger } from 'pino';
+import { ErrorCodes, systemClock, type Clock, type Message, type MessageOf, type MessageType, type PayloadOf } from '@flotilla/protocol';
+import type { Bus } from '../bus.js';
+import type { HubMetrics } from '../metrics.js';
+import { Presence } from '../presence/presence.js';
+import { DisconnectReasons, type DisconnectReason } from '../registry/projection.js';
+import type { Registry } from '../registry/registry.js';
+import { AgentCloseCodes, DeviceSession, type AgentConnection, type SessionHost } from './session.js';
+
+/**
+ * The device side of the hub, independent of the transport: sessions by device, what each
+ * message type does, presence, and how sessions end. The WebSocket route (ws-agent.ts) only
+ * adapts sockets to `AgentConnection` and feeds frames in.
+ *
+ * How a session ends, and what the log says:
+ * - the connection closes → DeviceDisconnected {reason: 'socket_closed'} at once;
+ * - nothing received for 3 heartbeat intervals → {reason: 'heartbeat_timeout'}, socket dropped;
+ * - a second connection says `hello` for the same device → the older one gets an `error` frame
+ *   `replaced` and is closed (4000) with no DeviceDisconnected: the device never went offline, and
+ *   the new session's DeviceConnected carries `replacedSessionId`;
+ * - the device is decommissioned → the registry writes the events, the socket is closed (4001);
+ * - the hub shuts down (`close()`) → {reason: 'hub_shutdown'}, sockets closed with 1001.
+ */
+
+export interface AgentGatewayOptions {
+  registry: Registry;
+  bus: Bus;
+  metrics?: HubMetrics;
+  clock?: Clock;
+  logger?: Logger;
+  /** Told to devices in `welcome`; offline after 3 missed intervals (default 30000). */
+  heartbeatIntervalMs?: number;
+  /** Reported in `welcome`. */
+  hubVersion: string;
+}
+
+/** A command's outcome as a device reported it; command routing subscribes to these. */
+export interface ResultReport {
+  device: string;
+  sessionId: string;
+  /** Device clock of the frame. */
+  ts: number;
+  result: PayloadOf<'result'>;
+}
+
+/** An `error` frame a device sent (it refused something the hub sent it). */
+export interface DeviceErrorReport {
+  device: string;
+  sessionId: string;
+  error: PayloadOf<'error'>;
+}
+
+export interface AgentGatewayEvents {
+  result: [ResultReport];
+  deviceError: [DeviceErrorReport];
+}
+
+export const DEFAULT_HEARTBEAT_INTERVAL_MS = 30_000;
+
+type Handler<T extends MessageType> = (session: DeviceSession, id: string, message: MessageOf<T>) => void;
+
+export class AgentGateway extends EventEmitter<AgentGatewayEvents> implements SessionHost {
+  readonly presence: Presence;
+  readonly heartbeatIntervalMs: number;
+  private readonly sessions = new Map<string, DeviceSession>();
+  private readonly registry: Registry;
+  private readonly bus: Bus;
+  private readonly metrics: HubMetrics | undefined;
+  private readonly clock: Clock;
+  private readonly log: Logger;
+  private readonly hubVersion: string;
+  private readonly unhook: () => void;
+  /** Registry writes started by sessions, so `close()` can wait for them. */
+  private readonly pending = new Set<Promise<unknown>>();
+  private open_ = 0;
+  private closing = false;
+
+  constructor(options: AgentGatewayOptions) {
+    super();
+    this.registry = options.registry;
+    this.bus = options.bus;
+    this.metrics = options.metrics;
+    this.clock = options.clock ?? systemClock;
+    this.log = options.logger ?? pino({ enabled: false });
+    this.hubVersion = options.hubVersion;
+    this.heartbeatIntervalMs = options.heartbeatIntervalMs ?? DEFAULT_HEARTBEAT_INTERVAL_MS;
+    this.presence = new Presence({ clock: this.clock, heartbeatIntervalMs: this.heartbeatIntervalMs });
+    this.unhook = this.registry.onDisconnectRequest((id) => this.decommissioned(id));
+  }
+
+  /** Connections open now (including those that have not said hello yet). */
+  get connectionCount(): number {
+    return this.open_;
+  }
+
+  /** The device's current session, if connected. */
+  session(id: string): DeviceSession | undefined {
+    return this.sessions.get(id);
+  }
+
+  /** A new connection; the transport then feeds its frames to `receive` and reports its close. */
+  open(connection: AgentConnection, transport: string): DeviceSession {
+    const session = new DeviceSession(this, connection, transport);
+    this.open_++;
+    this.metrics?.wsConnections.inc({ transport });
+    if (this.closing) session.end(AgentCloseCodes.GOING_AWAY, 'hub shutting down');
+    return session;
+  }
+
+  /** The transport's connection is gone (every connection, whatever ended it). */
+  release(session: DeviceSession): void {
+    this.open_--;
+    this.metrics?.wsConnections.dec({ transport: session.transport });
+    session.connectionClosed();
+  }
+
+  /** Sends a message to a connected device. False when it has no open session. */
+  sendTo<T extends MessageType>(id: string, type: T, payload: PayloadOf<T>): boolean {
+    const session = this.sessions.get(id);
+    if (!session || session.state !== 'active') return false;
+    session.send(type, payload);
+    return true;
+  }
+
+  /** A refused frame the transport itself detected (an oversized frame: ws closes with 1009). */
+  countFrameError(code: string): void {
+    this.metrics?.frameErrors.inc({ code });
+  }
+
+  /**
+   * Ends every session (DeviceDisconnected {reason: 'hub_shutdown'}) and waits for the registry
+   * writes sessions started. Call before closing the registry.
+   */
+  async close(): Promise<void> {
+    this.closing = true;
+    this.presence.close();
+    this.unhook();
+    for (const [id, session] of this.sessions) {
+      this.sessions.delete(id);
+      this.track(this.registry.disconnect(id, session.sessionId, DisconnectReasons.HUB_SHUTDOWN), id, 'disconnect');
+      session.end(AgentCloseCodes.GOING_AWAY, 'hub shutting down');
+    }
+    while (this.pending.size > 0) await Promise.all(this.pending);
+  }
+
+  // ---- SessionHost ---------------------------------------------------------------------------
+
+  now(): number {
+    return this.clock.now();
+  }
+
+  touch(_session: DeviceSession, id: string): void {
+    this.presence.touch(id);
+    this.registry.touch(id, this.clock.now());
+  }
+
+  countMessage(type: MessageType, direction: 'in' | 'out'): void {
+    this.metrics?.countMessage(type, direction);
+  }
+
+  dispatch(session: DeviceSession, message: Message): void {
+    const handler = this.handlers[message.type] as Handler<MessageType> | undefined;
+    handler?.(session, message.device, message);
+  }
+
+  closed(session: DeviceSession): void {
+    this.ended(session, DisconnectReasons.SOCKET_CLOSED);
+  }
+
+  expired(session: DeviceSession): void {
+    this.log.info({ device: session.device, sessionId: session.sessionId }, 'device silent for 3 heartbeat intervals');
+    this.ended(session, DisconnectReasons.HEARTBEAT_TIMEOUT);
+  }
+
+  // ---- internals -------------------------------------------------------------------------------
+
+  /** One handler per device → hub message type (the session has checked type, direction and identity). */
+  private readonly handlers: { [T in MessageType]?: Handler<T> } = {
+    hello: (session, id, message) => this.hello(session, id, message),
+    heartbeat: (session, id, message) => {
+      if (message.payload.uptime !== undefined) this.registry.touch(id, this.clock.now(), message.payload.uptime);
+      session.send('ack', { of: 'heartbeat', seq: message.seq });
+    },
+    telemetry: (session, id, message) => {
+      const { metrics, samples } = message.payload;
+      this.registry.updateResources(id, metrics);
+      this.bus.publish(session.telemetrySubject, samples === undefined ? { ts: message.ts, metrics } : { ts: message.ts, metrics, samples });
+    },
+    event: (session, id, message) => {
+      const { type, data } = message.payload;
+      this.track(this.registry.report(id, session.sessionId, type, data ?? {}), id, 'report');
+    },
+    log: (session, _id, message) => {
+      this.bus.publish(session.logSubject, { ts: message.ts, ...message.payload });
+    },
+    result: (session, id, message) => {
+      this.emit('result', { device: id, sessionId: session.sessionId, ts: message.ts, result: message.payload });
+    },
+    error: (session, id, message) => {
+      this.log.debug({ device: id, error: message.payload }, 'device refused a frame');
+      this.emit('deviceError', { device: id, sessionId: session.sessionId, error: message.payload });
+    },
+  };
+
+  private hello(session: DeviceSession, id: string, message: MessageOf<'hello'>): void {
+    session.bind(id);
+    const previous = this.sessions.get(id);
+    this.sessions.set(id, session);
+    this.presence.track(id, session);
+    if (previous) {
+      this.log.info({ device: id, sessionId: session.sessionId, replaced: previous.sessionId }, 'duplicate connection replaces the older one');
+      previous.end(AgentCloseCodes.REPLACED, 'replaced', {
+        code: ErrorCodes.REPLACED,
+        message: 'another connection for this device took over the session',
+      });
+    }
+    const connecting = this.registry
+      .connect({ id, hello: message.payload, sessionId: session.sessionId, transport: session.transport })
+      .then(
+        () => {
+          if (!session.activate()) return;
+          session.send('welcome', {
+            heartbeatIntervalMs: this.heartbeatIntervalMs,
+            hubVersion: this.hubVersion,
+            sessionId: session.sessionId,
+            serverTime: this.clock.now(),
+          });
+          this.log.debug({ device: id, sessionId: session.sessionId }, 'device connected');
+        },
+        (err: unknown) => {
+          this.log.error({ err, device: id }, 'cannot record the device as connected');
+          if (this.sessions.get(id) === session) {
+            this.sessions.delete(id);
+            this.presence.untrack(id, session);
+          }
+          session.end(AgentCloseCodes.INTERNAL_ERROR, 'hub cannot record the session');
+        },
+      );
+    this.track(connecting, id, 'connect');
+  }
+
+  /** The session ended on the device's side or by silence: the device goes offline, unless a newer session took over. */
+  private ended(session: DeviceSession, reason: DisconnectReason): void {
+    const id = session.device;
+    if (id === undefined || this.sessions.get(id) !== session) return;
+    this.sessions.delete(id);
+    this.presence.untrack(id, session);
+    this.track(this.registry.disconnect(id, session.sessionId, reason), id, 'disconnect');
+  }
+
+  private decommissioned(id: string): void {
+    const session = this.sessions.get(id);
+    if (!session) return;
+    this.sessions.delete(id);
+    this.presence.untrack(id, session);
+    session.end(AgentCloseCodes.DECOMMISSIONED, 'decommissioned');
+  }
+
+  /** Keeps a registry write in `pending` until it settles; failures are logged (the device's state is what the log says). */
+  private track(promise: Promise<unknown>, id: string, what: string): void {
+    const settled = promise.then(
+      () => undefined,
+      (err: unknown) => this.log.error({ err, device: id }, `registry ${what} failed`),
+    );
+    this.pending.add(settled);
+    void settled.then(() => this.pending.delete(settled));
+  }
+}

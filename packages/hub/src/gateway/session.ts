@@ -1,0 +1,180 @@
+import { randomUUID } from 'node:crypto';
+import {
+  DEVICE_TO_HUB,
+  ErrorCodes,
+  envelope,
+  parseFrame,
+  type ErrorCode,
+  type ErrorPayload,
+  type Message,
+  type MessageType,
+  type PayloadOf,
+} from '@flotilla/protocol';
+import type { PresenceTarget } from '../presence/presence.js';
+
+/**
+ * One device connection on any transport, from the first frame to the close. The session
+ * validates every inbound frame (parseFrame, direction, session state, device identity) and
+ * hands valid ones to the gateway's handler for their type; refused frames get an `error` frame
+ * and the connection stays up, up to MAX_CONSECUTIVE_ERRORS in a row.
+ */
+
+/** What a session needs from its connection: the WebSocket adapter, later MQTT and NATS ones. */
+export interface AgentConnection {
+  send(data: string): void;
+  /** Closes with a handshake (the peer learns the code). */
+  close(code: number, reason: string): void;
+  /** Drops the connection at once: for a peer that stopped answering. */
+  terminate(): void;
+}
+
+/** WebSocket close codes the hub uses on `/ws/agent` (4000–4999 are the application's range). */
+export const AgentCloseCodes = {
+  /** The hub is shutting down. */
+  GOING_AWAY: 1001,
+  /** Too many consecutive refused frames. */
+  POLICY_VIOLATION: 1008,
+  /** A frame above MAX_FRAME_BYTES (sent by the ws library itself). */
+  MESSAGE_TOO_BIG: 1009,
+  /** The hub could not record the session (storage trouble): reconnect later. */
+  INTERNAL_ERROR: 1011,
+  /** A newer connection for the same device took over (an `error` frame `replaced` precedes it). */
+  REPLACED: 4000,
+  /** The device was decommissioned. */
+  DECOMMISSIONED: 4001,
+} as const;
+
+/** Refused frames in a row after which the connection is closed with 1008. */
+export const MAX_CONSECUTIVE_ERRORS = 100;
+
+/**
+ * Envelope device of error frames sent before `hello` named the device: the envelope needs a
+ * valid id, and the one in a refused frame cannot be trusted.
+ */
+export const UNKNOWN_DEVICE = 'unknown';
+
+export type SessionState = 'awaiting_hello' | 'registering' | 'active' | 'closing' | 'ended';
+
+/** The gateway as a session sees it. */
+export interface SessionHost {
+  now(): number;
+  /** A frame arrived on a session bound to `id` (presence, lastSeen). */
+  touch(session: DeviceSession, id: string): void;
+  dispatch(session: DeviceSession, message: Message): void;
+  countMessage(type: MessageType, direction: 'in' | 'out'): void;
+  countFrameError(code: string): void;
+  /** The connection closed while the session was current (not replaced, expired or ended by the hub). */
+  closed(session: DeviceSession): void;
+  /** Presence found the session silent for too long. */
+  expired(session: DeviceSession): void;
+}
+
+export class DeviceSession implements PresenceTarget {
+  readonly sessionId = randomUUID();
+  lastSeen = 0;
+  private deviceId: string | undefined;
+  private stateValue: SessionState = 'awaiting_hello';
+  private seq = 0;
+  private consecutiveErrors = 0;
+  /** Subjects built once per session rather than once per frame. */
+  telemetrySubject = '';
+  logSubject = '';
+
+  constructor(
+    private readonly host: SessionHost,
+    private readonly connection: AgentConnection,
+    readonly transport: string,
+  ) {}
+
+  get device(): string | undefined {
+    return this.deviceId;
+  }
+
+  get state(): SessionState {
+    return this.stateValue;
+  }
+
+  /** One inbound frame, as received. Never throws. */
+  receive(raw: string | Uint8Array): void {
+    if (this.stateValue === 'closing' || this.stateValue === 'ended') return;
+    if (this.deviceId !== undefined) this.host.touch(this, this.deviceId);
+    const parsed = parseFrame(raw);
+    if (!parsed.ok) return this.refuse(parsed.error.code, parsed.error.message, parsed.error.ref);
+    const message = parsed.value;
+    const ref = { type: message.type, seq: message.seq };
+    if (!DEVICE_TO_HUB.includes(message.type)) {
+      return this.refuse(ErrorCodes.WRONG_DIRECTION, `'${message.type}' is sent by the hub, not by devices`, ref);
+    }
+    if (this.deviceId === undefined) {
+      if (message.type !== 'hello') return this.refuse(ErrorCodes.NOT_REGISTERED, "the first frame must be 'hello'", ref);
+    } else if (message.device !== this.deviceId) {
+      return this.refuse(ErrorCodes.DEVICE_MISMATCH, `this connection speaks for '${this.deviceId}', not '${message.device}'`, ref);
+    } else if (message.type === 'hello') {
+      return this.refuse(ErrorCodes.BAD_FRAME, "'hello' is only valid as the first frame of a session", ref);
+    }
+    this.consecutiveErrors = 0;
+    this.host.countMessage(message.type, 'in');
+    this.host.dispatch(this, message);
+  }
+
+  /** Binds the session to its device (on `hello`). */
+  bind(id: string): void {
+    this.deviceId = id;
+    this.stateValue = 'registering';
+    this.telemetrySubject = `flotilla.${id}.telemetry`;
+    this.logSubject = `flotilla.${id}.log`;
+    this.host.touch(this, id);
+  }
+
+  /** The device is recorded as connected: the session is fully open. False if it ended meanwhile. */
+  activate(): boolean {
+    if (this.stateValue !== 'registering') return false;
+    this.stateValue = 'active';
+    return true;
+  }
+
+  send<T extends MessageType>(type: T, payload: PayloadOf<T>): void {
+    if (this.stateValue === 'ended') return;
+    this.connection.send(JSON.stringify(envelope(type, this.deviceId ?? UNKNOWN_DEVICE, this.seq++, this.host.now(), payload)));
+    this.host.countMessage(type, 'out');
+  }
+
+  /**
+   * Ends the session on the hub's initiative (replaced, decommissioned, shutdown, storage
+   * failure). The gateway has already settled the registry side; the close event that follows
+   * changes nothing.
+   */
+  end(code: number, reason: string, error?: { code: ErrorCode; message: string }): void {
+    if (this.stateValue === 'ended') return;
+    if (error) this.send('error', { code: error.code, message: error.message });
+    this.stateValue = 'ended';
+    this.connection.close(code, reason);
+  }
+
+  /** PresenceTarget: silent for too long. The peer is presumably gone, so no close handshake. */
+  expire(): void {
+    if (this.stateValue === 'ended') return;
+    this.stateValue = 'ended';
+    this.host.expired(this);
+    this.connection.terminate();
+  }
+
+  /** The transport reports that the connection is closed (whoever closed it). */
+  connectionClosed(): void {
+    if (this.stateValue === 'ended') return;
+    this.stateValue = 'ended';
+    this.host.closed(this);
+  }
+
+  private refuse(code: ErrorCode, message: string, ref: ErrorPayload['ref']): void {
+    this.host.countFrameError(code);
+    const payload: ErrorPayload = { code, message };
+    if (ref && (ref.type !== undefined || ref.seq !== undefined)) payload.ref = ref;
+    this.send('error', payload);
+    if (++this.consecutiveErrors >= MAX_CONSECUTIVE_ERRORS) {
+      // Still "current": the close event will mark the device offline as for any other close.
+      this.stateValue = 'closing';
+      this.connection.close(AgentCloseCodes.POLICY_VIOLATION, `${MAX_CONSECUTIVE_ERRORS} refused frames in a row`);
+    }
+  }
+}

@@ -1,0 +1,452 @@
+import { randomUUID } from 'node:crypto';
+import { pino, type Logger } from 'pino';
+import {
+  DeviceEventTypes,
+  systemClock,
+  type Clock,
+  type Device,
+  type EventMetadata,
+  type HelloPayload,
+  type StoredEvent,
+} from '@flotilla/protocol';
+import type { Bus } from '../bus.js';
+import type { DeviceCounts, HubMetrics } from '../metrics.js';
+import type { NewEvent, Snapshot, Storage } from '../storage/types.js';
+import { DeviceNotFoundError, LabelLimitError } from './errors.js';
+import { effectiveLabelPatch, factsDiff, registrationData } from './facts.js';
+import { OrderedAppender } from './ordered-appender.js';
+import {
+  DEVICE_EVENT_TYPES,
+  DisconnectReasons,
+  apply,
+  patchLabels,
+  type DeviceConnectedData,
+  type DeviceDisconnectedData,
+  type DeviceUpdatedData,
+  type DisconnectReason,
+} from './projection.js';
+import { SortedIds, queryDevices, type DevicePage, type DeviceQuery } from './query.js';
+import { applyLiveMetrics } from './live.js';
+
+/**
+ * The device registry: the projection of the event log held in memory, and the only writer of
+ * device events.
+ *
+ * Writes: every change is an event appended through the storage (see OrderedAppender), applied
+ * to the projection once the append has resolved, then published on the bus
+ * (`flotilla.<id>.event.<Type>` with the stored event, `flotilla.<id>.status` with the device).
+ * Operations on one device run one after another, so each decides on the state its predecessor
+ * left (a reconnect's facts diff, a disconnect checking that its session is still the live one).
+ *
+ * Live fields: `status.lastSeen`, `status.uptime` and `resources` change with every heartbeat
+ * and `system.*` telemetry. They are set in memory without an event (10,000 devices heartbeating
+ * would otherwise fill the log with noise) and reach storage through snapshots, taken every
+ * `snapshotEvery` events and at close. They are not published on their own either: the next
+ * status message carries them, and telemetry subscribers see the raw values.
+ */
+
+export const REGISTRY_SNAPSHOT = 'registry';
+const noop = (): void => undefined;
+const SNAPSHOT_VERSION = 1;
+const REPLAY_PAGE = 1000;
+/** Labels a device may carry (the Labels schema's maxProperties). */
+export const MAX_LABELS = 64;
+
+interface RegistrySnapshotState {
+  version: number;
+  devices: Device[];
+}
+
+export interface RegistryOptions {
+  storage: Storage;
+  bus: Bus;
+  clock?: Clock;
+  logger?: Logger;
+  /** Events between snapshots (default 1000). */
+  snapshotEvery?: number;
+  metrics?: HubMetrics;
+}
+
+export interface DevicePatch {
+  name?: string | undefined;
+  /** Merged into the labels; a null value removes that key. */
+  labels?: Record<string, string | null> | undefined;
+}
+
+export interface ConnectRequest {
+  id: string;
+  hello: HelloPayload;
+  sessionId: string;
+  /** `ws` (later `mqtt`, `nats`). */
+  transport: string;
+}
+
+/** Asked to end a device's live session (it was decommissioned). Transports register one each. */
+export type DisconnectHook = (id: string, reason: DisconnectReason) => void;
+
+/** Metadata of events the hub causes on its own (timeouts, restarts). */
+export const SYSTEM_ACTOR = 'system';
+export function deviceActor(id: string): string {
+  return `device:${id}`;
+}
+
+export class Registry {
+  private readonly devices = new Map<string, Device>();
+  private readonly ids = new SortedIds();
+  /** Live session per device. Sessions do not survive a restart, so they are not in the projection. */
+  private readonly sessions = new Map<string, string>();
+  private readonly chains = new Map<string, Promise<unknown>>();
+  private readonly hooks = new Set<DisconnectHook>();
+  private readonly appender: OrderedAppender;
+  private readonly storage: Storage;
+  private readonly bus: Bus;
+  private readonly clock: Clock;
+  private readonly log: Logger;
+  private readonly metrics: HubMetrics | undefined;
+  private readonly snapshotEvery: number;
+  private online = 0;
+  /** Position of the last event folded into the projection. */
+  private applied = 0;
+  private sinceSnapshot = 0;
+  private snapshotting: Promise<Snapshot<RegistrySnapshotState>> | undefined;
+  private closed = false;
+
+  private constructor(options: RegistryOptions) {
+    this.storage = options.storage;
+    this.bus = options.bus;
+    this.clock = options.clock ?? systemClock;
+    this.log = options.logger ?? pino({ enabled: false });
+    this.metrics = options.metrics;
+    this.snapshotEvery = Math.max(1, options.snapshotEvery ?? 1000);
+    this.appender = new OrderedAppender(
+      this.storage,
+      (stored) => this.committed(stored),
+      (err) => this.log.error({ err }, 'registry failed to apply committed events'),
+    );
+  }
+
+  /**
+   * Rebuilds the registry from the latest snapshot and the events after it. Devices the log
+   * says are online cannot be: no session survives a restart (the previous hub crashed or was
+   * killed), so each gets DeviceDisconnected {reason: 'hub_restart'}.
+   */
+  static async open(options: RegistryOptions): Promise<Registry> {
+    const registry = new Registry(options);
+    await registry.rebuild();
+    return registry;
+  }
+
+  get size(): number {
+    return this.devices.size;
+  }
+
+  get onlineCount(): number {
+    return this.online;
+  }
+
+  counts(): DeviceCounts {
+    return { online: this.online, offline: this.devices.size - this.online };
+  }
+
+  /** Position of the last event folded into the projection. */
+  get position(): number {
+    return this.applied;
+  }
+
+  /** The device, or undefined. The object is shared: read it, never mutate it. */
+  get(id: string): Device | undefined {
+    return this.devices.get(id);
+  }
+
+  /** Every device, ordered by id. */
+  list(): Device[] {
+    const out: Device[] = [];
+    for (let i = 0; i < this.ids.length; i++) {
+      const device = this.devices.get(this.ids.at(i) as string);
+      if (device) out.push(device);
+    }
+    return out;
+  }
+
+  query(query: DeviceQuery): DevicePage {
+    return queryDevices(this.ids, this.devices, query);
+  }
+
+  /** True when `sessionId` is the device's live session. */
+  isLiveSession(id: string, sessionId: string): boolean {
+    return this.sessions.get(id) === sessionId;
+  }
+
+  /** Registers an unknown device, records changed facts of a known one, and marks it online. */
+  connect(request: ConnectRequest): Promise<Device> {
+    const { id, hello, sessionId, transport } = request;
+    return this.serial(id, async () => {
+      const meta: EventMetadata = { actor: deviceActor(id), correlationId: sessionId, causationId: null };
+      const device = this.devices.get(id);
+      const events: NewEvent[] = [];
+      if (!device) {
+        events.push(this.event(id, DeviceEventTypes.Registered, registrationData(id, hello), meta));
+      } else {
+        const diff = factsDiff(device, hello);
+        if (diff) events.push(this.event(id, DeviceEventTypes.Updated, diff, meta));
+      }
+      const data: DeviceConnectedData = { sessionId, transport };
+      const previous = this.sessions.get(id);
+      if (previous !== undefined) data.replacedSessionId = previous;
+      events.push(this.event(id, DeviceEventTypes.Connected, data, meta));
+      await this.appender.submit(events);
+      this.sessions.set(id, sessionId);
+      const connected = this.devices.get(id) as Device;
+      if (hello.uptime !== undefined) connected.status.uptime = hello.uptime;
+      if (hello.resources) Object.assign(connected.resources, hello.resources);
+      return connected;
+    });
+  }
+
+  /**
+   * Marks the device offline if `sessionId` is still its live session; a session that was
+   * replaced or already ended changes nothing. Resolves to whether an event was written.
+   */
+  disconnect(id: string, sessionId: string, reason: DisconnectReason): Promise<boolean> {
+    return this.serial(id, async () => {
+      if (this.sessions.get(id) !== sessionId) return false;
+      const device = this.devices.get(id);
+      if (!device?.status.online) {
+        this.sessions.delete(id);
+        return false;
+      }
+      const actor = reason === DisconnectReasons.SOCKET_CLOSED ? deviceActor(id) : SYSTEM_ACTOR;
+      const data: DeviceDisconnectedData = { sessionId, reason };
+      await this.appender.submit([this.event(id, DeviceEventTypes.Disconnected, data, { actor, correlationId: sessionId, causationId: null })]);
+      this.sessions.delete(id);
+      return true;
+    });
+  }
+
+  /** Appends the device's own event (`event` frame) as DeviceReported. Undefined when the device is unknown. */
+  report(id: string, sessionId: string, type: string, data: Record<string, unknown>): Promise<StoredEvent | undefined> {
+    return this.serial(id, async () => {
+      if (!this.devices.has(id)) return undefined;
+      const meta: EventMetadata = { actor: deviceActor(id), correlationId: sessionId, causationId: null };
+      const [stored] = await this.appender.submit([this.event(id, DeviceEventTypes.Reported, { type, data }, meta)]);
+      return stored;
+    });
+  }
+
+  /** Renames a device or changes its labels. Writes nothing (and returns the device as is) when nothing changes. */
+  update(id: string, patch: DevicePatch, meta: EventMetadata): Promise<Device> {
+    return this.serial(id, async () => {
+      const device = this.devices.get(id);
+      if (!device) throw new DeviceNotFoundError(id);
+      const data: DeviceUpdatedData = {};
+      let changed = false;
+      if (patch.name !== undefined && patch.name !== device.name) {
+        data.name = patch.name;
+        changed = true;
+      }
+      const labels = patch.labels && effectiveLabelPatch(device.labels, patch.labels);
+      if (labels) {
+        if (Object.keys(patchLabels(device.labels, labels)).length > MAX_LABELS) throw new LabelLimitError(id, MAX_LABELS);
+        data.labels = labels;
+        changed = true;
+      }
+      if (!changed) return device;
+      await this.appender.submit([this.event(id, DeviceEventTypes.Updated, data, meta)]);
+      return this.devices.get(id) as Device;
+    });
+  }
+
+  /**
+   * Removes a device: DeviceDisconnected {reason: 'decommissioned'} first when it is online,
+   * then DeviceDecommissioned; then asks the transports to close its session. If it connects
+   * again it registers as a new device (refusing it is the identity issue's job).
+   */
+  decommission(id: string, meta: EventMetadata): Promise<void> {
+    return this.serial(id, async () => {
+      const device = this.devices.get(id);
+      if (!device) throw new DeviceNotFoundError(id);
+      const events: NewEvent[] = [];
+      if (device.status.online) {
+        const data: DeviceDisconnectedData = { sessionId: this.sessions.get(id) ?? null, reason: DisconnectReasons.DECOMMISSIONED };
+        events.push(this.event(id, DeviceEventTypes.Disconnected, data, meta));
+      }
+      events.push(this.event(id, DeviceEventTypes.Decommissioned, { name: device.name }, meta));
+      await this.appender.submit(events);
+      this.sessions.delete(id);
+      for (const hook of this.hooks) {
+        try {
+          hook(id, DisconnectReasons.DECOMMISSIONED);
+        } catch (err) {
+          this.log.error({ err, device: id }, 'disconnect hook failed');
+        }
+      }
+    });
+  }
+
+  /** Transports register here to be told when a device's session must end. Returns an unregister function. */
+  onDisconnectRequest(hook: DisconnectHook): () => void {
+    this.hooks.add(hook);
+    return () => this.hooks.delete(hook);
+  }
+
+  /** A frame arrived (live field, no event). `uptime` in seconds, when the frame said. */
+  touch(id: string, now: number, uptime?: number): void {
+    const device = this.devices.get(id);
+    if (!device) return;
+    device.status.lastSeen = now;
+    if (uptime !== undefined) device.status.uptime = uptime;
+  }
+
+  /** Resources and uptime from `system.*` telemetry metrics (live fields, no event). */
+  updateResources(id: string, metrics: Readonly<Record<string, number>>): void {
+    const device = this.devices.get(id);
+    if (device) applyLiveMetrics(device, metrics);
+  }
+
+  /** Saves the projection (with its live fields) as the `registry` snapshot, after any save under way. */
+  snapshot(): Promise<Snapshot<RegistrySnapshotState>> {
+    const previous = this.snapshotting;
+    const run = (previous ? previous.then(noop, noop) : Promise.resolve()).then(() => this.saveSnapshot());
+    this.snapshotting = run;
+    const clear = (): void => {
+      if (this.snapshotting === run) this.snapshotting = undefined;
+    };
+    run.then(clear, clear);
+    return run;
+  }
+
+  /** Resolves when every operation and snapshot under way has finished (failures included). */
+  async settled(): Promise<void> {
+    while (this.chains.size > 0) await Promise.all(this.chains.values());
+    await this.appender.drain();
+    while (this.snapshotting) await this.snapshotting.catch(noop);
+  }
+
+  /**
+   * Waits for every operation under way, then takes a last snapshot. Does not close the
+   * storage, which belongs to the caller. Transports should end their sessions first.
+   */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    await this.settled();
+    try {
+      await this.snapshot();
+    } finally {
+      this.closed = true;
+      this.hooks.clear();
+    }
+  }
+
+  // ---- internals ---------------------------------------------------------------------------
+
+  private async rebuild(): Promise<void> {
+    const started = this.clock.now();
+    const snapshot = await this.storage.loadSnapshot<RegistrySnapshotState>(REGISTRY_SNAPSHOT);
+    let cursor: number | undefined;
+    if (snapshot && snapshot.state?.version === SNAPSHOT_VERSION && Array.isArray(snapshot.state.devices)) {
+      for (const device of snapshot.state.devices) {
+        this.devices.set(device.id, device);
+        this.ids.add(device.id);
+        if (device.status.online) this.online++;
+      }
+      this.applied = snapshot.position;
+      cursor = snapshot.position;
+    } else if (snapshot) {
+      this.log.warn({ position: snapshot.position }, 'registry snapshot has an unknown format; replaying the whole log');
+    }
+    let replayed = 0;
+    for (;;) {
+      const page = await this.storage.readEvents({ cursor, limit: REPLAY_PAGE, order: 'asc', types: [...DEVICE_EVENT_TYPES] });
+      for (const event of page) this.fold(event);
+      replayed += page.length;
+      const last = page[page.length - 1];
+      if (!last || page.length < REPLAY_PAGE) break;
+      cursor = last.position;
+    }
+    this.sinceSnapshot = replayed;
+
+    const stale: NewEvent[] = [];
+    for (const device of this.devices.values()) {
+      if (!device.status.online) continue;
+      const data: DeviceDisconnectedData = { sessionId: null, reason: DisconnectReasons.HUB_RESTART };
+      stale.push(this.event(device.id, DeviceEventTypes.Disconnected, data, { actor: SYSTEM_ACTOR, correlationId: null, causationId: null }));
+    }
+    if (stale.length > 0) await this.appender.submit(stale);
+
+    this.metrics?.setEventLogSource(() => this.storage.countEvents());
+    this.metrics?.setDeviceSource(() => this.counts());
+    this.log.info(
+      { devices: this.devices.size, snapshotPosition: snapshot?.position ?? null, replayed, markedOffline: stale.length, ms: this.clock.now() - started },
+      'registry rebuilt',
+    );
+    if (this.sinceSnapshot >= this.snapshotEvery) await this.snapshot();
+  }
+
+  /** Applies one event to the projection, keeping the index and counters in step. */
+  private fold(event: StoredEvent): Device | undefined {
+    const prev = this.devices.get(event.aggregateId);
+    const next = apply(this.devices, event);
+    if (!prev && next) this.ids.add(event.aggregateId);
+    else if (prev && !next) this.ids.delete(event.aggregateId);
+    this.online += (next?.status.online ? 1 : 0) - (prev?.status.online ? 1 : 0);
+    if (event.position > this.applied) this.applied = event.position;
+    return next;
+  }
+
+  /** Runs in log order for each committed batch: fold, count, publish, maybe snapshot. */
+  private committed(stored: readonly StoredEvent[]): void {
+    const touched = new Set<string>();
+    for (const event of stored) {
+      this.fold(event);
+      touched.add(event.aggregateId);
+      this.metrics?.eventsAppended.inc({ type: event.type });
+      this.bus.publish(`flotilla.${event.aggregateId}.event.${event.type}`, event);
+    }
+    // One status message per device per batch: a first hello is two events, one change.
+    for (const id of touched) {
+      this.bus.publish(`flotilla.${id}.status`, this.devices.get(id) ?? { id, decommissioned: true });
+    }
+    this.sinceSnapshot += stored.length;
+    if (this.sinceSnapshot >= this.snapshotEvery && !this.snapshotting && !this.closed) {
+      this.snapshot().catch((err: unknown) => this.log.warn({ err }, 'registry snapshot failed; retrying after the next events'));
+    }
+  }
+
+  private async saveSnapshot(): Promise<Snapshot<RegistrySnapshotState>> {
+    // Taken synchronously between two commits: every registry event up to `applied` is folded
+    // in, none after. Device objects are copy-on-write, so the array stays that state while
+    // the save is under way (only live fields can move on).
+    const snapshot: Snapshot<RegistrySnapshotState> = {
+      name: REGISTRY_SNAPSHOT,
+      position: this.applied,
+      ts: this.clock.now(),
+      state: { version: SNAPSHOT_VERSION, devices: [...this.devices.values()] },
+    };
+    const counted = this.sinceSnapshot;
+    this.sinceSnapshot = 0;
+    try {
+      await this.storage.saveSnapshot(snapshot);
+    } catch (err) {
+      this.sinceSnapshot += counted;
+      throw err;
+    }
+    this.log.debug({ position: snapshot.position, devices: snapshot.state.devices.length }, 'registry snapshot saved');
+    return snapshot;
+  }
+
+  private event(aggregateId: string, type: string, data: object, metadata: EventMetadata): NewEvent {
+    return { id: randomUUID(), aggregateId, type, ts: this.clock.now(), data: data as Record<string, unknown>, metadata };
+  }
+
+  /** Runs `fn` after every earlier operation on the same device has settled. */
+  private serial<T>(id: string, fn: () => Promise<T>): Promise<T> {
+    const previous = this.chains.get(id);
+    const run = previous ? previous.then(fn, fn) : fn();
+    const tail = run.then(noop, noop);
+    this.chains.set(id, tail);
+    void tail.then(() => {
+      if (this.chains.get(id) === tail) this.chains.delete(id);
+    });
+    return run;
+  }
+}
