@@ -1,6 +1,14 @@
 import { EventEmitter } from 'node:events';
 import { pino, type Logger } from 'pino';
-import { ErrorCodes, systemClock, type Clock, type Message, type MessageOf, type MessageType, type PayloadOf } from '@flotilla/protocol';
+import {
+  ErrorCodes,
+  systemClock,
+  type Clock,
+  type Message,
+  type MessageOf,
+  type MessageType,
+  type PayloadOf,
+} from '@flotilla/protocol';
 import type { Bus } from '../bus.js';
 import type { HubMetrics } from '../metrics.js';
 import { Presence } from '../presence/presence.js';
@@ -185,7 +193,10 @@ export class AgentGateway extends EventEmitter<AgentGatewayEvents> implements Se
     telemetry: (session, id, message) => {
       const { metrics, samples } = message.payload;
       this.registry.updateResources(id, metrics);
-      this.bus.publish(session.telemetrySubject, samples === undefined ? { ts: message.ts, metrics } : { ts: message.ts, metrics, samples });
+      this.bus.publish(
+        session.telemetrySubject,
+        samples === undefined ? { ts: message.ts, metrics } : { ts: message.ts, metrics, samples },
+      );
     },
     event: (session, id, message) => {
       const { type, data } = message.payload;
@@ -209,7 +220,10 @@ export class AgentGateway extends EventEmitter<AgentGatewayEvents> implements Se
     this.sessions.set(id, session);
     this.presence.track(id, session);
     if (previous) {
-      this.log.info({ device: id, sessionId: session.sessionId, replaced: previous.sessionId }, 'duplicate connection replaces the older one');
+      this.log.info(
+        { device: id, sessionId: session.sessionId, replaced: previous.sessionId },
+        'duplicate connection replaces the older one',
+      );
       previous.end(AgentCloseCodes.REPLACED, 'replaced', {
         code: ErrorCodes.REPLACED,
         message: 'another connection for this device took over the session',

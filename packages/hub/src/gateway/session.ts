@@ -106,9 +106,14 @@ export class DeviceSession implements PresenceTarget {
       return this.refuse(ErrorCodes.WRONG_DIRECTION, `'${message.type}' is sent by the hub, not by devices`, ref);
     }
     if (this.deviceId === undefined) {
-      if (message.type !== 'hello') return this.refuse(ErrorCodes.NOT_REGISTERED, "the first frame must be 'hello'", ref);
+      if (message.type !== 'hello')
+        return this.refuse(ErrorCodes.NOT_REGISTERED, "the first frame must be 'hello'", ref);
     } else if (message.device !== this.deviceId) {
-      return this.refuse(ErrorCodes.DEVICE_MISMATCH, `this connection speaks for '${this.deviceId}', not '${message.device}'`, ref);
+      return this.refuse(
+        ErrorCodes.DEVICE_MISMATCH,
+        `this connection speaks for '${this.deviceId}', not '${message.device}'`,
+        ref,
+      );
     } else if (message.type === 'hello') {
       return this.refuse(ErrorCodes.BAD_FRAME, "'hello' is only valid as the first frame of a session", ref);
     }
@@ -135,7 +140,9 @@ export class DeviceSession implements PresenceTarget {
 
   send<T extends MessageType>(type: T, payload: PayloadOf<T>): void {
     if (this.stateValue === 'ended') return;
-    this.connection.send(JSON.stringify(envelope(type, this.deviceId ?? UNKNOWN_DEVICE, this.seq++, this.host.now(), payload)));
+    this.connection.send(
+      JSON.stringify(envelope(type, this.deviceId ?? UNKNOWN_DEVICE, this.seq++, this.host.now(), payload)),
+    );
     this.host.countMessage(type, 'out');
   }
 

@@ -4,7 +4,14 @@ import { join } from 'node:path';
 import Fastify from 'fastify';
 import fastifyWebsocket from '@fastify/websocket';
 import { WebSocket } from 'ws';
-import { ManualClock, envelope, type HelloPayload, type Message, type MessageType, type PayloadOf } from '@flotilla/protocol';
+import {
+  ManualClock,
+  envelope,
+  type HelloPayload,
+  type Message,
+  type MessageType,
+  type PayloadOf,
+} from '@flotilla/protocol';
 import { Bus } from '../bus.js';
 import { createMetrics, type HubMetrics } from '../metrics.js';
 import { Registry } from '../registry/registry.js';
@@ -37,7 +44,14 @@ export async function startGatewayHarness(options: { heartbeatIntervalMs?: numbe
   const metrics = createMetrics({ clock, defaultMetrics: false });
   const storage = await openStorage({ dataDir });
   const registry = await Registry.open({ storage, bus, clock, metrics });
-  const gateway = new AgentGateway({ registry, bus, clock, metrics, hubVersion: '0.1.0-test', heartbeatIntervalMs: options.heartbeatIntervalMs ?? 1000 });
+  const gateway = new AgentGateway({
+    registry,
+    bus,
+    clock,
+    metrics,
+    hubVersion: '0.1.0-test',
+    heartbeatIntervalMs: options.heartbeatIntervalMs ?? 1000,
+  });
   const app = Fastify();
   await app.register(fastifyWebsocket, agentWebSocketPluginOptions);
   registerAgentWebSocket(app, { gateway });
@@ -65,7 +79,11 @@ export async function startGatewayHarness(options: { heartbeatIntervalMs?: numbe
 const WAIT_MS = 5000;
 
 /** Polls a condition on real I/O progress (socket events, storage commits), bounded. */
-export async function eventually(check: () => boolean | Promise<boolean>, what: string, timeoutMs = WAIT_MS): Promise<void> {
+export async function eventually(
+  check: () => boolean | Promise<boolean>,
+  what: string,
+  timeoutMs = WAIT_MS,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await check())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
@@ -90,7 +108,9 @@ export class TestDevice {
     });
     // A client writing into a socket the hub has just closed may see EPIPE/ECONNRESET.
     socket.on('error', () => undefined);
-    this.closed = new Promise((resolve) => socket.on('close', (code, reason) => resolve({ code, reason: String(reason) })));
+    this.closed = new Promise((resolve) =>
+      socket.on('close', (code, reason) => resolve({ code, reason: String(reason) })),
+    );
   }
 
   static async connect(url: string, id: string): Promise<TestDevice> {
@@ -103,7 +123,11 @@ export class TestDevice {
   }
 
   /** Connects and says hello; resolves with the welcome. */
-  static async online(url: string, id: string, hello: HelloPayload = {}): Promise<{ device: TestDevice; welcome: Message }> {
+  static async online(
+    url: string,
+    id: string,
+    hello: HelloPayload = {},
+  ): Promise<{ device: TestDevice; welcome: Message }> {
     const device = await TestDevice.connect(url, id);
     device.send('hello', hello);
     return { device, welcome: await device.next('welcome') };

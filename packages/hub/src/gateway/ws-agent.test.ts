@@ -67,11 +67,17 @@ test('telemetry, log, event and result frames reach the registry, the bus and th
   h.gateway.on('result', (r) => results.push(r));
   const { device } = await TestDevice.online(h.url, 'r1');
 
-  device.send('telemetry', { metrics: { battery: 80, 'system.cpu': 12.5, 'system.disk': 40 }, samples: { pose: { x: 1 } } });
+  device.send('telemetry', {
+    metrics: { battery: 80, 'system.cpu': 12.5, 'system.disk': 40 },
+    samples: { pose: { x: 1 } },
+  });
   device.send('log', { level: 'warn', message: 'wheel slip', fields: { wheel: 'left' } });
   device.send('event', { type: 'teleoperation.started', data: { operator: 'ana' } });
   device.send('result', { id: 'cmd-1', status: 'succeeded', result: { ok: true } });
-  await eventually(() => results.length === 1 && (got['flotilla.r1.event.DeviceReported']?.length ?? 0) === 1, 'all four frames handled');
+  await eventually(
+    () => results.length === 1 && (got['flotilla.r1.event.DeviceReported']?.length ?? 0) === 1,
+    'all four frames handled',
+  );
 
   const telemetry = got['flotilla.r1.telemetry']?.[0] as Record<string, unknown>;
   assert.deepEqual(telemetry['metrics'], { battery: 80, 'system.cpu': 12.5, 'system.disk': 40 });
@@ -120,9 +126,16 @@ test('presence: offline after exactly 3 silent intervals, and the stale socket i
   assert.equal((await device.closed).code, 1006, 'dropped without a handshake');
   await eventually(() => h.registry.get('r1')?.status.online === false, 'r1 offline');
   const last = (await events(h, 'r1')).at(-1);
-  assert.deepEqual([last?.type, last?.data['reason'], last?.metadata.actor], [DeviceEventTypes.Disconnected, 'heartbeat_timeout', 'system']);
+  assert.deepEqual(
+    [last?.type, last?.data['reason'], last?.metadata.actor],
+    [DeviceEventTypes.Disconnected, 'heartbeat_timeout', 'system'],
+  );
   assert.equal(h.registry.get('r2')?.status.online, true, 'a device that spoke within the window stays');
-  assert.equal((await events(h, 'r1')).filter((e) => e.type === DeviceEventTypes.Disconnected).length, 1, 'the close that follows writes nothing more');
+  assert.equal(
+    (await events(h, 'r1')).filter((e) => e.type === DeviceEventTypes.Disconnected).length,
+    1,
+    'the close that follows writes nothing more',
+  );
 });
 
 test('a duplicate connection replaces the older one without a DeviceDisconnected', async (t) => {
@@ -135,8 +148,15 @@ test('a duplicate connection replaces the older one without a DeviceDisconnected
   await eventually(() => h.gateway.connectionCount === 1, 'older connection released');
 
   const log = await events(h, 'r1');
-  assert.deepEqual(log.map((e) => e.type), [DeviceEventTypes.Registered, DeviceEventTypes.Connected, DeviceEventTypes.Connected]);
-  assert.deepEqual(log[2]?.data, { sessionId: payload(second)['sessionId'], transport: 'ws', replacedSessionId: payload(first)['sessionId'] });
+  assert.deepEqual(
+    log.map((e) => e.type),
+    [DeviceEventTypes.Registered, DeviceEventTypes.Connected, DeviceEventTypes.Connected],
+  );
+  assert.deepEqual(log[2]?.data, {
+    sessionId: payload(second)['sessionId'],
+    transport: 'ws',
+    replacedSessionId: payload(first)['sessionId'],
+  });
   assert.equal(h.registry.get('r1')?.status.online, true);
 
   newer.send('heartbeat', {});
@@ -151,10 +171,10 @@ test('decommission closes the device socket', async (t) => {
   await h.registry.decommission('r1', { actor: 'user:ana', correlationId: null, causationId: null });
   assert.equal((await device.closed).code, AgentCloseCodes.DECOMMISSIONED);
   await eventually(() => h.gateway.connectionCount === 0, 'connection released');
-  assert.deepEqual(
-    (await events(h, 'r1')).map((e) => e.type).slice(-2),
-    [DeviceEventTypes.Disconnected, DeviceEventTypes.Decommissioned],
-  );
+  assert.deepEqual((await events(h, 'r1')).map((e) => e.type).slice(-2), [
+    DeviceEventTypes.Disconnected,
+    DeviceEventTypes.Decommissioned,
+  ]);
   assert.equal(h.registry.get('r1'), undefined);
 });
 
@@ -177,7 +197,9 @@ test('malformed frames get error frames and are counted; others are undisturbed'
   await expectError('bad_json');
   bad.send('hello', {});
   await bad.next('welcome');
-  bad.sendRaw(JSON.stringify({ v: 1, type: 'telemetry', device: 'bad', seq: 7, ts: 1, payload: { metrics: { x: 'high' } } }));
+  bad.sendRaw(
+    JSON.stringify({ v: 1, type: 'telemetry', device: 'bad', seq: 7, ts: 1, payload: { metrics: { x: 'high' } } }),
+  );
   await expectError('bad_frame', { type: 'telemetry', seq: 7 });
   bad.sendRaw(JSON.stringify({ v: 1, type: 'selfie', device: 'bad', seq: 8, ts: 1, payload: {} }));
   await expectError('unknown_type', { type: 'selfie', seq: 8 });
@@ -223,7 +245,14 @@ test('malformed frames get error frames and are counted; others are undisturbed'
 test('a frame of exactly MAX_FRAME_BYTES passes the transport and is judged by the protocol', async (t) => {
   const h = await harness(t);
   const { device } = await TestDevice.online(h.url, 'r1');
-  const head = JSON.stringify({ v: 1, type: 'log', device: 'r1', seq: 1, ts: 1, payload: { level: 'info', message: '' } });
+  const head = JSON.stringify({
+    v: 1,
+    type: 'log',
+    device: 'r1',
+    seq: 1,
+    ts: 1,
+    payload: { level: 'info', message: '' },
+  });
   const frame = head.replace('"message":""', `"message":"${'x'.repeat(MAX_FRAME_BYTES - head.length)}"`);
   assert.equal(Buffer.byteLength(frame), MAX_FRAME_BYTES);
   device.sendRaw(frame);

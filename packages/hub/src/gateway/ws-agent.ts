@@ -53,11 +53,15 @@ export interface AgentWebSocketOptions {
 export function registerAgentWebSocket(app: FastifyInstance, options: AgentWebSocketOptions): void {
   const { gateway } = options;
   if (!app.hasDecorator('websocketServer')) {
-    throw new Error('registerAgentWebSocket: register @fastify/websocket first, with { options: agentWebSocketServerOptions }');
+    throw new Error(
+      'registerAgentWebSocket: register @fastify/websocket first, with { options: agentWebSocketServerOptions }',
+    );
   }
   const maxPayload = app.websocketServer.options.maxPayload;
   if (maxPayload === undefined || maxPayload === 0 || maxPayload > MAX_FRAME_BYTES) {
-    throw new Error(`registerAgentWebSocket: @fastify/websocket must be registered with maxPayload <= ${MAX_FRAME_BYTES} (agentWebSocketServerOptions), not ${maxPayload}`);
+    throw new Error(
+      `registerAgentWebSocket: @fastify/websocket must be registered with maxPayload <= ${MAX_FRAME_BYTES} (agentWebSocketServerOptions), not ${maxPayload}`,
+    );
   }
 
   // One set of listeners for every socket (they find their session on the socket): a hub holds

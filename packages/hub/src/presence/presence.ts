@@ -40,7 +40,8 @@ export class Presence {
   constructor(options: PresenceOptions) {
     this.clock = options.clock;
     this.timeoutMs = options.heartbeatIntervalMs * (options.missedIntervals ?? DEFAULT_MISSED_INTERVALS);
-    this.sweepEveryMs = options.sweepEveryMs ?? Math.min(1000, Math.max(10, Math.floor(options.heartbeatIntervalMs / 10)));
+    this.sweepEveryMs =
+      options.sweepEveryMs ?? Math.min(1000, Math.max(10, Math.floor(options.heartbeatIntervalMs / 10)));
     this.timer = this.clock.setInterval(() => this.sweep(), this.sweepEveryMs);
   }
 

@@ -14,7 +14,8 @@ import type { NewEvent, Storage } from '../storage/types.js';
  * the storage's own).
  */
 export class OrderedAppender {
-  private queue: { events: readonly NewEvent[]; resolve(stored: StoredEvent[]): void; reject(err: unknown): void }[] = [];
+  private queue: { events: readonly NewEvent[]; resolve(stored: StoredEvent[]): void; reject(err: unknown): void }[] =
+    [];
   private running: Promise<void> | undefined;
 
   /**

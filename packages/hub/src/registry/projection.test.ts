@@ -52,8 +52,17 @@ test('DeviceConnected and DeviceDisconnected move the status, never mutating the
   assert.deepEqual(online?.status, { online: true, lastSeen: 6000, connectedAt: 6000, uptime: null, transport: 'ws' });
   assert.equal(online?.updatedAt, 6000);
   assert.equal(before?.status.online, false, 'copy on write');
-  const offline = apply(state, ev(DeviceEventTypes.Disconnected, 'r7', { sessionId: 's1', reason: 'socket_closed' }, 7000));
-  assert.deepEqual(offline?.status, { online: false, lastSeen: 6000, connectedAt: 6000, uptime: null, transport: 'ws' });
+  const offline = apply(
+    state,
+    ev(DeviceEventTypes.Disconnected, 'r7', { sessionId: 's1', reason: 'socket_closed' }, 7000),
+  );
+  assert.deepEqual(offline?.status, {
+    online: false,
+    lastSeen: 6000,
+    connectedAt: 6000,
+    uptime: null,
+    transport: 'ws',
+  });
   assert.equal(online?.status.online, true, 'copy on write');
 });
 
@@ -61,7 +70,12 @@ test('DeviceUpdated replaces the fields it carries and patches labels', () => {
   const state = fold([ev(DeviceEventTypes.Registered, 'r7', registered)]);
   const device = apply(
     state,
-    ev(DeviceEventTypes.Updated, 'r7', { name: 'Kitchen', software: { os: 'linux', agentVersion: '0.2.0' }, labels: { site: null, zone: 'a' } }, 9000),
+    ev(
+      DeviceEventTypes.Updated,
+      'r7',
+      { name: 'Kitchen', software: { os: 'linux', agentVersion: '0.2.0' }, labels: { site: null, zone: 'a' } },
+      9000,
+    ),
   );
   assert.equal(device?.name, 'Kitchen');
   assert.deepEqual(device?.software, { os: 'linux', agentVersion: '0.2.0' });
@@ -80,7 +94,15 @@ test('DeviceReported drives teleoperation and otherwise changes nothing', () => 
   const state = fold([ev(DeviceEventTypes.Registered, 'r7', registered)]);
   const before = state.get('r7');
   assert.equal(apply(state, ev(DeviceEventTypes.Reported, 'r7', { type: 'docked', data: { station: 'd1' } })), before);
-  const teleop = apply(state, ev(DeviceEventTypes.Reported, 'r7', { type: 'teleoperation.started', data: { operator: 'ana', streams: ['front', 3] } }, 8000));
+  const teleop = apply(
+    state,
+    ev(
+      DeviceEventTypes.Reported,
+      'r7',
+      { type: 'teleoperation.started', data: { operator: 'ana', streams: ['front', 3] } },
+      8000,
+    ),
+  );
   assert.deepEqual(teleop?.teleoperation, { active: true, operator: 'ana', since: 8000, streams: ['front'] });
   const stopped = apply(state, ev(DeviceEventTypes.Reported, 'r7', { type: 'teleoperation.stopped', data: {} }));
   assert.deepEqual(stopped?.teleoperation, { active: false, operator: null, since: null, streams: [] });
@@ -114,13 +136,20 @@ test('factsDiff reports only facts that changed, ignoring key order and unstated
   assert.ok(device);
   assert.equal(factsDiff(device, { type: 'lekiwi', hardware: { model: 'lekiwi-v2', serial: 'LK-7' } }), undefined);
   assert.equal(factsDiff(device, {}), undefined, 'a hello that states nothing changes nothing');
-  assert.equal(factsDiff(device, { name: 'Other', labels: { x: 'y' } }), undefined, 'name and labels belong to operators');
+  assert.equal(
+    factsDiff(device, { name: 'Other', labels: { x: 'y' } }),
+    undefined,
+    'name and labels belong to operators',
+  );
   assert.deepEqual(factsDiff(device, { network: { hostname: 'lekiwi-7', ips: ['10.0.0.8'] }, type: 'lekiwi' }), {
     network: { hostname: 'lekiwi-7', ips: ['10.0.0.8'] },
   });
-  assert.deepEqual(factsDiff(device, { capabilities: [...registered.capabilities].reverse().concat({ name: 'hal.v1.led' }) }), {
-    capabilities: [{ name: 'hal.v1.battery', version: '1.0.0' }, { name: 'hal.v1.led' }],
-  });
+  assert.deepEqual(
+    factsDiff(device, { capabilities: [...registered.capabilities].reverse().concat({ name: 'hal.v1.led' }) }),
+    {
+      capabilities: [{ name: 'hal.v1.battery', version: '1.0.0' }, { name: 'hal.v1.led' }],
+    },
+  );
 });
 
 test('effectiveLabelPatch drops entries that change nothing', () => {

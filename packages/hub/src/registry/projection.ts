@@ -1,4 +1,12 @@
-import { DeviceEventTypes, type Capability, type Device, type Hardware, type Network, type Software, type StoredEvent } from '@flotilla/protocol';
+import {
+  DeviceEventTypes,
+  type Capability,
+  type Device,
+  type Hardware,
+  type Network,
+  type Software,
+  type StoredEvent,
+} from '@flotilla/protocol';
 
 /**
  * The device registry as a fold over the event log. `apply` is the only place where events turn
@@ -166,7 +174,8 @@ function reduce(prev: Device | undefined, event: StoredEvent): Device | undefine
           updatedAt: ts,
         };
       }
-      if (d.type === TeleoperationEvents.STOPPED) return { ...prev, teleoperation: inactiveTeleoperation, updatedAt: ts };
+      if (d.type === TeleoperationEvents.STOPPED)
+        return { ...prev, teleoperation: inactiveTeleoperation, updatedAt: ts };
       return prev;
     }
     default:
@@ -175,7 +184,10 @@ function reduce(prev: Device | undefined, event: StoredEvent): Device | undefine
   }
 }
 
-export function patchLabels(labels: Readonly<Record<string, string>>, patch: Readonly<Record<string, string | null>>): Record<string, string> {
+export function patchLabels(
+  labels: Readonly<Record<string, string>>,
+  patch: Readonly<Record<string, string | null>>,
+): Record<string, string> {
   const next = { ...labels };
   for (const [key, value] of Object.entries(patch)) {
     if (value === null) delete next[key];

@@ -83,7 +83,8 @@ export function queryDevices(ids: SortedIds, devices: ReadonlyMap<string, Device
 function matches(device: Device, query: DeviceQuery, needle: string | undefined): boolean {
   if (query.online !== undefined && device.status.online !== query.online) return false;
   if (query.type !== undefined && device.type !== query.type) return false;
-  if (query.requirements && query.requirements.length > 0 && !matchesSelector(query.requirements, device.labels)) return false;
+  if (query.requirements && query.requirements.length > 0 && !matchesSelector(query.requirements, device.labels))
+    return false;
   if (needle !== undefined && needle.length > 0) {
     return (
       contains(device.id, needle) ||

@@ -16,7 +16,6 @@ import { DeviceNotFoundError, LabelLimitError } from './errors.js';
 import { effectiveLabelPatch, factsDiff, registrationData } from './facts.js';
 import { OrderedAppender } from './ordered-appender.js';
 import {
-  DEVICE_EVENT_TYPES,
   DisconnectReasons,
   apply,
   patchLabels,
@@ -27,6 +26,10 @@ import {
 } from './projection.js';
 import { SortedIds, queryDevices, type DevicePage, type DeviceQuery } from './query.js';
 import { applyLiveMetrics } from './live.js';
+import { REGISTRY_SNAPSHOT, SNAPSHOT_VERSION, replay, type RegistrySnapshotState } from './replay.js';
+import { KeyedSerial } from './serial.js';
+
+export { REGISTRY_SNAPSHOT } from './replay.js';
 
 /**
  * The device registry: the projection of the event log held in memory, and the only writer of
@@ -45,17 +48,9 @@ import { applyLiveMetrics } from './live.js';
  * status message carries them, and telemetry subscribers see the raw values.
  */
 
-export const REGISTRY_SNAPSHOT = 'registry';
 const noop = (): void => undefined;
-const SNAPSHOT_VERSION = 1;
-const REPLAY_PAGE = 1000;
 /** Labels a device may carry (the Labels schema's maxProperties). */
 export const MAX_LABELS = 64;
-
-interface RegistrySnapshotState {
-  version: number;
-  devices: Device[];
-}
 
 export interface RegistryOptions {
   storage: Storage;
@@ -95,7 +90,8 @@ export class Registry {
   private readonly ids = new SortedIds();
   /** Live session per device. Sessions do not survive a restart, so they are not in the projection. */
   private readonly sessions = new Map<string, string>();
-  private readonly chains = new Map<string, Promise<unknown>>();
+  /** Operations on one device run one after another (see KeyedSerial). */
+  private readonly serial = new KeyedSerial();
   private readonly hooks = new Set<DisconnectHook>();
   private readonly appender: OrderedAppender;
   private readonly storage: Storage;
@@ -180,7 +176,7 @@ export class Registry {
   /** Registers an unknown device, records changed facts of a known one, and marks it online. */
   connect(request: ConnectRequest): Promise<Device> {
     const { id, hello, sessionId, transport } = request;
-    return this.serial(id, async () => {
+    return this.serial.run(id, async () => {
       const meta: EventMetadata = { actor: deviceActor(id), correlationId: sessionId, causationId: null };
       const device = this.devices.get(id);
       const events: NewEvent[] = [];
@@ -208,7 +204,7 @@ export class Registry {
    * replaced or already ended changes nothing. Resolves to whether an event was written.
    */
   disconnect(id: string, sessionId: string, reason: DisconnectReason): Promise<boolean> {
-    return this.serial(id, async () => {
+    return this.serial.run(id, async () => {
       if (this.sessions.get(id) !== sessionId) return false;
       const device = this.devices.get(id);
       if (!device?.status.online) {
@@ -217,7 +213,9 @@ export class Registry {
       }
       const actor = reason === DisconnectReasons.SOCKET_CLOSED ? deviceActor(id) : SYSTEM_ACTOR;
       const data: DeviceDisconnectedData = { sessionId, reason };
-      await this.appender.submit([this.event(id, DeviceEventTypes.Disconnected, data, { actor, correlationId: sessionId, causationId: null })]);
+      await this.appender.submit([
+        this.event(id, DeviceEventTypes.Disconnected, data, { actor, correlationId: sessionId, causationId: null }),
+      ]);
       this.sessions.delete(id);
       return true;
     });
@@ -225,7 +223,7 @@ export class Registry {
 
   /** Appends the device's own event (`event` frame) as DeviceReported. Undefined when the device is unknown. */
   report(id: string, sessionId: string, type: string, data: Record<string, unknown>): Promise<StoredEvent | undefined> {
-    return this.serial(id, async () => {
+    return this.serial.run(id, async () => {
       if (!this.devices.has(id)) return undefined;
       const meta: EventMetadata = { actor: deviceActor(id), correlationId: sessionId, causationId: null };
       const [stored] = await this.appender.submit([this.event(id, DeviceEventTypes.Reported, { type, data }, meta)]);
@@ -235,7 +233,7 @@ export class Registry {
 
   /** Renames a device or changes its labels. Writes nothing (and returns the device as is) when nothing changes. */
   update(id: string, patch: DevicePatch, meta: EventMetadata): Promise<Device> {
-    return this.serial(id, async () => {
+    return this.serial.run(id, async () => {
       const device = this.devices.get(id);
       if (!device) throw new DeviceNotFoundError(id);
       const data: DeviceUpdatedData = {};
@@ -246,7 +244,8 @@ export class Registry {
       }
       const labels = patch.labels && effectiveLabelPatch(device.labels, patch.labels);
       if (labels) {
-        if (Object.keys(patchLabels(device.labels, labels)).length > MAX_LABELS) throw new LabelLimitError(id, MAX_LABELS);
+        if (Object.keys(patchLabels(device.labels, labels)).length > MAX_LABELS)
+          throw new LabelLimitError(id, MAX_LABELS);
         data.labels = labels;
         changed = true;
       }
@@ -262,12 +261,15 @@ export class Registry {
    * again it registers as a new device (refusing it is the identity issue's job).
    */
   decommission(id: string, meta: EventMetadata): Promise<void> {
-    return this.serial(id, async () => {
+    return this.serial.run(id, async () => {
       const device = this.devices.get(id);
       if (!device) throw new DeviceNotFoundError(id);
       const events: NewEvent[] = [];
       if (device.status.online) {
-        const data: DeviceDisconnectedData = { sessionId: this.sessions.get(id) ?? null, reason: DisconnectReasons.DECOMMISSIONED };
+        const data: DeviceDisconnectedData = {
+          sessionId: this.sessions.get(id) ?? null,
+          reason: DisconnectReasons.DECOMMISSIONED,
+        };
         events.push(this.event(id, DeviceEventTypes.Disconnected, data, meta));
       }
       events.push(this.event(id, DeviceEventTypes.Decommissioned, { name: device.name }, meta));
@@ -317,7 +319,7 @@ export class Registry {
 
   /** Resolves when every operation and snapshot under way has finished (failures included). */
   async settled(): Promise<void> {
-    while (this.chains.size > 0) await Promise.all(this.chains.values());
+    await this.serial.idle();
     await this.appender.drain();
     while (this.snapshotting) await this.snapshotting.catch(noop);
   }
@@ -341,42 +343,45 @@ export class Registry {
 
   private async rebuild(): Promise<void> {
     const started = this.clock.now();
-    const snapshot = await this.storage.loadSnapshot<RegistrySnapshotState>(REGISTRY_SNAPSHOT);
-    let cursor: number | undefined;
-    if (snapshot && snapshot.state?.version === SNAPSHOT_VERSION && Array.isArray(snapshot.state.devices)) {
-      for (const device of snapshot.state.devices) {
+    const result = await replay(
+      this.storage,
+      (device) => {
         this.devices.set(device.id, device);
         this.ids.add(device.id);
         if (device.status.online) this.online++;
-      }
-      this.applied = snapshot.position;
-      cursor = snapshot.position;
-    } else if (snapshot) {
-      this.log.warn({ position: snapshot.position }, 'registry snapshot has an unknown format; replaying the whole log');
-    }
-    let replayed = 0;
-    for (;;) {
-      const page = await this.storage.readEvents({ cursor, limit: REPLAY_PAGE, order: 'asc', types: [...DEVICE_EVENT_TYPES] });
-      for (const event of page) this.fold(event);
-      replayed += page.length;
-      const last = page[page.length - 1];
-      if (!last || page.length < REPLAY_PAGE) break;
-      cursor = last.position;
-    }
+      },
+      (event) => this.fold(event),
+    );
+    if (result.ignoredSnapshot) this.log.warn('registry snapshot has an unknown format; replayed the whole log');
+    if (result.snapshotPosition !== null && result.snapshotPosition > this.applied)
+      this.applied = result.snapshotPosition;
+    const replayed = result.replayed;
     this.sinceSnapshot = replayed;
 
     const stale: NewEvent[] = [];
     for (const device of this.devices.values()) {
       if (!device.status.online) continue;
       const data: DeviceDisconnectedData = { sessionId: null, reason: DisconnectReasons.HUB_RESTART };
-      stale.push(this.event(device.id, DeviceEventTypes.Disconnected, data, { actor: SYSTEM_ACTOR, correlationId: null, causationId: null }));
+      stale.push(
+        this.event(device.id, DeviceEventTypes.Disconnected, data, {
+          actor: SYSTEM_ACTOR,
+          correlationId: null,
+          causationId: null,
+        }),
+      );
     }
     if (stale.length > 0) await this.appender.submit(stale);
 
     this.metrics?.setEventLogSource(() => this.storage.countEvents());
     this.metrics?.setDeviceSource(() => this.counts());
     this.log.info(
-      { devices: this.devices.size, snapshotPosition: snapshot?.position ?? null, replayed, markedOffline: stale.length, ms: this.clock.now() - started },
+      {
+        devices: this.devices.size,
+        snapshotPosition: result.snapshotPosition,
+        replayed,
+        markedOffline: stale.length,
+        ms: this.clock.now() - started,
+      },
       'registry rebuilt',
     );
     if (this.sinceSnapshot >= this.snapshotEvery) await this.snapshot();
@@ -408,7 +413,9 @@ export class Registry {
     }
     this.sinceSnapshot += stored.length;
     if (this.sinceSnapshot >= this.snapshotEvery && !this.snapshotting && !this.closed) {
-      this.snapshot().catch((err: unknown) => this.log.warn({ err }, 'registry snapshot failed; retrying after the next events'));
+      this.snapshot().catch((err: unknown) =>
+        this.log.warn({ err }, 'registry snapshot failed; retrying after the next events'),
+      );
     }
   }
 
@@ -435,18 +442,13 @@ export class Registry {
   }
 
   private event(aggregateId: string, type: string, data: object, metadata: EventMetadata): NewEvent {
-    return { id: randomUUID(), aggregateId, type, ts: this.clock.now(), data: data as Record<string, unknown>, metadata };
-  }
-
-  /** Runs `fn` after every earlier operation on the same device has settled. */
-  private serial<T>(id: string, fn: () => Promise<T>): Promise<T> {
-    const previous = this.chains.get(id);
-    const run = previous ? previous.then(fn, fn) : fn();
-    const tail = run.then(noop, noop);
-    this.chains.set(id, tail);
-    void tail.then(() => {
-      if (this.chains.get(id) === tail) this.chains.delete(id);
-    });
-    return run;
+    return {
+      id: randomUUID(),
+      aggregateId,
+      type,
+      ts: this.clock.now(),
+      data: data as Record<string, unknown>,
+      metadata,
+    };
   }
 }
