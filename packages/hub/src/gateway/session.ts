@@ -53,6 +53,11 @@ export const MAX_CONSECUTIVE_ERRORS = 100;
  */
 export const UNKNOWN_DEVICE = 'unknown';
 
+/** The `ref` of an error frame about a valid message; built only when refusing one. */
+function refOf(message: Message): ErrorPayload['ref'] {
+  return { type: message.type, seq: message.seq };
+}
+
 export type SessionState = 'awaiting_hello' | 'registering' | 'active' | 'closing' | 'ended';
 
 /** The gateway as a session sees it. */
@@ -101,21 +106,24 @@ export class DeviceSession implements PresenceTarget {
     const parsed = parseFrame(raw);
     if (!parsed.ok) return this.refuse(parsed.error.code, parsed.error.message, parsed.error.ref);
     const message = parsed.value;
-    const ref = { type: message.type, seq: message.seq };
     if (!DEVICE_TO_HUB.includes(message.type)) {
-      return this.refuse(ErrorCodes.WRONG_DIRECTION, `'${message.type}' is sent by the hub, not by devices`, ref);
+      return this.refuse(
+        ErrorCodes.WRONG_DIRECTION,
+        `'${message.type}' is sent by the hub, not by devices`,
+        refOf(message),
+      );
     }
     if (this.deviceId === undefined) {
       if (message.type !== 'hello')
-        return this.refuse(ErrorCodes.NOT_REGISTERED, "the first frame must be 'hello'", ref);
+        return this.refuse(ErrorCodes.NOT_REGISTERED, "the first frame must be 'hello'", refOf(message));
     } else if (message.device !== this.deviceId) {
       return this.refuse(
         ErrorCodes.DEVICE_MISMATCH,
         `this connection speaks for '${this.deviceId}', not '${message.device}'`,
-        ref,
+        refOf(message),
       );
     } else if (message.type === 'hello') {
-      return this.refuse(ErrorCodes.BAD_FRAME, "'hello' is only valid as the first frame of a session", ref);
+      return this.refuse(ErrorCodes.BAD_FRAME, "'hello' is only valid as the first frame of a session", refOf(message));
     }
     this.consecutiveErrors = 0;
     this.host.countMessage(message.type, 'in');
