@@ -10,7 +10,22 @@ export default tseslint.config(
     languageOptions: {
       // Node 24 globals used by the plain-JS scripts (TypeScript checks the rest itself).
       globals: Object.fromEntries(
-        ['process', 'console', 'Buffer', 'URL', 'fetch', 'performance', 'AbortController', 'WebSocket', 'TextEncoder', 'TextDecoder', 'setTimeout', 'clearTimeout', 'setInterval', 'clearInterval'].map((g) => [g, 'readonly']),
+        [
+          'process',
+          'console',
+          'Buffer',
+          'URL',
+          'fetch',
+          'performance',
+          'AbortController',
+          'WebSocket',
+          'TextEncoder',
+          'TextDecoder',
+          'setTimeout',
+          'clearTimeout',
+          'setInterval',
+          'clearInterval',
+        ].map((g) => [g, 'readonly']),
       ),
     },
     rules: {

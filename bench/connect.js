@@ -25,7 +25,13 @@ const { values } = parseArgs({
 const count = Number(values.count);
 const heartbeatMs = Number(values['heartbeat-interval']);
 const rttSeconds = Number(values['rtt-seconds']);
-if (!Number.isInteger(count) || count < 1 || !Number.isInteger(heartbeatMs) || heartbeatMs < 1000 || !(rttSeconds > 0)) {
+if (
+  !Number.isInteger(count) ||
+  count < 1 ||
+  !Number.isInteger(heartbeatMs) ||
+  heartbeatMs < 1000 ||
+  !(rttSeconds > 0)
+) {
   console.error('bench:connect: --count must be a positive integer, --heartbeat-interval ≥ 1000 ms, --rtt-seconds > 0');
   process.exit(2);
 }
@@ -51,7 +57,8 @@ function rssKb(pid) {
 async function metric(base, name, labels) {
   const text = await (await fetch(`${base}/metrics`)).text();
   for (const line of text.split('\n')) {
-    if (line.startsWith(`${name}{${labels}}`) || (labels === '' && line.startsWith(`${name} `))) return Number(line.split(' ').pop());
+    if (line.startsWith(`${name}{${labels}}`) || (labels === '' && line.startsWith(`${name} `)))
+      return Number(line.split(' ').pop());
   }
   return 0;
 }
@@ -67,8 +74,18 @@ const base = `http://127.0.0.1:${port}`;
 const hub = spawn(
   process.execPath,
   [
-    'packages/cli/dist/bin.js', 'hub', '--host', '127.0.0.1', '--port', String(port), '--data', dataDir,
-    '--heartbeat-interval', String(heartbeatMs), '--log-level', 'warn',
+    'packages/cli/dist/bin.js',
+    'hub',
+    '--host',
+    '127.0.0.1',
+    '--port',
+    String(port),
+    '--data',
+    dataDir,
+    '--heartbeat-interval',
+    String(heartbeatMs),
+    '--log-level',
+    'warn',
   ],
   { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, FLOTILLA_SIM: '0' } },
 );

@@ -31,9 +31,9 @@ if (files.length === 0) {
   console.error('no test files found: run `npm run build` first');
   process.exit(1);
 }
-const result = spawnSync(
-  process.execPath,
-  ['--test', '--test-concurrency=2', '--test-timeout=120000', ...files],
-  { stdio: 'inherit', cwd: root, env: { ...process.env, FLOTILLA_LOG_LEVEL: process.env.FLOTILLA_LOG_LEVEL ?? 'silent' } },
-);
+const result = spawnSync(process.execPath, ['--test', '--test-concurrency=2', '--test-timeout=120000', ...files], {
+  stdio: 'inherit',
+  cwd: root,
+  env: { ...process.env, FLOTILLA_LOG_LEVEL: process.env.FLOTILLA_LOG_LEVEL ?? 'silent' },
+});
 process.exit(result.status ?? 1);

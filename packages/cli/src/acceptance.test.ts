@@ -29,7 +29,19 @@ function run(args: string[]): ChildProcess {
 }
 
 async function startHub(): Promise<{ child: ChildProcess; url: string }> {
-  const child = run(['hub', '--port', '0', '--host', '127.0.0.1', '--data', dataDir, '--sim', '12', '--heartbeat-interval', '1s']);
+  const child = run([
+    'hub',
+    '--port',
+    '0',
+    '--host',
+    '127.0.0.1',
+    '--data',
+    dataDir,
+    '--sim',
+    '12',
+    '--heartbeat-interval',
+    '1s',
+  ]);
   let out = '';
   const url = await new Promise<string>((resolve, reject) => {
     child.stdout?.on('data', (chunk: Buffer) => {
@@ -65,39 +77,49 @@ function stop(child: ChildProcess, signal: NodeJS.Signals): Promise<number | nul
   });
 }
 
-test('12 simulated robots online; a killed agent goes offline with DeviceDisconnected; restart keeps everything', { timeout: 90_000 }, async () => {
-  const first = await startHub();
-  const client = new FlotillaClient({ baseUrl: first.url });
-  const twelve = await until('12 robots online', async () => {
-    const ids = await onlineIds(client);
-    return ids.length === 12 ? ids : undefined;
-  });
+test(
+  '12 simulated robots online; a killed agent goes offline with DeviceDisconnected; restart keeps everything',
+  { timeout: 90_000 },
+  async () => {
+    const first = await startHub();
+    const client = new FlotillaClient({ baseUrl: first.url });
+    const twelve = await until('12 robots online', async () => {
+      const ids = await onlineIds(client);
+      return ids.length === 12 ? ids : undefined;
+    });
 
-  const agent = run(['agent', '--hub', first.url, '--id', 'accept-agent', '--state', join(root, 'agent')]);
-  await until('the agent online', async () => ((await client.getDevice('accept-agent')).status.online ? true : undefined));
-  assert.equal(await stop(agent, 'SIGKILL'), null, 'the agent was killed, not stopped');
-  const disconnected = await until('DeviceDisconnected of the killed agent', async () => {
-    const events = await client.listEvents({ device: 'accept-agent', type: ['DeviceDisconnected'] });
-    return events.items[0];
-  });
-  assert.equal((await client.getDevice('accept-agent')).status.online, false);
-  assert.equal(disconnected.metadata.actor, 'device:accept-agent');
+    const agent = run(['agent', '--hub', first.url, '--id', 'accept-agent', '--state', join(root, 'agent')]);
+    await until('the agent online', async () =>
+      (await client.getDevice('accept-agent')).status.online ? true : undefined,
+    );
+    assert.equal(await stop(agent, 'SIGKILL'), null, 'the agent was killed, not stopped');
+    const disconnected = await until('DeviceDisconnected of the killed agent', async () => {
+      const events = await client.listEvents({ device: 'accept-agent', type: ['DeviceDisconnected'] });
+      return events.items[0];
+    });
+    assert.equal((await client.getDevice('accept-agent')).status.online, false);
+    assert.equal(disconnected.metadata.actor, 'device:accept-agent');
 
-  const before: StoredEvent[] = [];
-  for await (const e of client.iterateEvents({ limit: 500 })) before.push(e);
-  assert.equal(await stop(first.child, 'SIGINT'), 0, 'Ctrl-C stops the hub and its fleet cleanly');
+    const before: StoredEvent[] = [];
+    for await (const e of client.iterateEvents({ limit: 500 })) before.push(e);
+    assert.equal(await stop(first.child, 'SIGINT'), 0, 'Ctrl-C stops the hub and its fleet cleanly');
 
-  const second = await startHub();
-  const again = new FlotillaClient({ baseUrl: second.url });
-  const back = await until('the robots reconnect after the restart', async () => {
-    const ids = await onlineIds(again);
-    return ids.length === 12 ? ids : undefined;
-  });
-  assert.deepEqual(back, twelve);
-  const agentAfter = await again.getDevice('accept-agent');
-  assert.equal(agentAfter.status.online, false, 'the killed agent is still known, and offline');
-  const after: StoredEvent[] = [];
-  for await (const e of again.iterateEvents({ limit: 500 })) after.push(e);
-  assert.deepEqual(after.slice(0, before.length), before, 'every event from before the restart is still there, unchanged');
-  assert.equal(await stop(second.child, 'SIGINT'), 0);
-});
+    const second = await startHub();
+    const again = new FlotillaClient({ baseUrl: second.url });
+    const back = await until('the robots reconnect after the restart', async () => {
+      const ids = await onlineIds(again);
+      return ids.length === 12 ? ids : undefined;
+    });
+    assert.deepEqual(back, twelve);
+    const agentAfter = await again.getDevice('accept-agent');
+    assert.equal(agentAfter.status.online, false, 'the killed agent is still known, and offline');
+    const after: StoredEvent[] = [];
+    for await (const e of again.iterateEvents({ limit: 500 })) after.push(e);
+    assert.deepEqual(
+      after.slice(0, before.length),
+      before,
+      'every event from before the restart is still there, unchanged',
+    );
+    assert.equal(await stop(second.child, 'SIGINT'), 0);
+  },
+);

@@ -82,7 +82,8 @@ export const hubOptions = {
     valueName: 'FORMAT',
     env: ['FLOTILLA_LOG_FORMAT'],
     default: 'auto',
-    description: 'log lines as json (one object a line, for collectors) or pretty (for people); auto: pretty on a terminal',
+    description:
+      'log lines as json (one object a line, for collectors) or pretty (for people); auto: pretty on a terminal',
   }),
 };
 

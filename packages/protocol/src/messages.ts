@@ -23,7 +23,15 @@ export const MESSAGE_TYPES = [
 export type MessageType = (typeof MESSAGE_TYPES)[number];
 
 /** Which side may send each message type. */
-export const DEVICE_TO_HUB: readonly MessageType[] = ['hello', 'heartbeat', 'telemetry', 'event', 'log', 'result', 'error'];
+export const DEVICE_TO_HUB: readonly MessageType[] = [
+  'hello',
+  'heartbeat',
+  'telemetry',
+  'event',
+  'log',
+  'result',
+  'error',
+];
 export const HUB_TO_DEVICE: readonly MessageType[] = ['welcome', 'command', 'ack', 'error'];
 
 const metricName = Type.String({ pattern: '^[A-Za-z_][A-Za-z0-9_.:-]{0,127}$' });
@@ -71,7 +79,9 @@ export const TelemetryPayload = Type.Object(
     /** Numeric points, by metric name, all at the envelope's `ts`. */
     metrics: Type.Record(metricName, Type.Number(), { maxProperties: 1024, additionalProperties: false }),
     /** Structured samples (pose, servo arrays), by name. */
-    samples: Type.Optional(Type.Record(metricName, Type.Unknown(), { maxProperties: 256, additionalProperties: false })),
+    samples: Type.Optional(
+      Type.Record(metricName, Type.Unknown(), { maxProperties: 256, additionalProperties: false }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -134,7 +144,10 @@ export const ErrorPayload = Type.Object(
     message: Type.String(),
     /** The offending frame's type and seq, when they could be read. */
     ref: Type.Optional(
-      Type.Object({ type: Type.Optional(Type.String()), seq: Type.Optional(Type.Integer()) }, { additionalProperties: false }),
+      Type.Object(
+        { type: Type.Optional(Type.String()), seq: Type.Optional(Type.Integer()) },
+        { additionalProperties: false },
+      ),
     ),
   },
   { additionalProperties: false },
@@ -142,7 +155,10 @@ export const ErrorPayload = Type.Object(
 
 // ---- envelope ------------------------------------------------------------------------------
 
-function envelope<T extends MessageType, P extends TSchema>(type: T, payload: P): TObject<{
+function envelope<T extends MessageType, P extends TSchema>(
+  type: T,
+  payload: P,
+): TObject<{
   v: TLiteral<1>;
   type: TLiteral<T>;
   device: typeof DeviceId;

@@ -59,7 +59,10 @@ export function parseSelector(input: string): SelectorParse {
   return { ok: true, requirements };
 }
 
-export function matchesSelector(requirements: readonly Requirement[], labels: Readonly<Record<string, string>>): boolean {
+export function matchesSelector(
+  requirements: readonly Requirement[],
+  labels: Readonly<Record<string, string>>,
+): boolean {
   for (const r of requirements) {
     const has = Object.prototype.hasOwnProperty.call(labels, r.key);
     const v = has ? labels[r.key] : undefined;

@@ -12,7 +12,11 @@ test('subject builds flotilla.<device>.<kind>[.<name>...]', () => {
 });
 
 test('parseSubject recognises only Flotilla subjects', () => {
-  assert.deepEqual(parseSubject('flotilla.r1.telemetry.battery'), { device: 'r1', kind: 'telemetry', names: ['battery'] });
+  assert.deepEqual(parseSubject('flotilla.r1.telemetry.battery'), {
+    device: 'r1',
+    kind: 'telemetry',
+    names: ['battery'],
+  });
   assert.equal(parseSubject('other.r1.telemetry'), undefined);
   assert.equal(parseSubject('flotilla.r1.nope'), undefined);
   assert.equal(parseSubject('flotilla.r1'), undefined);

@@ -21,9 +21,11 @@ export interface ParsedSubject {
 }
 
 export function subject(device: string, kind: SubjectKind, ...names: string[]): string {
-  if (!isDeviceId(device)) throw new ProtocolError(ErrorCodes.BAD_SUBJECT, `invalid device id: ${JSON.stringify(device)}`);
+  if (!isDeviceId(device))
+    throw new ProtocolError(ErrorCodes.BAD_SUBJECT, `invalid device id: ${JSON.stringify(device)}`);
   for (const n of names) {
-    if (!tokenRe.test(n)) throw new ProtocolError(ErrorCodes.BAD_SUBJECT, `invalid subject token: ${JSON.stringify(n)}`);
+    if (!tokenRe.test(n))
+      throw new ProtocolError(ErrorCodes.BAD_SUBJECT, `invalid subject token: ${JSON.stringify(n)}`);
   }
   return [SUBJECT_ROOT, device, kind, ...names].join('.');
 }

@@ -12,9 +12,21 @@ const examples: { [T in MessageType]: PayloadOf<T> } = {
     type: 'lekiwi',
     model: 'lekiwi-v2',
     labels: { site: 'lab', 'fleet.example.com/zone': 'a' },
-    hardware: { serial: 'LK-0007', model: 'lekiwi-v2', revision: 'C', arch: 'arm64', cpus: 4, memoryBytes: 8_000_000_000 },
+    hardware: {
+      serial: 'LK-0007',
+      model: 'lekiwi-v2',
+      revision: 'C',
+      arch: 'arm64',
+      cpus: 4,
+      memoryBytes: 8_000_000_000,
+    },
     network: { hostname: 'lekiwi-7', mac: '02:00:00:00:00:07', ips: ['10.0.0.7'] },
-    software: { os: 'linux', osVersion: '6.6', agentVersion: '0.1.0', packages: [{ name: 'lerobot', version: '0.4.1' }] },
+    software: {
+      os: 'linux',
+      osVersion: '6.6',
+      agentVersion: '0.1.0',
+      packages: [{ name: 'lerobot', version: '0.4.1' }],
+    },
     capabilities: [{ name: 'hal.v1.battery', version: '1.0.0' }],
     uptime: 12.5,
   },
@@ -23,7 +35,13 @@ const examples: { [T in MessageType]: PayloadOf<T> } = {
   telemetry: { metrics: { battery: 87.2, 'system.cpu': 12 }, samples: { pose: { x: 1, y: 2, theta: 0.1 } } },
   event: { type: 'docked', data: { station: 'dock-1' } },
   log: { level: 'warn', message: 'wheel slip', fields: { wheel: 'left' } },
-  command: { id: 'cmd-1', capability: 'hal.v1.motor.differential', command: 'drive', args: { left: 0.2, right: 0.2 }, timeoutMs: 5000 },
+  command: {
+    id: 'cmd-1',
+    capability: 'hal.v1.motor.differential',
+    command: 'drive',
+    args: { left: 0.2, right: 0.2 },
+    timeoutMs: 5000,
+  },
   result: { id: 'cmd-1', status: 'succeeded', result: { ok: true } },
   ack: { of: 'heartbeat', seq: 3 },
   error: { code: 'bad_frame', message: '/payload must be object', ref: { type: 'telemetry', seq: 9 } },
@@ -69,14 +87,23 @@ test('wrong protocol version → unsupported_version', () => {
 
 test('schema violations name the offending path', () => {
   const cases: [unknown, RegExp][] = [
-    [{ v: 1, type: 'telemetry', device: 'r1', seq: 1, ts: 1, payload: { metrics: { battery: 'full' } } }, /\/payload\/metrics\/battery must be number/],
-    [{ v: 1, type: 'telemetry', device: 'r1', seq: 1, ts: 1, payload: { metrics: { 'bad name': 1 } } }, /unknown property 'bad name'/],
+    [
+      { v: 1, type: 'telemetry', device: 'r1', seq: 1, ts: 1, payload: { metrics: { battery: 'full' } } },
+      /\/payload\/metrics\/battery must be number/,
+    ],
+    [
+      { v: 1, type: 'telemetry', device: 'r1', seq: 1, ts: 1, payload: { metrics: { 'bad name': 1 } } },
+      /unknown property 'bad name'/,
+    ],
     [{ v: 1, type: 'heartbeat', device: 'r.1', seq: 1, ts: 1, payload: {} }, /\/device must match pattern/],
     [{ v: 1, type: 'heartbeat', device: 'r1', seq: -1, ts: 1, payload: {} }, /\/seq must be >= 0/],
     [{ v: 1, type: 'heartbeat', device: 'r1', seq: 1, ts: 1, payload: {}, extra: true }, /unknown property 'extra'/],
     [{ v: 1, type: 'log', device: 'r1', seq: 1, ts: 1, payload: { level: 'loud', message: 'x' } }, /\/payload\/level/],
     [{ v: 1, type: 'result', device: 'r1', seq: 1, ts: 1, payload: { id: 'c', status: 'done' } }, /\/payload\/status/],
-    [{ v: 1, type: 'hello', device: 'r1', seq: 1, ts: 1, payload: { labels: { 'bad key!': 'x' } } }, /unknown property 'bad key!'/],
+    [
+      { v: 1, type: 'hello', device: 'r1', seq: 1, ts: 1, payload: { labels: { 'bad key!': 'x' } } },
+      /unknown property 'bad key!'/,
+    ],
   ];
   for (const [value, re] of cases) {
     const r = validateMessage(value);
@@ -89,11 +116,25 @@ test('schema violations name the offending path', () => {
 });
 
 test('frames over the size limit are refused before parsing', () => {
-  const big = JSON.stringify({ v: 1, type: 'log', device: 'r1', seq: 1, ts: 1, payload: { level: 'info', message: 'x'.repeat(2000) } });
+  const big = JSON.stringify({
+    v: 1,
+    type: 'log',
+    device: 'r1',
+    seq: 1,
+    ts: 1,
+    payload: { level: 'info', message: 'x'.repeat(2000) },
+  });
   const r = parseFrame(big, 1024);
   assert.equal(r.ok, false);
   if (!r.ok) assert.equal(r.error.code, ErrorCodes.FRAME_TOO_LARGE);
-  const long = JSON.stringify({ v: 1, type: 'log', device: 'r1', seq: 1, ts: 1, payload: { level: 'info', message: 'x'.repeat(20_000) } });
+  const long = JSON.stringify({
+    v: 1,
+    type: 'log',
+    device: 'r1',
+    seq: 1,
+    ts: 1,
+    payload: { level: 'info', message: 'x'.repeat(20_000) },
+  });
   const r2 = parseFrame(Buffer.from(long));
   assert.equal(r2.ok, false, 'log message over 16 KiB is refused by schema');
   if (!r2.ok) assert.equal(r2.error.code, ErrorCodes.BAD_FRAME);
@@ -106,9 +147,16 @@ test('binary frames are decoded as UTF-8', () => {
 });
 
 test('client frames: subscribe with throttle, unknown frame type refused', () => {
-  assert.equal(parseClientFrame(JSON.stringify({ type: 'subscribe', subjects: ['flotilla.*.status'], throttle: { rate: 2, strategy: 'latest' } })).ok, true);
+  assert.equal(
+    parseClientFrame(
+      JSON.stringify({ type: 'subscribe', subjects: ['flotilla.*.status'], throttle: { rate: 2, strategy: 'latest' } }),
+    ).ok,
+    true,
+  );
   const bad = parseClientFrame(JSON.stringify({ type: 'publish', subjects: ['x'] }));
   assert.equal(bad.ok, false);
-  const badThrottle = parseClientFrame(JSON.stringify({ type: 'subscribe', subjects: ['a'], throttle: { rate: 0, strategy: 'latest' } }));
+  const badThrottle = parseClientFrame(
+    JSON.stringify({ type: 'subscribe', subjects: ['a'], throttle: { rate: 0, strategy: 'latest' } }),
+  );
   assert.equal(badThrottle.ok, false);
 });

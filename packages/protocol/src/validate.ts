@@ -1,7 +1,14 @@
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { ClientFrame } from './client.js';
 import { ErrorCodes, type ErrorCode } from './errors.js';
-import { MessageSchemas, MESSAGE_TYPES, PROTOCOL_VERSION, MAX_FRAME_BYTES, type Message, type MessageType } from './messages.js';
+import {
+  MessageSchemas,
+  MESSAGE_TYPES,
+  PROTOCOL_VERSION,
+  MAX_FRAME_BYTES,
+  type Message,
+  type MessageType,
+} from './messages.js';
 import type { ClientFrame as ClientFrameT } from './client.js';
 
 /**
@@ -10,9 +17,10 @@ import type { ClientFrame as ClientFrameT } from './client.js';
  */
 const ajv = new Ajv({ allErrors: false, strict: true, allowUnionTypes: true });
 
-const messageValidators = Object.fromEntries(
-  MESSAGE_TYPES.map((t) => [t, ajv.compile(MessageSchemas[t])]),
-) as Record<MessageType, ValidateFunction>;
+const messageValidators = Object.fromEntries(MESSAGE_TYPES.map((t) => [t, ajv.compile(MessageSchemas[t])])) as Record<
+  MessageType,
+  ValidateFunction
+>;
 const clientFrameValidator = ajv.compile(ClientFrame);
 
 export type ParseResult<T> =
@@ -23,7 +31,8 @@ export function formatAjvError(errors: ErrorObject[] | null | undefined): string
   const e = errors?.[0];
   if (!e) return 'invalid';
   const where = e.instancePath || '(root)';
-  if (e.keyword === 'additionalProperties') return `${where} has unknown property '${String(e.params['additionalProperty'])}'`;
+  if (e.keyword === 'additionalProperties')
+    return `${where} has unknown property '${String(e.params['additionalProperty'])}'`;
   if (e.keyword === 'const') return `${where} must be ${JSON.stringify(e.params['allowedValue'])}`;
   return `${where} ${e.message ?? 'is invalid'}`;
 }
@@ -39,7 +48,9 @@ export function parseFrame(raw: string | Uint8Array, maxBytes = MAX_FRAME_BYTES)
   }
   let value: unknown;
   try {
-    value = JSON.parse(typeof raw === 'string' ? raw : Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength).toString('utf8'));
+    value = JSON.parse(
+      typeof raw === 'string' ? raw : Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength).toString('utf8'),
+    );
   } catch (err) {
     return { ok: false, error: { code: ErrorCodes.BAD_JSON, message: `frame is not JSON: ${(err as Error).message}` } };
   }

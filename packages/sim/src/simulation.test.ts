@@ -192,7 +192,11 @@ test("a device's identity facts depend on its id alone, so a restarted fleet rep
   t.after(() => peer.close());
   const hellosOf = async (seed: number): Promise<unknown[]> => {
     const before = peer.frames.length;
-    const { sim } = await withSim(t, { count: 4, kind: 'mixed', idPrefix: 'same', seed, rate: 0, clock: new ManualClock() }, peer);
+    const { sim } = await withSim(
+      t,
+      { count: 4, kind: 'mixed', idPrefix: 'same', seed, rate: 0, clock: new ManualClock() },
+      peer,
+    );
     await sim.stop();
     return peer.frames
       .slice(before)

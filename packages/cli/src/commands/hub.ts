@@ -91,7 +91,9 @@ async function run(argv: readonly string[], io: Io): Promise<number> {
         dataDir: values.data,
         heartbeatIntervalMs: values.heartbeatInterval,
         logLevel: values.logLevel,
-        ...(usePrettyLogs(values.logFormat ?? 'auto', io) ? { logger: await prettyLogger(values.logLevel ?? 'info') } : {}),
+        ...(usePrettyLogs(values.logFormat ?? 'auto', io)
+          ? { logger: await prettyLogger(values.logLevel ?? 'info') }
+          : {}),
         ...(values.databaseUrl ? { databaseUrl: values.databaseUrl } : {}),
       });
     } catch (err) {
@@ -157,5 +159,8 @@ function usePrettyLogs(format: 'auto' | 'json' | 'pretty', io: Io): boolean {
 /** pino with pino-pretty as a synchronous stream: readable lines on a terminal, same fields. */
 async function prettyLogger(level: string): Promise<Logger> {
   const [{ pino }, { default: pretty }] = await Promise.all([import('pino'), import('pino-pretty')]);
-  return pino({ level, name: 'flotilla-hub' }, pretty({ sync: true, colorize: true, singleLine: true, ignore: 'pid,hostname,name' }));
+  return pino(
+    { level, name: 'flotilla-hub' },
+    pretty({ sync: true, colorize: true, singleLine: true, ignore: 'pid,hostname,name' }),
+  );
 }
