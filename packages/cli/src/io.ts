@@ -1,4 +1,5 @@
 import type { Clock } from '@flotilla/protocol';
+import { refClock } from '@flotilla/protocol/clock';
 
 /** Where a command writes. `isTTY` decides colours; `columns` the width of wrapped text. */
 export interface Output {
@@ -22,30 +23,14 @@ export interface Io {
   onSignal(handler: (signal: string) => void): () => void;
 }
 
-/**
- * Real time. Not the protocol's `systemClock`: loading `@flotilla/protocol` compiles every
- * message schema, a quarter of a second that `flotilla devices` should not spend.
- */
-const processClock: Clock = {
-  now: () => Date.now(),
-  setTimeout(fn, ms) {
-    const t = setTimeout(fn, ms);
-    return { cancel: () => clearTimeout(t) };
-  },
-  setInterval(fn, ms) {
-    const t = setInterval(fn, ms);
-    t.unref();
-    return { cancel: () => clearInterval(t) };
-  },
-};
-
 /** The real process. */
 export function processIo(): Io {
   return {
     stdout: process.stdout,
     stderr: process.stderr,
     env: process.env,
-    clock: processClock,
+    // From the clock-only entry: the main one compiles every schema, time `flotilla devices` should not spend.
+    clock: refClock,
     onSignal(handler) {
       const signals = ['SIGINT', 'SIGTERM'] as const;
       const listeners = signals.map((s) => {

@@ -12,6 +12,11 @@ export interface Clock {
   setInterval(fn: () => void, ms: number): TimerHandle;
 }
 
+/**
+ * Real time whose timers do not hold the process open: right for services, where something
+ * else (a server, a socket) decides when the process lives.
+ * Import from `@flotilla/protocol/clock` to get the clocks without compiling the schemas.
+ */
 export const systemClock: Clock = {
   now: () => Date.now(),
   setTimeout(fn, ms) {
@@ -22,6 +27,22 @@ export const systemClock: Clock = {
   setInterval(fn, ms) {
     const t = setInterval(fn, ms);
     t.unref?.();
+    return { cancel: () => clearInterval(t) };
+  },
+};
+
+/**
+ * Real time whose timers keep the process alive: right for a client waiting to reconnect
+ * (`flotilla events --follow`) until it is closed.
+ */
+export const refClock: Clock = {
+  now: () => Date.now(),
+  setTimeout(fn, ms) {
+    const t = setTimeout(fn, ms);
+    return { cancel: () => clearTimeout(t) };
+  },
+  setInterval(fn, ms) {
+    const t = setInterval(fn, ms);
     return { cancel: () => clearInterval(t) };
   },
 };

@@ -1,4 +1,5 @@
 import type { Clock, ServerFrame, SubscribeFrame, Throttle, UnsubscribeFrame } from '@flotilla/protocol';
+import { refClock } from '@flotilla/protocol/clock';
 import { backoffDelay, type BackoffOptions } from './backoff.js';
 import { FlotillaError, SdkErrorCodes } from './errors.js';
 import { AsyncQueue } from './queue.js';
@@ -63,22 +64,6 @@ type Matcher = (pattern: string, subject: string) => boolean;
 const OPEN = 1;
 
 /**
- * Timers that keep the process alive: a client waiting to reconnect is meant to hold a
- * `events --follow` open until `close()`. (The protocol's systemClock unrefs its timers.)
- */
-const liveClock: Clock = {
-  now: () => Date.now(),
-  setTimeout(fn, ms) {
-    const t = setTimeout(fn, ms);
-    return { cancel: () => clearTimeout(t) };
-  },
-  setInterval(fn, ms) {
-    const t = setInterval(fn, ms);
-    return { cancel: () => clearInterval(t) };
-  },
-};
-
-/**
  * Client of the hub's live stream (`/ws/client`). Connects on the first subscription, delivers
  * each published message to every subscription whose patterns match, and after a lost
  * connection reconnects with backoff and subscribes again.
@@ -110,7 +95,7 @@ export class LiveClient {
     if (!impl)
       throw new TypeError('no WebSocket implementation: pass options.WebSocket (for example the `ws` package)');
     this.WebSocketImpl = impl;
-    this.clock = options.clock ?? liveClock;
+    this.clock = options.clock ?? refClock;
     this.random = options.random ?? Math.random;
     this.backoff = options.backoff ?? {};
     this.pingIntervalMs = options.pingIntervalMs ?? 30_000;
