@@ -1,6 +1,7 @@
 import type { EngineConnection } from './engine.js';
 import { StorageClosedError } from './errors.js';
 import { EventStore } from './event-store.js';
+import { IdentityStore } from './identity.js';
 import { migrateToLatest } from './migrate.js';
 import { openPostgres } from './postgres.js';
 import { SnapshotStore } from './snapshots.js';
@@ -28,6 +29,7 @@ export async function openStorage(options: OpenStorageOptions = {}): Promise<Sto
 class EngineStorage implements Storage {
   readonly engine: Engine;
   readonly location: string;
+  readonly identity: IdentityStore;
   readonly #connection: EngineConnection;
   readonly #events: EventStore;
   readonly #snapshots: SnapshotStore;
@@ -39,6 +41,7 @@ class EngineStorage implements Storage {
     this.#connection = connection;
     this.#events = new EventStore(connection);
     this.#snapshots = new SnapshotStore(connection);
+    this.identity = new IdentityStore(connection);
   }
 
   appendEvents: Storage['appendEvents'] = (events) => this.#open(() => this.#events.append(events));

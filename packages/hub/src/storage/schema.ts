@@ -24,7 +24,54 @@ export interface SnapshotsTable {
   state: string;
 }
 
+export interface UsersTable {
+  id: string;
+  username: string;
+  role: string;
+  password_hash: string;
+  /** 0 or 1: SQLite has no boolean type. */
+  disabled: number;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface ApiTokensTable {
+  id: string;
+  name: string;
+  token_hash: string;
+  role: string;
+  owner_id: string;
+  created_at: number;
+  expires_at: number | null;
+  revoked_at: number | null;
+  last_used_at: number | null;
+}
+
+export interface RefreshSessionsTable {
+  id: string;
+  user_id: string;
+  token_hash: string;
+  created_at: number;
+  expires_at: number;
+  revoked_at: number | null;
+}
+
+export interface RevokedAccessTokensTable {
+  jti: string;
+  expires_at: number;
+}
+
+export interface HubSecretsTable {
+  name: string;
+  value: string;
+}
+
 export interface Database {
   events: EventsTable;
   snapshots: SnapshotsTable;
+  users: UsersTable;
+  api_tokens: ApiTokensTable;
+  refresh_sessions: RefreshSessionsTable;
+  revoked_access_tokens: RevokedAccessTokensTable;
+  hub_secrets: HubSecretsTable;
 }

@@ -1,5 +1,6 @@
 import type { EventMetadata, StoredEvent } from '@flotilla/protocol';
 import type { Logger } from 'pino';
+import type { IdentityStore } from './identity.js';
 
 /**
  * The storage contract every engine implements (SQLite through node:sqlite, PostgreSQL).
@@ -46,6 +47,8 @@ export interface Storage {
   readonly engine: Engine;
   /** Human-readable location, never containing a password (for logs). */
   readonly location: string;
+  /** Users, API tokens, refresh sessions and hub secrets (migration 0003). */
+  readonly identity: IdentityStore;
   /**
    * Appends atomically, in order; returns the stored events with their positions. Calls made
    * in the same turn of the event loop (or while a commit runs) share one transaction, and

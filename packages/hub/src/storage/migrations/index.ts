@@ -2,6 +2,7 @@ import type { Migration } from 'kysely';
 import type { SchemaDialect } from '../engine.js';
 import { events } from './0001_events.js';
 import { snapshots } from './0002_snapshots.js';
+import { identity } from './0003_identity.js';
 
 /**
  * Every migration, applied in name order at open on both engines. A later issue adds its own
@@ -12,4 +13,5 @@ import { snapshots } from './0002_snapshots.js';
 export const migrations: Readonly<Record<string, (schema: SchemaDialect) => Migration>> = {
   '0001_events': events,
   '0002_snapshots': snapshots,
+  '0003_identity': identity,
 };
