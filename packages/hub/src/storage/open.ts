@@ -2,6 +2,7 @@ import type { EngineConnection } from './engine.js';
 import { StorageClosedError } from './errors.js';
 import { EventStore } from './event-store.js';
 import { IdentityStore } from './identity.js';
+import { DeviceIdentityStore } from './device-identity.js';
 import { migrateToLatest } from './migrate.js';
 import { openPostgres } from './postgres.js';
 import { SnapshotStore } from './snapshots.js';
@@ -30,6 +31,7 @@ class EngineStorage implements Storage {
   readonly engine: Engine;
   readonly location: string;
   readonly identity: IdentityStore;
+  readonly deviceIdentity: DeviceIdentityStore;
   readonly #connection: EngineConnection;
   readonly #events: EventStore;
   readonly #snapshots: SnapshotStore;
@@ -42,6 +44,7 @@ class EngineStorage implements Storage {
     this.#events = new EventStore(connection);
     this.#snapshots = new SnapshotStore(connection);
     this.identity = new IdentityStore(connection);
+    this.deviceIdentity = new DeviceIdentityStore(connection);
   }
 
   appendEvents: Storage['appendEvents'] = (events) => this.#open(() => this.#events.append(events));

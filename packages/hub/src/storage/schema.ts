@@ -66,6 +66,27 @@ export interface HubSecretsTable {
   value: string;
 }
 
+export interface EnrollmentTokensTable {
+  id: string;
+  token_hash: string;
+  /** Null: unlimited. */
+  uses_allowed: number | null;
+  uses: Generated<number>;
+  expires_at: number | null;
+  labels: string;
+  created_by: string;
+  revoked_at: number | null;
+  created: number;
+}
+
+export interface DeviceCredentialsTable {
+  device_id: string;
+  secret_hash: string;
+  created: number;
+  revoked_at: number | null;
+  enrolled_with: string | null;
+}
+
 export interface Database {
   events: EventsTable;
   snapshots: SnapshotsTable;
@@ -74,4 +95,6 @@ export interface Database {
   refresh_sessions: RefreshSessionsTable;
   revoked_access_tokens: RevokedAccessTokensTable;
   hub_secrets: HubSecretsTable;
+  enrollment_tokens: EnrollmentTokensTable;
+  device_credentials: DeviceCredentialsTable;
 }

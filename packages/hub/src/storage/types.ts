@@ -1,6 +1,7 @@
 import type { EventMetadata, StoredEvent } from '@flotilla/protocol';
 import type { Logger } from 'pino';
 import type { IdentityStore } from './identity.js';
+import type { DeviceIdentityStore } from './device-identity.js';
 
 /**
  * The storage contract every engine implements (SQLite through node:sqlite, PostgreSQL).
@@ -49,6 +50,8 @@ export interface Storage {
   readonly location: string;
   /** Users, API tokens, refresh sessions and hub secrets (migration 0003). */
   readonly identity: IdentityStore;
+  /** Enrollment tokens and device credentials (migration 0004). */
+  readonly deviceIdentity: DeviceIdentityStore;
   /**
    * Appends atomically, in order; returns the stored events with their positions. Calls made
    * in the same turn of the event loop (or while a commit runs) share one transaction, and

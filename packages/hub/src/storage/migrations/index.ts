@@ -3,6 +3,7 @@ import type { SchemaDialect } from '../engine.js';
 import { events } from './0001_events.js';
 import { snapshots } from './0002_snapshots.js';
 import { identity } from './0003_identity.js';
+import { deviceIdentity } from './0004_device_identity.js';
 
 /**
  * Every migration, applied in name order at open on both engines. A later issue adds its own
@@ -14,4 +15,5 @@ export const migrations: Readonly<Record<string, (schema: SchemaDialect) => Migr
   '0001_events': events,
   '0002_snapshots': snapshots,
   '0003_identity': identity,
+  '0004_device_identity': deviceIdentity,
 };
