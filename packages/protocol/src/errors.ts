@@ -24,6 +24,14 @@ export const ErrorCodes = {
   BAD_SUBJECT: 'bad_subject',
   /** Another connection for the same device took over this session. */
   REPLACED: 'replaced',
+  /** No token, or one that is neither this device's credential nor a usable enrollment token. */
+  UNAUTHORIZED: 'unauthorized',
+  /** The enrollment token presented has expired. */
+  ENROLLMENT_EXPIRED: 'enrollment_expired',
+  /** The enrollment token presented has no uses left. */
+  ENROLLMENT_EXHAUSTED: 'enrollment_exhausted',
+  /** The device's credential was revoked: it is refused until enrolled again. */
+  CREDENTIAL_REVOKED: 'credential_revoked',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];

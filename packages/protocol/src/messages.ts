@@ -65,6 +65,11 @@ export const WelcomePayload = Type.Object(
     sessionId: Type.String(),
     /** Hub clock, so devices can estimate skew. */
     serverTime: Type.Integer(),
+    /**
+     * The device's own secret (`fld_…`), sent once: in the welcome that answers a hello which
+     * enrolled with an enrollment token. The device keeps it and presents it as `token` from then on.
+     */
+    credential: Type.Optional(Type.String({ minLength: 1, maxLength: 4096 })),
   },
   { additionalProperties: false },
 );

@@ -160,3 +160,13 @@ test('client frames: subscribe with throttle, unknown frame type refused', () =>
   );
   assert.equal(badThrottle.ok, false);
 });
+
+test('welcome may carry the credential of a device that just enrolled, and nothing else unknown', () => {
+  const base = examples.welcome;
+  const withCredential = validateMessage(envelope('welcome', 'lekiwi-7', 0, 1, { ...base, credential: 'fld_abc' }));
+  assert.equal(withCredential.ok, true);
+  const empty = validateMessage(envelope('welcome', 'lekiwi-7', 0, 1, { ...base, credential: '' }));
+  assert.equal(empty.ok, false);
+  const extra = validateMessage(envelope('welcome', 'lekiwi-7', 0, 1, { ...base, secret: 'x' } as PayloadOf<'welcome'>));
+  assert.equal(extra.ok, false);
+});
