@@ -22,6 +22,7 @@ import {
 } from '@flotilla/protocol';
 import { Backoff } from './backoff.js';
 import { CommandRegistry, DEFAULT_COMMAND_TIMEOUT_MS, type CommandHandler } from './commands.js';
+import { IdentityFileCredentials, type CredentialStore } from './credentials.js';
 import { AgentError, AgentErrorCodes } from './errors.js';
 import { collectFacts, mergeCapabilities, mergeFacts, type Facts } from './facts.js';
 import { resolveIdentity } from './identity.js';
@@ -44,6 +45,26 @@ type StateInit = StateEvent extends infer E ? (E extends StateEvent ? Omit<E, 'f
 const MAX_BUFFERED_BYTES = 1024 * 1024;
 /** Missed heartbeat intervals (no frame at all from the hub) before the link is presumed dead. */
 const DEAD_AFTER_INTERVALS = 3;
+
+/** Default wait after the hub refused our token (see AgentOptions.authRetryMs). */
+export const DEFAULT_AUTH_RETRY_MS = 300_000;
+
+/** Hub refusals of the device's identity: retrying at once cannot succeed. */
+const REFUSALS: ReadonlySet<string> = new Set([
+  ErrorCodes.UNAUTHORIZED,
+  ErrorCodes.CREDENTIAL_REVOKED,
+  ErrorCodes.ENROLLMENT_EXPIRED,
+  ErrorCodes.ENROLLMENT_EXHAUSTED,
+]);
+
+/** What an operator should do about each refusal, for the log line. */
+const REFUSAL_HINTS: Readonly<Record<string, string>> = {
+  [ErrorCodes.UNAUTHORIZED]: 'start the agent with a valid enrollment token (--token fle_…)',
+  [ErrorCodes.CREDENTIAL_REVOKED]:
+    'an administrator revoked this device; remove "credential" from identity.json and enroll again with a new token',
+  [ErrorCodes.ENROLLMENT_EXPIRED]: 'the enrollment token has expired; ask for a new one',
+  [ErrorCodes.ENROLLMENT_EXHAUSTED]: 'the enrollment token has no uses left; ask for a new one',
+};
 
 /**
  * A device's connection to the hub. Small on purpose: the simulator runs 10,000 of these in one
@@ -85,6 +106,12 @@ export class Agent extends EventEmitter<{ state: [StateEvent] }> {
   private systemMetrics: SystemMetricsReporter | undefined;
   private releaseProcess: (() => void) | undefined;
 
+  private readonly credentials: CredentialStore;
+  /** This device's own secret, once enrolled; presented instead of the enrollment token. */
+  private credential: string | undefined;
+  /** The hub refused our token on the current socket: reconnect only after `authRetryMs`. */
+  private refused = false;
+
   private readonly counters: AgentStats = { sent: 0, received: 0, dropped: 0, invalidFrames: 0, attempts: 0 };
 
   /** Throws AgentError for a bad hub URL, a bad id, or an identity file it cannot use. */
@@ -101,6 +128,8 @@ export class Agent extends EventEmitter<{ state: [StateEvent] }> {
     }
     this.registry = options.commands;
     this.id = resolveIdentity({ id: options.id, stateDir: options.stateDir }).id;
+    this.credentials = options.credentials ?? new IdentityFileCredentials(options.stateDir);
+    this.credential = this.credentials.load(this.id);
     this.createdAt = this.clock.now();
   }
 
@@ -192,6 +221,7 @@ export class Agent extends EventEmitter<{ state: [StateEvent] }> {
     this.closeReason = undefined;
     this.closeDetail = undefined;
     this.replaced = false;
+    this.refused = false;
     this.transition({ state: 'Registering', attempt: this.counters.attempts, url: this.url });
     // No compression: inflate/deflate contexts cost ~300 KB per socket, which 10,000 simulated
     // agents cannot afford, and our frames are small.
@@ -215,7 +245,8 @@ export class Agent extends EventEmitter<{ state: [StateEvent] }> {
     const capabilities = mergeCapabilities(this.facts.capabilities, this.registry?.capabilities());
     const hello: HelloPayload = { ...this.facts, uptime: this.uptime() };
     if (capabilities) hello.capabilities = capabilities;
-    if (this.options.token !== undefined) hello.token = this.options.token;
+    const token = this.credential ?? this.options.token;
+    if (token !== undefined) hello.token = token;
     this.send(ws, 'hello', hello);
   }
 
@@ -242,7 +273,7 @@ export class Agent extends EventEmitter<{ state: [StateEvent] }> {
     this.logger.info({ device: this.id, reason, code, detail: this.closeDetail }, 'disconnected from hub');
     this.transition(event);
     if (!this.isIn('Disconnected')) return; // a state listener stopped the agent
-    const delayMs = this.backoff.next();
+    const delayMs = this.refused ? (this.options.authRetryMs ?? DEFAULT_AUTH_RETRY_MS) : this.backoff.next();
     this.transition({ state: 'Reconnecting', attempt: this.backoff.attempt, delayMs });
     if (!this.isIn('Reconnecting')) return;
     this.reconnectTimer = this.clock.setTimeout(() => {
@@ -337,6 +368,7 @@ export class Agent extends EventEmitter<{ state: [StateEvent] }> {
     }
     this.registrationTimer?.cancel();
     this.registrationTimer = undefined;
+    if (welcome.credential !== undefined) this.enrolled(welcome.credential);
     this.session = welcome.sessionId;
     this.heartbeatMs = welcome.heartbeatIntervalMs;
     this.connectedAt = this.clock.now();
@@ -403,6 +435,26 @@ export class Agent extends EventEmitter<{ state: [StateEvent] }> {
     if (error.code === ErrorCodes.REPLACED) {
       this.replaced = true;
       this.drop(ws, 'replaced', 'another connection for this device id took over');
+    } else if (REFUSALS.has(error.code)) {
+      this.refused = true;
+      const retryMs = this.options.authRetryMs ?? DEFAULT_AUTH_RETRY_MS;
+      this.logger.error(
+        { device: this.id, code: error.code, retryInMs: retryMs, presented: this.credential ? 'credential' : 'enrollment token' },
+        `the hub refused this device (${error.code}): ${REFUSAL_HINTS[error.code] ?? error.message}`,
+      );
+      this.drop(ws, 'refused', error.message);
+    }
+  }
+
+  /** The hub enrolled this device: keep its credential (never logged) and present it from now on. */
+  private enrolled(secret: string): void {
+    this.credential = secret;
+    try {
+      this.credentials.save(this.id, secret);
+      this.logger.info({ device: this.id }, 'enrolled with the hub; device credential stored');
+    } catch (err) {
+      // Still usable for this process; a restart will need a new enrollment token.
+      this.logger.error({ device: this.id, err: (err as Error).message }, 'enrolled, but cannot store the device credential');
     }
   }
 

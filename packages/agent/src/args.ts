@@ -11,7 +11,8 @@ Options:
   --hub URL      hub address: http(s):// or ws(s):// (the agent connects to <URL>/ws/agent)
   --id ID        device id; default: the one kept in <state>/identity.json, created once
   --state DIR    state directory (default ~/.flotilla-agent)
-  --token T      credential presented in hello
+  --token T      enrollment token (fle_…) for the first connection; the credential the hub
+                 returns is kept in <state>/identity.json and used from then on
   --log-level L  debug, info, warn, error or silent (default info, or FLOTILLA_LOG_LEVEL)
   -h, --help     show this help
 `;

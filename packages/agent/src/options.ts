@@ -1,5 +1,6 @@
 import type { Clock, HelloPayload } from '@flotilla/protocol';
 import type { CommandRegistry } from './commands.js';
+import type { CredentialStore } from './credentials.js';
 import type { AgentLogger } from './logger.js';
 
 export interface AgentOptions {
@@ -9,8 +10,19 @@ export interface AgentOptions {
   id?: string;
   /** Where the identity lives (default `~/.flotilla-agent`). */
   stateDir?: string;
-  /** Credential sent in `hello`; never logged. */
+  /**
+   * Enrollment token (`fle_…`) presented in `hello` until the hub hands this device its own
+   * credential, which is kept in `credentials` and presented from then on. Never logged.
+   */
   token?: string;
+  /** Where the device credential is kept (default: `credential` in `<stateDir>/identity.json`, mode 0600). */
+  credentials?: CredentialStore;
+  /**
+   * How long to wait before trying again after the hub refused this device's token
+   * (`unauthorized`, `credential_revoked`, `enrollment_expired`, `enrollment_exhausted`): retrying
+   * fast cannot help, and would hammer the hub (ms, default 300,000).
+   */
+  authRetryMs?: number;
   /** Facts to add or override (type, model, labels, hardware...). The simulator supplies all of them. */
   facts?: Partial<HelloPayload>;
   /** Collect the host's own facts (hostname, OS, IPs, MAC...). Default true; false for simulated devices. */

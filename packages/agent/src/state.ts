@@ -27,7 +27,9 @@ export type DisconnectReason =
   /** Nothing arrived from the hub for three heartbeat intervals: the link is presumed dead. */
   | 'heartbeat_timeout'
   /** Another connection with the same device id took over this session. */
-  | 'replaced';
+  | 'replaced'
+  /** The hub refused the device's credential or enrollment token; retried after `authRetryMs`. */
+  | 'refused';
 
 /** One transition, as emitted on `agent.on('state', ...)`. Discriminated by `state`. */
 export type StateEvent = { from: AgentState; at: number } & (

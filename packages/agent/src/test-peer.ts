@@ -25,6 +25,12 @@ export interface TestPeerOptions {
   welcome?: boolean;
   /** Answer `heartbeat` with `ack` (default true). */
   ack?: boolean;
+  /**
+   * Decides each hello from its token, like the hub's device authentication: a refusal code
+   * (sent in an `error` frame, then the socket is closed with 4003), or a credential to hand out
+   * in `welcome`. Absent: every hello is welcome.
+   */
+  authenticate?: (device: string, token: string | undefined) => { refuse: string } | { credential?: string };
   /** Keep every received frame in `frames` (default true; off for scale runs). */
   record?: boolean;
   host?: string;
@@ -48,6 +54,7 @@ export class TestPeer extends EventEmitter<PeerEvents> {
   heartbeatIntervalMs: number;
   welcome: boolean;
   ack: boolean;
+  authenticate: TestPeerOptions['authenticate'];
   private seq = 0;
 
   private constructor(
@@ -61,6 +68,7 @@ export class TestPeer extends EventEmitter<PeerEvents> {
     this.heartbeatIntervalMs = options.heartbeatIntervalMs ?? 30_000;
     this.welcome = options.welcome ?? true;
     this.ack = options.ack ?? true;
+    this.authenticate = options.authenticate;
     wss.on('connection', (ws) => this.onConnection(ws));
   }
 
@@ -142,6 +150,14 @@ export class TestPeer extends EventEmitter<PeerEvents> {
       const msg = parsed.value;
       if (this.record) this.frames.push(msg);
       if (msg.type === 'hello') {
+        const decision = this.authenticate?.(msg.device, msg.payload.token) ?? {};
+        if ('refuse' in decision) {
+          const refusal = { code: decision.refuse as (typeof ErrorCodes)[keyof typeof ErrorCodes], message: 'refused' };
+          ws.send(JSON.stringify(envelope('error', msg.device, ++this.seq, Date.now(), refusal)));
+          ws.close(4003, decision.refuse);
+          this.emit('frame', msg);
+          return;
+        }
         device = msg.device;
         const previous = this.sessions.get(device);
         if (previous && previous !== ws) {
@@ -164,6 +180,7 @@ export class TestPeer extends EventEmitter<PeerEvents> {
                 hubVersion: 'test-peer',
                 sessionId: `s-${this.seq}`,
                 serverTime: Date.now(),
+                ...(decision.credential !== undefined && { credential: decision.credential }),
               }),
             ),
           );
