@@ -1,4 +1,5 @@
-export { Agent } from './agent.js';
+export { Agent, DEFAULT_AUTH_RETRY_MS } from './agent.js';
+export { IdentityFileCredentials, writePrivateFile, type CredentialStore } from './credentials.js';
 export type { AgentOptions, AgentStats } from './options.js';
 export {
   AGENT_STATES,

@@ -2,6 +2,7 @@ import { Agent, createLogger, type AgentLogger } from '@flotilla/agent';
 import { DEVICE_ID_PATTERN, systemClock, type Clock } from '@flotilla/protocol';
 import { simRegistries } from './commands.js';
 import { startInBatches } from './connect.js';
+import { SimCredentials } from './credentials.js';
 import { SimError, SimErrorCodes } from './errors.js';
 import { KIND_SPECS, kindAt } from './kinds/index.js';
 import { KINDS, type Kind, type SimKind, type SimRobot } from './kinds/types.js';
@@ -26,8 +27,13 @@ export interface SimulationOptions {
   seed?: number;
   /** Handshakes in flight while connecting the fleet (default 200). */
   concurrency?: number;
-  /** Credential every device presents in hello. */
+  /** Enrollment token (`fle_…`, multi-use) the devices enroll with on their first connection. */
   token?: string;
+  /**
+   * Directory of `sim-credentials.json` (0600): each device's credential from enrollment, reused
+   * by the next run with the same ids instead of enrolling again. Absent: kept in memory only.
+   */
+  stateDir?: string;
   /** Shared by all agents; default: level FLOTILLA_LOG_LEVEL or `warn`. */
   logger?: AgentLogger;
   /** Heartbeat round trips of every device (ms), for benchmarks. */
@@ -90,6 +96,7 @@ export async function startSimulation(options: SimulationOptions): Promise<Simul
   // A fleet that lost its hub comes back over a window that grows with its size.
   const backoff = { baseMs: Math.max(500, Math.min(5_000, count / 5)) };
 
+  const credentials = new SimCredentials(options.stateDir);
   const byId = new Map<string, SimDevice>();
   const registries = simRegistries((id) => byId.get(id)?.robot);
   const devices: SimDevice[] = [];
@@ -111,6 +118,7 @@ export async function startSimulation(options: SimulationOptions): Promise<Simul
       random: jitter,
       logger,
       backoff,
+      credentials,
       ...(options.token === undefined ? {} : { token: options.token }),
       ...(options.onRttSample ? { onRttSample: options.onRttSample } : {}),
     });
@@ -135,6 +143,7 @@ export async function startSimulation(options: SimulationOptions): Promise<Simul
     stopped = true;
     ticker?.stop();
     await Promise.all(devices.map((d) => d.agent.stop()));
+    credentials.flush();
   };
   const { signal } = options;
   const onAbort = (): void => void stopAll();
