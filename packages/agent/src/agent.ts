@@ -439,7 +439,12 @@ export class Agent extends EventEmitter<{ state: [StateEvent] }> {
       this.refused = true;
       const retryMs = this.options.authRetryMs ?? DEFAULT_AUTH_RETRY_MS;
       this.logger.error(
-        { device: this.id, code: error.code, retryInMs: retryMs, presented: this.credential ? 'credential' : 'enrollment token' },
+        {
+          device: this.id,
+          code: error.code,
+          retryInMs: retryMs,
+          presented: this.credential ? 'credential' : 'enrollment token',
+        },
         `the hub refused this device (${error.code}): ${REFUSAL_HINTS[error.code] ?? error.message}`,
       );
       this.drop(ws, 'refused', error.message);
@@ -454,7 +459,10 @@ export class Agent extends EventEmitter<{ state: [StateEvent] }> {
       this.logger.info({ device: this.id }, 'enrolled with the hub; device credential stored');
     } catch (err) {
       // Still usable for this process; a restart will need a new enrollment token.
-      this.logger.error({ device: this.id, err: (err as Error).message }, 'enrolled, but cannot store the device credential');
+      this.logger.error(
+        { device: this.id, err: (err as Error).message },
+        'enrolled, but cannot store the device credential',
+      );
     }
   }
 

@@ -84,9 +84,13 @@ export class IdentityFileCredentials implements CredentialStore {
       writePrivateFile(this.path, JSON.stringify(next, null, 2) + '\n');
     } catch (err) {
       if (err instanceof AgentError) throw err;
-      throw new AgentError(AgentErrorCodes.IDENTITY_UNWRITABLE, `cannot store the credential in ${this.path}: ${(err as Error).message}`, {
-        cause: err,
-      });
+      throw new AgentError(
+        AgentErrorCodes.IDENTITY_UNWRITABLE,
+        `cannot store the credential in ${this.path}: ${(err as Error).message}`,
+        {
+          cause: err,
+        },
+      );
     }
   }
 }

@@ -167,6 +167,8 @@ test('welcome may carry the credential of a device that just enrolled, and nothi
   assert.equal(withCredential.ok, true);
   const empty = validateMessage(envelope('welcome', 'lekiwi-7', 0, 1, { ...base, credential: '' }));
   assert.equal(empty.ok, false);
-  const extra = validateMessage(envelope('welcome', 'lekiwi-7', 0, 1, { ...base, secret: 'x' } as PayloadOf<'welcome'>));
+  const extra = validateMessage(
+    envelope('welcome', 'lekiwi-7', 0, 1, { ...base, secret: 'x' } as PayloadOf<'welcome'>),
+  );
   assert.equal(extra.ok, false);
 });

@@ -26,7 +26,11 @@ test('a simulated fleet enrolls once and reuses its credentials after a restart'
   t.after(() => rmSync(stateDir, { recursive: true, force: true }));
   const peer = await TestPeer.start({
     authenticate: (device, token) =>
-      token === 'fle_fleet' ? { credential: `fld_${device}` } : token === `fld_${device}` ? {} : { refuse: 'unauthorized' },
+      token === 'fle_fleet'
+        ? { credential: `fld_${device}` }
+        : token === `fld_${device}`
+          ? {}
+          : { refuse: 'unauthorized' },
   });
   t.after(() => peer.close());
   const base = { hubUrl: peer.url, count: 3, rate: 0, logger: silentLogger, seed: 1, stateDir };

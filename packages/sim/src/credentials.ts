@@ -61,7 +61,11 @@ export class SimCredentials implements CredentialStore {
 }
 
 function unusable(path: string, cause: unknown): SimError {
-  return new SimError(SimErrorCodes.INVALID_OPTIONS, `cannot use ${path}: ${(cause as Error).message}; fix or remove it`, {
-    cause,
-  });
+  return new SimError(
+    SimErrorCodes.INVALID_OPTIONS,
+    `cannot use ${path}: ${(cause as Error).message}; fix or remove it`,
+    {
+      cause,
+    },
+  );
 }

@@ -82,10 +82,19 @@ for (const engine of ENGINES) {
         createdBy: 'system',
         created: T0,
       });
-      assert.equal(await store.enroll({ tokenId: 'et-exp', deviceId: 'x1', secretHash: 'a', now: T0 + 100 }), 'token_unusable');
-      assert.equal(await store.enroll({ tokenId: 'et-exp', deviceId: 'x1', secretHash: 'a', now: T0 + 99 }), 'enrolled');
+      assert.equal(
+        await store.enroll({ tokenId: 'et-exp', deviceId: 'x1', secretHash: 'a', now: T0 + 100 }),
+        'token_unusable',
+      );
+      assert.equal(
+        await store.enroll({ tokenId: 'et-exp', deviceId: 'x1', secretHash: 'a', now: T0 + 99 }),
+        'enrolled',
+      );
       // A live credential is not replaced, and the refused attempt does not use the token up.
-      assert.equal(await store.enroll({ tokenId: 'et-exp', deviceId: 'x1', secretHash: 'b', now: T0 + 1 }), 'credential_exists');
+      assert.equal(
+        await store.enroll({ tokenId: 'et-exp', deviceId: 'x1', secretHash: 'b', now: T0 + 1 }),
+        'credential_exists',
+      );
       assert.equal((await store.getEnrollmentToken('et-exp'))?.uses, 1);
       assert.equal((await store.getCredential('x1'))?.secretHash, 'a');
       // Revoked, it can be replaced by a new enrollment.
@@ -101,7 +110,10 @@ for (const engine of ENGINES) {
         enrolledWith: 'et-exp',
       });
       await store.revokeEnrollmentToken('et-exp', T0 + 5);
-      assert.equal(await store.enroll({ tokenId: 'et-exp', deviceId: 'x2', secretHash: 'd', now: T0 + 6 }), 'token_unusable');
+      assert.equal(
+        await store.enroll({ tokenId: 'et-exp', deviceId: 'x2', secretHash: 'd', now: T0 + 6 }),
+        'token_unusable',
+      );
       assert.equal(await store.getCredential('x2'), undefined);
     });
   });

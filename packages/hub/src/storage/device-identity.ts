@@ -132,11 +132,7 @@ export class DeviceIdentityStore {
 
   async getCredential(deviceId: string): Promise<DeviceCredentialRow | undefined> {
     const row = await guard('reading a device credential', () =>
-      this.#engine.db
-        .selectFrom('device_credentials')
-        .selectAll()
-        .where('device_id', '=', deviceId)
-        .executeTakeFirst(),
+      this.#engine.db.selectFrom('device_credentials').selectAll().where('device_id', '=', deviceId).executeTakeFirst(),
     );
     return (
       row && {
@@ -177,7 +173,13 @@ export class DeviceIdentityStore {
           if (Number(used.numUpdatedRows) === 0) throw new Rollback('token_unusable');
           const written = await trx
             .insertInto('device_credentials')
-            .values({ device_id: deviceId, secret_hash: secretHash, created: now, revoked_at: null, enrolled_with: tokenId })
+            .values({
+              device_id: deviceId,
+              secret_hash: secretHash,
+              created: now,
+              revoked_at: null,
+              enrolled_with: tokenId,
+            })
             .onConflict((oc) =>
               oc
                 .column('device_id')
