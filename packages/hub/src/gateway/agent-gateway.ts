@@ -10,10 +10,12 @@ import {
   type PayloadOf,
 } from '@flotilla/protocol';
 import type { Bus } from '../bus.js';
+import type { HelloAuthRequest, HelloAuthResult } from '../enrollment/service.js';
+import type { SecurityEvent } from '../enrollment/security.js';
 import type { HubMetrics } from '../metrics.js';
 import { Presence } from '../presence/presence.js';
 import { DisconnectReasons, type DisconnectReason } from '../registry/projection.js';
-import type { Registry } from '../registry/registry.js';
+import { SYSTEM_ACTOR, type Registry } from '../registry/registry.js';
 import { AgentCloseCodes, DeviceSession, type AgentConnection, type SessionHost } from './session.js';
 
 /**
@@ -28,7 +30,13 @@ import { AgentCloseCodes, DeviceSession, type AgentConnection, type SessionHost 
  *   `replaced` and is closed (4000) with no DeviceDisconnected: the device never went offline, and
  *   the new session's DeviceConnected carries `replacedSessionId`;
  * - the device is decommissioned → the registry writes the events, the socket is closed (4001);
- * - the hub shuts down (`close()`) → {reason: 'hub_shutdown'}, sockets closed with 1001.
+ * - the hub shuts down (`close()`) → {reason: 'hub_shutdown'}, sockets closed with 1001;
+ * - the device's credential is revoked → {reason: 'credential_revoked'}, an `error` frame
+ *   `credential_revoked`, then the socket is closed (4004).
+ *
+ * With `authenticate` set, a `hello` is accepted only once its token checks out; until then the
+ * session has claimed the id but is not the device's (it replaces no session and keeps nothing
+ * present). A refused hello gets an `error` frame with the code and the socket is closed (4003).
  */
 
 export interface AgentGatewayOptions {
@@ -41,6 +49,13 @@ export interface AgentGatewayOptions {
   heartbeatIntervalMs?: number;
   /** Reported in `welcome`. */
   hubVersion: string;
+  /**
+   * Decides each `hello` from its token (device credential or enrollment token). Absent: every
+   * hello is accepted, as in tests of the gateway alone.
+   */
+  authenticate?: (request: HelloAuthRequest) => Promise<HelloAuthResult>;
+  /** Told of refused hellos and of frames speaking for another device. */
+  onSecurityEvent?: (event: SecurityEvent) => void;
 }
 
 /** A command's outcome as a device reported it; command routing subscribes to these. */
@@ -78,6 +93,8 @@ export class AgentGateway extends EventEmitter<AgentGatewayEvents> implements Se
   private readonly clock: Clock;
   private readonly log: Logger;
   private readonly hubVersion: string;
+  private readonly authenticate: AgentGatewayOptions['authenticate'];
+  private readonly onSecurityEvent: AgentGatewayOptions['onSecurityEvent'];
   private readonly unhook: () => void;
   /** Registry writes started by sessions, so `close()` can wait for them. */
   private readonly pending = new Set<Promise<unknown>>();
@@ -92,6 +109,8 @@ export class AgentGateway extends EventEmitter<AgentGatewayEvents> implements Se
     this.clock = options.clock ?? systemClock;
     this.log = options.logger ?? pino({ enabled: false });
     this.hubVersion = options.hubVersion;
+    this.authenticate = options.authenticate;
+    this.onSecurityEvent = options.onSecurityEvent;
     this.heartbeatIntervalMs = options.heartbeatIntervalMs ?? DEFAULT_HEARTBEAT_INTERVAL_MS;
     this.presence = new Presence({ clock: this.clock, heartbeatIntervalMs: this.heartbeatIntervalMs });
     this.unhook = this.registry.onDisconnectRequest((id) => this.decommissioned(id));
@@ -136,6 +155,19 @@ export class AgentGateway extends EventEmitter<AgentGatewayEvents> implements Se
     this.metrics?.frameErrors.inc({ code });
   }
 
+  /** The device's credential was revoked: its live session, if any, ends now. */
+  revoked(id: string): void {
+    const session = this.sessions.get(id);
+    if (!session) return;
+    this.sessions.delete(id);
+    this.presence.untrack(id, session);
+    this.track(this.registry.disconnect(id, session.sessionId, DisconnectReasons.CREDENTIAL_REVOKED), id, 'disconnect');
+    session.end(AgentCloseCodes.CREDENTIAL_REVOKED, 'credential revoked', {
+      code: ErrorCodes.CREDENTIAL_REVOKED,
+      message: 'this device credential was revoked',
+    });
+  }
+
   /**
    * Ends every session (DeviceDisconnected {reason: 'hub_shutdown'}) and waits for the registry
    * writes sessions started. Call before closing the registry.
@@ -174,6 +206,18 @@ export class AgentGateway extends EventEmitter<AgentGatewayEvents> implements Se
 
   closed(session: DeviceSession): void {
     this.ended(session, DisconnectReasons.SOCKET_CLOSED);
+  }
+
+  mismatch(session: DeviceSession, claimed: string): void {
+    const device = session.device;
+    if (device === undefined) return;
+    this.onSecurityEvent?.({
+      kind: ErrorCodes.DEVICE_MISMATCH,
+      device,
+      claimed,
+      transport: session.transport,
+      sessionId: session.sessionId,
+    });
   }
 
   expired(session: DeviceSession): void {
@@ -215,6 +259,42 @@ export class AgentGateway extends EventEmitter<AgentGatewayEvents> implements Se
   };
 
   private hello(session: DeviceSession, id: string, message: MessageOf<'hello'>): void {
+    const authenticate = this.authenticate;
+    if (!authenticate) return this.admit(session, id, message, { ok: true });
+    session.claim(id);
+    const request = {
+      device: id,
+      token: message.payload.token,
+      transport: session.transport,
+      sessionId: session.sessionId,
+    };
+    const deciding = authenticate(request).then(
+      (result) => {
+        if (session.state !== 'authenticating') return;
+        if (result.ok) return this.admit(session, id, message, result);
+        this.onSecurityEvent?.({
+          kind: result.code,
+          device: id,
+          transport: session.transport,
+          sessionId: session.sessionId,
+        });
+        session.end(AgentCloseCodes.UNAUTHORIZED, result.code, { code: result.code, message: result.message });
+      },
+      (err: unknown) => {
+        this.log.error({ err, device: id }, 'cannot authenticate the device');
+        session.end(AgentCloseCodes.INTERNAL_ERROR, 'hub cannot check the device credential');
+      },
+    );
+    this.track(deciding, id, 'authenticate');
+  }
+
+  /** The hello is authenticated: the session becomes the device's. */
+  private admit(
+    session: DeviceSession,
+    id: string,
+    message: MessageOf<'hello'>,
+    auth: Extract<HelloAuthResult, { ok: true }>,
+  ): void {
     session.bind(id);
     const previous = this.sessions.get(id);
     this.sessions.set(id, session);
@@ -229,17 +309,30 @@ export class AgentGateway extends EventEmitter<AgentGatewayEvents> implements Se
         message: 'another connection for this device took over the session',
       });
     }
+    const labels = auth.labels ?? {};
     const connecting = this.registry
       .connect({ id, hello: message.payload, sessionId: session.sessionId, transport: session.transport })
+      .then(async () => {
+        // The enrollment token's labels, on the device before it hears it is welcome.
+        if (Object.keys(labels).length > 0) {
+          await this.registry.update(
+            id,
+            { labels },
+            { actor: SYSTEM_ACTOR, correlationId: session.sessionId, causationId: null },
+          );
+        }
+      })
       .then(
         () => {
           if (!session.activate()) return;
-          session.send('welcome', {
+          const welcome: PayloadOf<'welcome'> = {
             heartbeatIntervalMs: this.heartbeatIntervalMs,
             hubVersion: this.hubVersion,
             sessionId: session.sessionId,
             serverTime: this.clock.now(),
-          });
+          };
+          if (auth.credential !== undefined) welcome.credential = auth.credential;
+          session.send('welcome', welcome);
           this.log.debug({ device: id, sessionId: session.sessionId }, 'device connected');
         },
         (err: unknown) => {

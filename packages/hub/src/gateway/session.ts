@@ -42,6 +42,10 @@ export const AgentCloseCodes = {
   REPLACED: 4000,
   /** The device was decommissioned. */
   DECOMMISSIONED: 4001,
+  /** `hello` refused: no token, or not a valid credential or enrollment token (an `error` frame says which). */
+  UNAUTHORIZED: 4003,
+  /** The device's credential was revoked while it was connected (an `error` frame `credential_revoked` precedes it). */
+  CREDENTIAL_REVOKED: 4004,
 } as const;
 
 /** Refused frames in a row after which the connection is closed with 1008. */
@@ -58,7 +62,7 @@ function refOf(message: Message): ErrorPayload['ref'] {
   return { type: message.type, seq: message.seq };
 }
 
-export type SessionState = 'awaiting_hello' | 'registering' | 'active' | 'closing' | 'ended';
+export type SessionState = 'awaiting_hello' | 'authenticating' | 'registering' | 'active' | 'closing' | 'ended';
 
 /** The gateway as a session sees it. */
 export interface SessionHost {
@@ -72,6 +76,8 @@ export interface SessionHost {
   closed(session: DeviceSession): void;
   /** Presence found the session silent for too long. */
   expired(session: DeviceSession): void;
+  /** A bound session sent a frame for another device (refused, and recorded as a security event). */
+  mismatch(session: DeviceSession, claimed: string): void;
 }
 
 export class DeviceSession implements PresenceTarget {
@@ -102,7 +108,9 @@ export class DeviceSession implements PresenceTarget {
   /** One inbound frame, as received. Never throws. */
   receive(raw: string | Uint8Array): void {
     if (this.stateValue === 'closing' || this.stateValue === 'ended') return;
-    if (this.deviceId !== undefined) this.host.touch(this, this.deviceId);
+    // Only an authenticated session keeps its device present: a connection still proving who it
+    // is must not keep someone else's device looking alive.
+    if (this.deviceId !== undefined && this.stateValue !== 'authenticating') this.host.touch(this, this.deviceId);
     const parsed = parseFrame(raw);
     if (!parsed.ok) return this.refuse(parsed.error.code, parsed.error.message, parsed.error.ref);
     const message = parsed.value;
@@ -116,7 +124,10 @@ export class DeviceSession implements PresenceTarget {
     if (this.deviceId === undefined) {
       if (message.type !== 'hello')
         return this.refuse(ErrorCodes.NOT_REGISTERED, "the first frame must be 'hello'", refOf(message));
+    } else if (this.stateValue === 'authenticating') {
+      return this.refuse(ErrorCodes.NOT_REGISTERED, "wait for 'welcome' before sending", refOf(message));
     } else if (message.device !== this.deviceId) {
+      this.host.mismatch(this, message.device);
       return this.refuse(
         ErrorCodes.DEVICE_MISMATCH,
         `this connection speaks for '${this.deviceId}', not '${message.device}'`,
@@ -130,7 +141,16 @@ export class DeviceSession implements PresenceTarget {
     this.host.dispatch(this, message);
   }
 
-  /** Binds the session to its device (on `hello`). */
+  /**
+   * Names the device a `hello` claims while the gateway checks its token: error frames carry the
+   * id, but the session is not the device's yet (no presence, no frames accepted).
+   */
+  claim(id: string): void {
+    this.deviceId = id;
+    this.stateValue = 'authenticating';
+  }
+
+  /** Binds the session to its device (on `hello`, once authenticated). */
   bind(id: string): void {
     this.deviceId = id;
     this.stateValue = 'registering';

@@ -12,7 +12,10 @@ import {
   type MessageType,
   type PayloadOf,
 } from '@flotilla/protocol';
+import { pino } from 'pino';
 import { Bus } from '../bus.js';
+import { SecurityEvents } from '../enrollment/security.js';
+import { DeviceEnrollment } from '../enrollment/service.js';
 import { createMetrics, type HubMetrics } from '../metrics.js';
 import { Registry } from '../registry/registry.js';
 import { openStorage } from '../storage/index.js';
@@ -34,16 +37,23 @@ export interface GatewayHarness {
   registry: Registry;
   gateway: AgentGateway;
   metrics: HubMetrics;
+  /** Enrollment tokens and credentials; the gateway checks hellos with it when `deviceAuth` is set. */
+  enrollment: DeviceEnrollment;
   close(): Promise<void>;
 }
 
-export async function startGatewayHarness(options: { heartbeatIntervalMs?: number } = {}): Promise<GatewayHarness> {
+export async function startGatewayHarness(
+  options: { heartbeatIntervalMs?: number; deviceAuth?: boolean } = {},
+): Promise<GatewayHarness> {
   const dataDir = mkdtempSync(join(tmpdir(), 'flotilla-gateway-'));
   const clock = new ManualClock();
   const bus = new Bus();
   const metrics = createMetrics({ clock, defaultMetrics: false });
   const storage = await openStorage({ dataDir });
   const registry = await Registry.open({ storage, bus, clock, metrics });
+  const logger = pino({ enabled: false });
+  const enrollment = new DeviceEnrollment({ storage, bus, clock, logger });
+  const security = new SecurityEvents({ storage, bus, clock, logger, metrics });
   const gateway = new AgentGateway({
     registry,
     bus,
@@ -51,7 +61,10 @@ export async function startGatewayHarness(options: { heartbeatIntervalMs?: numbe
     metrics,
     hubVersion: '0.1.0-test',
     heartbeatIntervalMs: options.heartbeatIntervalMs ?? 1000,
+    ...(options.deviceAuth && { authenticate: (request) => enrollment.authenticate(request) }),
+    onSecurityEvent: (event) => security.record(event),
   });
+  enrollment.onRevoked((id) => gateway.revoked(id));
   const app = Fastify();
   await app.register(fastifyWebsocket, agentWebSocketPluginOptions);
   registerAgentWebSocket(app, { gateway });
@@ -66,6 +79,7 @@ export async function startGatewayHarness(options: { heartbeatIntervalMs?: numbe
     registry,
     gateway,
     metrics,
+    enrollment,
     async close() {
       await gateway.close();
       await app.close();

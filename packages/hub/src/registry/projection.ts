@@ -58,6 +58,8 @@ export const DisconnectReasons = {
   HUB_SHUTDOWN: 'hub_shutdown',
   /** Disconnected because the device was decommissioned (followed by DeviceDecommissioned). */
   DECOMMISSIONED: 'decommissioned',
+  /** The device's credential was revoked: the hub cut the session (followed by DeviceCredentialRevoked). */
+  CREDENTIAL_REVOKED: 'credential_revoked',
 } as const;
 export type DisconnectReason = (typeof DisconnectReasons)[keyof typeof DisconnectReasons];
 
