@@ -28,6 +28,15 @@ export const simOptions = {
     defaultText: 'the kind',
     description: 'device ids are <prefix>-0001, <prefix>-0002, ...',
   }),
+  token: option(v.nonEmpty, {
+    valueName: 'TOKEN',
+    env: ['FLOTILLA_ENROLLMENT_TOKEN'],
+    description: 'enrollment token (fle_…, multi-use) the robots enroll with on their first connection',
+  }),
+  state: option(v.nonEmpty, {
+    valueName: 'DIR',
+    description: 'directory of sim-credentials.json, so a restarted fleet reuses its credentials',
+  }),
 };
 
 const help = helpText({
@@ -36,7 +45,7 @@ const help = helpText({
     'Runs simulated robots against a hub, each a real agent with its own connection, with plausible telemetry per kind: battery, motor and CPU temperatures, servos, IMU, pose. Runs until Ctrl-C.',
   options: simOptions,
   notes:
-    'Examples:\n  flotilla sim --count 50\n  flotilla sim --hub http://hub.local:8080 --count 1000 --kind xle --rate 0.2',
+    'Examples:\n  flotilla sim --count 50 --token fle_… --state ./sim-state\n  flotilla sim --hub http://hub.local:8080 --count 1000 --kind xle --rate 0.2',
 });
 
 /** How often the online count is checked for a progress line. */
@@ -69,6 +78,8 @@ async function run(argv: readonly string[], io: Io): Promise<number> {
         rate: values.rate,
         signal: starting.signal,
         ...(values.idPrefix !== undefined ? { idPrefix: values.idPrefix } : {}),
+        ...(values.token !== undefined ? { token: values.token } : {}),
+        ...(values.state !== undefined ? { stateDir: values.state } : {}),
       });
     } catch (err) {
       if (starting.signal.aborted) return ExitCodes.OK;
