@@ -36,6 +36,11 @@ export interface SecurityEvent {
   sessionId: string;
   /** For `device_mismatch`: the id the frame claimed. */
   claimed?: string;
+  /**
+   * The same session did this before: counted, but not logged or stored again, so one
+   * misbehaving connection cannot flood the log and the event store.
+   */
+  repeat?: boolean;
 }
 
 export interface SecurityEventsOptions {
@@ -68,6 +73,7 @@ export class SecurityEvents {
   record(event: SecurityEvent): void {
     const { kind, device, transport, sessionId, claimed } = event;
     this.counter?.inc({ kind });
+    if (event.repeat) return;
     this.options.logger.warn({ securityEvent: kind, device, claimed, transport, sessionId }, 'device security event');
     const type =
       kind === 'device_mismatch' ? DeviceIdentityEventTypes.DeviceMismatch : DeviceIdentityEventTypes.DeviceAuthFailed;

@@ -96,6 +96,8 @@ export class AgentGateway extends EventEmitter<AgentGatewayEvents> implements Se
   private readonly authenticate: AgentGatewayOptions['authenticate'];
   private readonly onSecurityEvent: AgentGatewayOptions['onSecurityEvent'];
   private readonly unhook: () => void;
+  /** Sessions that already sent a frame for another device (recorded once per session). */
+  private readonly mismatched = new WeakSet<DeviceSession>();
   /** Registry writes started by sessions, so `close()` can wait for them. */
   private readonly pending = new Set<Promise<unknown>>();
   private open_ = 0;
@@ -211,7 +213,10 @@ export class AgentGateway extends EventEmitter<AgentGatewayEvents> implements Se
   mismatch(session: DeviceSession, claimed: string): void {
     const device = session.device;
     if (device === undefined) return;
+    const repeat = this.mismatched.has(session);
+    this.mismatched.add(session);
     this.onSecurityEvent?.({
+      repeat,
       kind: ErrorCodes.DEVICE_MISMATCH,
       device,
       claimed,

@@ -84,3 +84,23 @@ test('revocation cuts the live session at once', async () => {
   assert.equal((await device.closed).code, AgentCloseCodes.CREDENTIAL_REVOKED);
   await eventually(() => h.registry.get('gw-revoked')?.status.online === false, 'offline');
 });
+
+test('speaking for another device is refused and counted each time, recorded once per session', async () => {
+  const { token } = await h.enrollment.createToken({}, system);
+  const { device } = await TestDevice.online(h.url, 'gw-liar', { token });
+  const before = await count('device_mismatch');
+  for (let i = 0; i < 3; i++) {
+    device.send('telemetry', { metrics: { cpu: 1 } }, 'gw-owner');
+    assert.equal(((await device.next('error')).payload as { code: string }).code, 'device_mismatch');
+  }
+  assert.equal(await count('device_mismatch'), before + 3);
+  await eventually(
+    async () =>
+      (await h.storage.readEvents({ aggregateId: 'gw-liar', types: ['DeviceMismatch'], limit: 10 })).length > 0,
+    'the DeviceMismatch event',
+  );
+  const events = await h.storage.readEvents({ aggregateId: 'gw-liar', types: ['DeviceMismatch'], limit: 10 });
+  assert.equal(events.length, 1);
+  assert.equal(events[0]?.data['claimed'], 'gw-owner');
+  await device.close();
+});
