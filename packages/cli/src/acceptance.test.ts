@@ -12,7 +12,8 @@ import type { StoredEvent } from '@flotilla/protocol';
 // with a simulated fleet of 12, a real agent killed with SIGKILL, Ctrl-C, and a restart on the
 // same data directory. Waiting here is for real processes and sockets (bounded), never for time.
 const bin = fileURLToPath(new URL('./bin.js', import.meta.url));
-const env = { ...process.env, FLOTILLA_LOG_LEVEL: 'silent', NO_COLOR: '1' };
+const ADMIN_PASSWORD = 'acceptance-admin-password';
+const env = { ...process.env, FLOTILLA_LOG_LEVEL: 'silent', NO_COLOR: '1', FLOTILLA_ADMIN_PASSWORD: ADMIN_PASSWORD };
 const root = mkdtempSync(join(tmpdir(), 'flotilla-accept-'));
 const dataDir = join(root, 'hub');
 const children = new Set<ChildProcess>();
@@ -64,6 +65,18 @@ async function until<T>(what: string, probe: () => Promise<T | undefined>, timeo
   }
 }
 
+/** Logs in as `admin` and returns a client with the access token. */
+async function adminClient(url: string): Promise<{ client: FlotillaClient; token: string }> {
+  const res = await fetch(`${url}/api/v1/auth/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ username: 'admin', password: ADMIN_PASSWORD }),
+  });
+  assert.equal(res.status, 200, 'admin logs in');
+  const { token } = (await res.json()) as { token: string };
+  return { client: new FlotillaClient({ baseUrl: url, token }), token };
+}
+
 async function onlineIds(client: FlotillaClient): Promise<string[]> {
   const page = await client.listDevices({ online: true, limit: 1000 });
   return page.items.map((d) => d.id);
@@ -82,7 +95,7 @@ test(
   { timeout: 90_000 },
   async () => {
     const first = await startHub();
-    const client = new FlotillaClient({ baseUrl: first.url });
+    const { client } = await adminClient(first.url);
     const twelve = await until('12 robots online', async () => {
       const ids = await onlineIds(client);
       return ids.length === 12 ? ids : undefined;
@@ -105,7 +118,7 @@ test(
     assert.equal(await stop(first.child, 'SIGINT'), 0, 'Ctrl-C stops the hub and its fleet cleanly');
 
     const second = await startHub();
-    const again = new FlotillaClient({ baseUrl: second.url });
+    const { client: again } = await adminClient(second.url);
     const back = await until('the robots reconnect after the restart', async () => {
       const ids = await onlineIds(again);
       return ids.length === 12 ? ids : undefined;

@@ -25,6 +25,13 @@ export interface HubOptions {
   clock?: Clock;
   /** Largest HTTP request body in bytes (default 1 MiB). */
   bodyLimit?: number;
+  /**
+   * Password of user `admin`, created on first start when there are no users (default
+   * `$FLOTILLA_ADMIN_PASSWORD`; else a random one, returned once as `RunningHub.initialAdminPassword`).
+   */
+  adminPassword?: string;
+  /** Serve `/metrics` without a token, for a Prometheus that cannot send one (default false: needs `metrics:read`). */
+  metricsPublic?: boolean;
 }
 
 /** HubOptions with every default applied and every value checked. */
@@ -37,6 +44,8 @@ export interface HubConfig {
   snapshotEvery: number;
   logLevel: string;
   bodyLimit: number;
+  adminPassword: string | undefined;
+  metricsPublic: boolean;
 }
 
 export const HUB_DEFAULTS = {
@@ -50,6 +59,7 @@ export const HUB_DEFAULTS = {
 } as const;
 
 export const MIN_HEARTBEAT_INTERVAL_MS = 1000;
+export const MIN_ADMIN_PASSWORD_LENGTH = 8;
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
 /** The hub's version, from its package.json (the file sits beside dist/ and src/ alike). */
@@ -102,7 +112,18 @@ export function resolveHubConfig(options: HubOptions): HubConfig {
     ),
     logLevel,
     bodyLimit: integer('body limit (bytes)', options.bodyLimit, HUB_DEFAULTS.bodyLimit, 1024, 1024 * 1024 * 1024),
+    adminPassword: adminPassword(options.adminPassword ?? process.env['FLOTILLA_ADMIN_PASSWORD']),
+    metricsPublic: options.metricsPublic ?? false,
   };
+}
+
+function adminPassword(value: string | undefined): string | undefined {
+  if (value === undefined || value === '') return undefined;
+  // Never echo the password itself.
+  if (value.length < MIN_ADMIN_PASSWORD_LENGTH) {
+    throw bad(`the admin password must be at least ${MIN_ADMIN_PASSWORD_LENGTH} characters`);
+  }
+  return value;
 }
 
 /** The URL clients use to reach a hub listening on `host:port` (a wildcard host means this machine). */

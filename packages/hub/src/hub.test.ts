@@ -23,10 +23,28 @@ after(() => {
   for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
 });
 
-const base: HubOptions = { port: 0, host: '127.0.0.1', logLevel: 'silent', heartbeatIntervalMs: 1000 };
+const ADMIN_PASSWORD = 'hub-test-admin-password';
+const base: HubOptions = {
+  port: 0,
+  host: '127.0.0.1',
+  logLevel: 'silent',
+  heartbeatIntervalMs: 1000,
+  adminPassword: ADMIN_PASSWORD,
+};
+
+/** Logs in as `admin` over HTTP, as a client would. */
+async function adminToken(hub: RunningHub): Promise<string> {
+  const res = await fetch(`${hub.url}/api/v1/auth/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ username: 'admin', password: ADMIN_PASSWORD }),
+  });
+  assert.equal(res.status, 200);
+  return ((await res.json()) as { token: string }).token;
+}
 
 async function getJson<T>(hub: RunningHub, path: string): Promise<T> {
-  const res = await fetch(`${hub.url}${path}`);
+  const res = await fetch(`${hub.url}${path}`, { headers: { authorization: `Bearer ${await adminToken(hub)}` } });
   assert.equal(res.status, 200, `${path}: ${res.status}`);
   return (await res.json()) as T;
 }
@@ -50,7 +68,13 @@ describe('startHub', () => {
       assert.match(hub.url, /^http:\/\/127\.0\.0\.1:\d+$/);
       assert.equal(hub.url, `http://127.0.0.1:${hub.port}`);
       const wsBase = hub.url.replace(/^http/, 'ws');
-      const client = await TestSocket.connect(`${wsBase}/ws/client`);
+      // Browsers cannot set headers on a WebSocket: the token may come in the query instead.
+      const refused = await TestSocket.connect(`${wsBase}/ws/client`).then(
+        () => 'connected',
+        (err: Error) => err.message,
+      );
+      assert.match(refused, /401/);
+      const client = await TestSocket.connect(`${wsBase}/ws/client?access_token=${await adminToken(hub)}`);
       client.send({ type: 'subscribe', id: 'all', subjects: ['flotilla.*.status', 'flotilla.*.event.>'] });
       await client.next((f) => f['type'] === 'subscribed');
 
@@ -101,7 +125,7 @@ describe('startHub', () => {
     }
     const patched = await fetch(`${first.url}/api/v1/devices/keep-2`, {
       method: 'PATCH',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${await adminToken(first)}` },
       body: JSON.stringify({ labels: { kept: 'yes' } }),
     });
     assert.equal(patched.status, 200);

@@ -7,6 +7,11 @@ import { HUB_VERSION, hubUrl, resolveHubConfig, type HubConfig, type HubOptions 
 import { AgentGateway } from './gateway/agent-gateway.js';
 import { registerAgentWebSocket } from './gateway/ws-agent.js';
 import { buildApp } from './http/app.js';
+import { Accounts } from './auth/accounts.js';
+import { Identity } from './auth/identity.js';
+import { LoginLimiter } from './auth/login-limiter.js';
+import { RequestLimiter } from './auth/request-limiter.js';
+import { counter } from './http/instruments.js';
 import { HubStartError, HubStartErrorCodes, type HubStartErrorCode } from './http/errors.js';
 import { createMetrics, type HubMetrics } from './metrics.js';
 import { Registry } from './registry/registry.js';
@@ -20,6 +25,11 @@ export interface RunningHub {
   readonly url: string;
   /** The port actually bound (useful with `port: 0`). */
   readonly port: number;
+  /**
+   * The password the hub made up for user `admin` on its first start (no `adminPassword`
+   * given); shown once, never stored in clear. Undefined on every later start.
+   */
+  readonly initialAdminPassword: string | undefined;
   /**
    * Stops accepting connections, closes every socket, snapshots the registry and closes
    * storage. Safe to call more than once; every call resolves when the hub is down.
@@ -75,6 +85,10 @@ export interface HubParts {
   readonly app: FastifyInstance;
   readonly registry: Registry;
   readonly gateway: AgentGateway;
+  readonly identity: Identity;
+  readonly accounts: Accounts;
+  /** See RunningHub.initialAdminPassword. */
+  readonly initialAdminPassword: string | undefined;
   readonly storage: Storage;
   readonly bus: Bus;
   readonly metrics: HubMetrics;
@@ -130,6 +144,27 @@ export async function assembleHub(config: HubConfig, options: { logger: Logger; 
     }
     cleanup.push(() => registry.close());
 
+    const loginFailures = counter(metrics.registry, 'flotilla_login_failures_total', 'Failed logins, by reason', [
+      'reason',
+    ]);
+    let identity: Identity;
+    let initialAdminPassword: string | undefined;
+    try {
+      identity = await Identity.open({
+        storage,
+        clock,
+        logger: logger.child({ component: 'auth' }),
+        limiter: new LoginLimiter({ clock }),
+        onLoginFailure: (reason) => loginFailures.inc({ reason }),
+      });
+      initialAdminPassword = await identity.bootstrapAdmin(config.adminPassword);
+    } catch (err) {
+      throw new HubStartError(HubStartErrorCodes.STORAGE_FAILED, `cannot load users: ${(err as Error).message}`, {
+        cause: err,
+      });
+    }
+    const accounts = new Accounts({ storage, clock });
+    const auth = { identity, accounts, initialAdminPassword };
     const app = await buildApp({
       registry,
       storage,
@@ -139,6 +174,10 @@ export async function assembleHub(config: HubConfig, options: { logger: Logger; 
       version: HUB_VERSION,
       startedAt,
       bodyLimit: config.bodyLimit,
+      identity,
+      accounts,
+      requestLimiter: new RequestLimiter({ clock }),
+      metricsPublic: config.metricsPublic,
     });
     cleanup.push(() => app.close());
     const gateway = new AgentGateway({
@@ -156,7 +195,18 @@ export async function assembleHub(config: HubConfig, options: { logger: Logger; 
     await app.ready();
 
     let closing: Promise<void> | undefined;
-    return { app, registry, gateway, storage, bus, metrics, clock, logger, close: () => (closing ??= unwind()) };
+    return {
+      app,
+      registry,
+      gateway,
+      storage,
+      bus,
+      metrics,
+      clock,
+      logger,
+      ...auth,
+      close: () => (closing ??= unwind()),
+    };
   } catch (err) {
     await unwind();
     throw err;
@@ -188,6 +238,7 @@ export async function startHub(options: HubOptions = {}): Promise<RunningHub> {
   return {
     url,
     port,
+    initialAdminPassword: hub.initialAdminPassword,
     close: () => (closing ??= hub.close().then(() => logger.info('hub stopped'))),
   };
 }

@@ -12,9 +12,22 @@ import { testIo } from '../testing/io.js';
 const dir = mkdtempSync(join(tmpdir(), 'flotilla-cli-run-'));
 let hub: RunningHub;
 let client: FlotillaClient;
+const ADMIN_PASSWORD = 'run-test-admin-password';
 before(async () => {
-  hub = await startHub({ port: 0, host: '127.0.0.1', dataDir: join(dir, 'hub'), logLevel: 'silent' });
-  client = new FlotillaClient({ baseUrl: hub.url });
+  hub = await startHub({
+    port: 0,
+    host: '127.0.0.1',
+    dataDir: join(dir, 'hub'),
+    logLevel: 'silent',
+    adminPassword: ADMIN_PASSWORD,
+  });
+  const res = await fetch(`${hub.url}/api/v1/auth/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ username: 'admin', password: ADMIN_PASSWORD }),
+  });
+  const { token } = (await res.json()) as { token: string };
+  client = new FlotillaClient({ baseUrl: hub.url, token });
 });
 after(async () => {
   await hub.close();

@@ -20,6 +20,12 @@ async function serve(
   const metrics = createMetrics({ defaultMetrics: false });
   const app = Fastify();
   await app.register(fastifyWebsocket);
+  // Stands in for the auth plugin (tested with the whole hub in hub.test.ts): every caller here
+  // is a viewer, which may subscribe to everything.
+  app.decorateRequest('principal', null);
+  app.addHook('onRequest', async (request) => {
+    request.principal = { actor: 'user:viewer', role: 'viewer', userId: 'u1', username: 'viewer' };
+  });
   registerClientWebSocket(app, { bus, metrics, clock: options.clock ?? systemClock, ...options });
   await app.listen({ port: 0, host: '127.0.0.1' });
   t.after(() => app.close());

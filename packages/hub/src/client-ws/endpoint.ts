@@ -5,6 +5,8 @@ import type { Bus } from '../bus.js';
 import type { HubMetrics } from '../metrics.js';
 import { counter, gauge } from '../http/instruments.js';
 import { ClientSession } from './session.js';
+import { roleAllows } from '../auth/permissions.js';
+import { subscriptionPermissions } from './permissions.js';
 
 export interface ClientWsOptions {
   bus: Bus;
@@ -60,26 +62,39 @@ export function registerClientWebSocket(app: FastifyInstance, options: ClientWsO
   }, options.keepaliveMs ?? 30_000);
   app.addHook('onClose', async () => keepalive.cancel());
 
-  app.get(CLIENT_WS_PATH, { websocket: true, schema: { hide: true } }, (socket, request) => {
-    const session = new ClientSession(socket, {
-      bus: options.bus,
-      clock: options.clock,
-      maxSubscriptions: options.maxSubscriptions ?? 256,
-      maxBufferedBytes: options.maxBufferedBytes ?? 4 * 1024 * 1024,
-      onDrop: () => dropped.inc(),
-      onSubscriptions: (delta) => subscriptions.inc(delta),
-    });
-    connections.inc();
-    alive.set(socket, true);
-    request.log.debug('client stream opened');
-    socket.on('pong', () => alive.set(socket, true));
-    socket.on('message', (data: RawData) => session.handle(toBuffer(data)));
-    socket.on('close', () => {
-      alive.delete(socket);
-      session.close();
-      connections.dec();
-      request.log.debug('client stream closed');
-    });
-    socket.on('error', (err) => request.log.warn({ err }, 'client stream error'));
-  });
+  // The connection needs `devices:read` (checked with the bearer token, or `?access_token=`,
+  // before the upgrade); each subscription also needs what its subjects carry.
+  app.get(
+    CLIENT_WS_PATH,
+    { websocket: true, config: { permission: 'devices:read' }, schema: { hide: true } },
+    (socket, request) => {
+      const role = request.principal?.role;
+      const session = new ClientSession(socket, {
+        bus: options.bus,
+        clock: options.clock,
+        maxSubscriptions: options.maxSubscriptions ?? 256,
+        maxBufferedBytes: options.maxBufferedBytes ?? 4 * 1024 * 1024,
+        onDrop: () => dropped.inc(),
+        onSubscriptions: (delta) => subscriptions.inc(delta),
+        authorize: (pattern) => {
+          // Without a principal the route ran without the auth plugin: refuse rather than trust.
+          if (role === undefined) return 'not authenticated';
+          const missing = subscriptionPermissions(pattern).filter((p) => !roleAllows(role, p));
+          return missing.length > 0 ? `role ${role} lacks ${missing.join(', ')}` : undefined;
+        },
+      });
+      connections.inc();
+      alive.set(socket, true);
+      request.log.debug('client stream opened');
+      socket.on('pong', () => alive.set(socket, true));
+      socket.on('message', (data: RawData) => session.handle(toBuffer(data)));
+      socket.on('close', () => {
+        alive.delete(socket);
+        session.close();
+        connections.dec();
+        request.log.debug('client stream closed');
+      });
+      socket.on('error', (err) => request.log.warn({ err }, 'client stream error'));
+    },
+  );
 }

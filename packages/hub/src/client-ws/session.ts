@@ -36,6 +36,8 @@ export interface SessionOptions {
   onDrop?: () => void;
   /** Called with +n / -n as patterns are added and removed (a gauge of held subscriptions). */
   onSubscriptions?: (delta: number) => void;
+  /** Why the caller may not subscribe to a pattern, or undefined when they may. */
+  authorize: (pattern: string) => string | undefined;
 }
 
 interface Subscription {
@@ -100,6 +102,16 @@ export class ClientSession {
         this.reply(
           withId(
             { type: 'error', error: { code: ErrorCodes.BAD_SUBJECT, message: `${pattern}: ${problem}` } },
+            frame.id,
+          ),
+        );
+        return;
+      }
+      const refusal = this.options.authorize(pattern);
+      if (refusal) {
+        this.reply(
+          withId(
+            { type: 'error', error: { code: ClientWsErrors.FORBIDDEN, message: `${pattern}: ${refusal}` } },
             frame.id,
           ),
         );

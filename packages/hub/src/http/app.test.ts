@@ -37,14 +37,16 @@ describe('error handling', () => {
       logger: pino({ level: 'error' }, sink),
       version: HUB_VERSION,
       startedAt: hub.clock.now(),
+      identity: hub.identity,
+      accounts: hub.accounts,
     });
-    app.get('/test/bug', async () => {
+    app.get('/test/bug', { config: { public: true } }, async () => {
       throw new Error('secret: connection string postgres://admin:hunter2@db');
     });
-    app.get('/test/typed', async () => {
+    app.get('/test/typed', { config: { public: true } }, async () => {
       throw new ApiError(ApiErrors.BAD_SELECTOR, 'label: nope');
     });
-    app.get('/test/foreign-code', async () => {
+    app.get('/test/foreign-code', { config: { public: true } }, async () => {
       // Another hub part's error that carries a catalogued code (as the registry's do).
       throw Object.assign(new Error('no device x'), { code: 'device_not_found' });
     });
@@ -82,7 +84,7 @@ describe('error handling', () => {
   });
 
   test('a malformed URL encoding is a 400 in the same shape', async () => {
-    const res = await hub.app.inject({ url: '/api/v1/devices/%E0%A4%A' });
+    const res = await hub.inject({ url: '/api/v1/devices/%E0%A4%A' });
     assert.equal(res.statusCode, 400);
     assert.equal(json<{ error: { code: string } }>(res).error.code, 'bad_request');
   });

@@ -6,12 +6,19 @@ import { agentWebSocketServerOptions } from '../gateway/ws-agent.js';
 import type { HubMetrics } from '../metrics.js';
 import type { Registry } from '../registry/registry.js';
 import type { Storage } from '../storage/types.js';
+import { registerAccountRoutes } from '../auth/account-routes.js';
+import type { Accounts } from '../auth/accounts.js';
+import type { Identity } from '../auth/identity.js';
+import { registerAuth } from '../auth/plugin.js';
+import type { RequestLimiter } from '../auth/request-limiter.js';
+import { registerSessionRoutes } from '../auth/session-routes.js';
+import { AGENT_WS_PATH } from '../gateway/ws-agent.js';
 import { ApiErrors } from './errors.js';
 import { errorBody, formatSchemaErrors, registerErrorHandling } from './error-handler.js';
-import { histogram } from './instruments.js';
+import { counter, histogram } from './instruments.js';
 import { genRequestId, registerRequestContext } from './request-context.js';
 import { buildValidator } from './validation.js';
-import { registerDocs } from './routes/docs.js';
+import { DOCS_PREFIX, registerDocs } from './routes/docs.js';
 import { registerDeviceRoutes } from './routes/devices.js';
 import { registerEventRoutes } from './routes/events.js';
 import { registerHealthRoutes } from './routes/health.js';
@@ -30,6 +37,12 @@ export interface AppDeps {
   startedAt: number;
   /** Largest request body accepted, in bytes (default 1 MiB). */
   bodyLimit?: number;
+  identity: Identity;
+  accounts: Accounts;
+  /** Requests per API token; absent: unlimited. */
+  requestLimiter?: RequestLimiter;
+  /** Serve /metrics without a token. */
+  metricsPublic?: boolean;
 }
 
 /** Requests polled by load balancers and Prometheus are logged at debug, not info. */
@@ -107,6 +120,21 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   // One WebSocket server for `/ws/agent` and `/ws/client`, with the agent protocol's frame limit
   // enforced by ws itself before a frame is buffered.
   await app.register(fastifyWebsocket, { options: agentWebSocketServerOptions });
+  // After the WebSocket plugin: its own onRequest hook must run first, or a refused upgrade's
+  // socket would never be destroyed.
+  registerAuth(app, {
+    identity: deps.identity,
+    // The docs UI's routes come from a plugin that cannot declare them; devices authenticate in
+    // their `hello` frame on /ws/agent, not with a bearer token.
+    publicPrefixes: [DOCS_PREFIX, AGENT_WS_PATH],
+    requestLimiter: deps.requestLimiter,
+    refused: counter(
+      deps.metrics.registry,
+      'flotilla_auth_refused_total',
+      'HTTP requests refused by authentication or authorization, by code',
+      ['code'],
+    ),
+  });
   // Docs first: @fastify/swagger collects the routes registered after it.
   await registerDocs(app, { version: deps.version });
   registerHomeRoute(app, deps);
@@ -114,5 +142,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   registerMetricsRoute(app, deps);
   registerDeviceRoutes(app, deps);
   registerEventRoutes(app, deps);
+  registerSessionRoutes(app, deps);
+  registerAccountRoutes(app, deps);
   return app;
 }

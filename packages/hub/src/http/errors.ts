@@ -20,10 +20,22 @@ export const ApiErrors = {
   BAD_REQUEST: spec('bad_request', 400, 'the request is malformed'),
   BAD_CURSOR: spec('bad_cursor', 400, 'the cursor is malformed or belongs to another listing'),
   BAD_SELECTOR: spec('bad_selector', 400, 'the label selector cannot be parsed'),
+  MISSING_TOKEN: spec('missing_token', 401, 'this request needs a bearer token'),
+  MALFORMED_TOKEN: spec('malformed_token', 401, 'the Authorization header is not a bearer token the hub can read'),
+  INVALID_TOKEN: spec('invalid_token', 401, 'the token is not valid (unknown, tampered with or signed by another key)'),
+  EXPIRED_TOKEN: spec('expired_token', 401, 'the token has expired'),
+  REVOKED_TOKEN: spec('revoked_token', 401, 'the token has been revoked'),
+  INVALID_CREDENTIALS: spec('invalid_credentials', 401, 'wrong username or password'),
+  FORBIDDEN: spec('forbidden', 403, 'your role does not allow this'),
   NOT_FOUND: spec('not_found', 404, 'no such route'),
+  USER_NOT_FOUND: spec('user_not_found', 404, 'no such user'),
+  TOKEN_NOT_FOUND: spec('token_not_found', 404, 'no such API token'),
+  USERNAME_TAKEN: spec('username_taken', 409, 'a user with this username exists'),
   DEVICE_NOT_FOUND: spec('device_not_found', 404, 'no such device'),
   PAYLOAD_TOO_LARGE: spec('payload_too_large', 413, 'the request body is larger than the hub accepts'),
   UNSUPPORTED_MEDIA_TYPE: spec('unsupported_media_type', 415, 'the request body has an unsupported content type'),
+  TOO_MANY_ATTEMPTS: spec('too_many_attempts', 429, 'too many failed logins; retry after the lockout'),
+  RATE_LIMITED: spec('rate_limited', 429, 'too many requests with this token; slow down'),
   INTERNAL: spec('internal', 500, 'internal error'),
   STORAGE_UNAVAILABLE: spec('storage_unavailable', 503, 'storage is unreachable'),
   SHUTTING_DOWN: spec('shutting_down', 503, 'the hub is shutting down'),
@@ -58,6 +70,7 @@ export class ApiError extends Error {
 export const ClientWsErrors = {
   TOO_MANY_SUBSCRIPTIONS: 'too_many_subscriptions',
   SLOW_CONSUMER: 'slow_consumer',
+  FORBIDDEN: 'forbidden',
 } as const;
 
 /**

@@ -22,13 +22,13 @@ for (const engine of ENGINES) {
     after(() => hub?.dispose());
 
     async function events(device: string): Promise<StoredEvent[]> {
-      return json<{ items: StoredEvent[] }>(await hub.app.inject({ url: `/api/v1/events?device=${device}&limit=1000` }))
+      return json<{ items: StoredEvent[] }>(await hub.inject({ url: `/api/v1/events?device=${device}&limit=1000` }))
         .items;
     }
 
     test('renames and merges labels (null removes), recording who and which request', async () => {
       hub.clock.advance(1000);
-      const res = await hub.app.inject({
+      const res = await hub.inject({
         method: 'PATCH',
         url: '/api/v1/devices/robot-1',
         headers: { 'x-request-id': 'req-patch-1' },
@@ -42,12 +42,12 @@ for (const engine of ENGINES) {
       assert.equal(device.type, 'lekiwi', 'facts are untouched');
       assert.equal(device.updatedAt, hub.clock.now());
 
-      assert.deepEqual(json(await hub.app.inject({ url: '/api/v1/devices/robot-1' })), device);
+      assert.deepEqual(json(await hub.inject({ url: '/api/v1/devices/robot-1' })), device);
       const updated = (await events('robot-1')).filter((e) => e.type === 'DeviceUpdated');
       assert.equal(updated.length, 1);
       assert.deepEqual(updated[0]?.data, { name: 'Kiwi', labels: { zone: 'b', old: null, team: 'ops' } });
       assert.deepEqual(updated[0]?.metadata, {
-        actor: 'api:anonymous',
+        actor: 'user:admin',
         correlationId: 'req-patch-1',
         causationId: null,
       });
@@ -55,7 +55,7 @@ for (const engine of ENGINES) {
 
     test('a PATCH that changes nothing writes no event', async () => {
       const before = (await events('robot-1')).length;
-      const res = await hub.app.inject({
+      const res = await hub.inject({
         method: 'PATCH',
         url: '/api/v1/devices/robot-1',
         payload: { name: 'Kiwi', labels: { zone: 'b' } },
@@ -76,7 +76,7 @@ for (const engine of ENGINES) {
         [[], /body must be object/],
       ];
       for (const [payload, message] of cases) {
-        const res = await hub.app.inject({
+        const res = await hub.inject({
           method: 'PATCH',
           url: '/api/v1/devices/robot-2',
           payload: payload as object,
@@ -87,21 +87,17 @@ for (const engine of ENGINES) {
         assert.match(body.error.message, message);
       }
       const tooMany = Object.fromEntries(Array.from({ length: 65 }, (_, i) => [`k${i}`, 'v']));
-      const many = await hub.app.inject({
+      const many = await hub.inject({
         method: 'PATCH',
         url: '/api/v1/devices/robot-2',
         payload: { labels: tooMany },
       });
       assert.equal(many.statusCode, 400);
-      assert.equal(
-        json<Device>(await hub.app.inject({ url: '/api/v1/devices/robot-2' })).name,
-        'Two',
-        'nothing changed',
-      );
+      assert.equal(json<Device>(await hub.inject({ url: '/api/v1/devices/robot-2' })).name, 'Two', 'nothing changed');
     });
 
     test('refuses bodies that are not JSON, too large, or of another type', async () => {
-      const notJson = await hub.app.inject({
+      const notJson = await hub.inject({
         method: 'PATCH',
         url: '/api/v1/devices/robot-2',
         headers: { 'content-type': 'application/json' },
@@ -110,7 +106,7 @@ for (const engine of ENGINES) {
       assert.equal(notJson.statusCode, 400);
       assert.equal(json<ErrorBodyJson>(notJson).error.code, 'bad_request');
 
-      const large = await hub.app.inject({
+      const large = await hub.inject({
         method: 'PATCH',
         url: '/api/v1/devices/robot-2',
         payload: { name: 'x'.repeat(20_000) },
@@ -118,7 +114,7 @@ for (const engine of ENGINES) {
       assert.equal(large.statusCode, 413);
       assert.equal(json<ErrorBodyJson>(large).error.code, 'payload_too_large');
 
-      const text = await hub.app.inject({
+      const text = await hub.inject({
         method: 'PATCH',
         url: '/api/v1/devices/robot-2',
         headers: { 'content-type': 'text/plain' },
@@ -129,21 +125,21 @@ for (const engine of ENGINES) {
     });
 
     test('PATCH of an unknown device is 404', async () => {
-      const res = await hub.app.inject({ method: 'PATCH', url: '/api/v1/devices/nobody', payload: { name: 'x' } });
+      const res = await hub.inject({ method: 'PATCH', url: '/api/v1/devices/nobody', payload: { name: 'x' } });
       assert.equal(res.statusCode, 404);
       assert.equal(json<ErrorBodyJson>(res).error.code, 'device_not_found');
     });
 
     test('DELETE decommissions: 204, disconnected first when online, gone from the registry', async () => {
-      const res = await hub.app.inject({
+      const res = await hub.inject({
         method: 'DELETE',
         url: '/api/v1/devices/robot-3',
         headers: { 'x-request-id': 'req-del' },
       });
       assert.equal(res.statusCode, 204);
       assert.equal(res.body, '');
-      assert.equal((await hub.app.inject({ url: '/api/v1/devices/robot-3' })).statusCode, 404);
-      const ids = json<{ items: Device[] }>(await hub.app.inject({ url: '/api/v1/devices' })).items.map((d) => d.id);
+      assert.equal((await hub.inject({ url: '/api/v1/devices/robot-3' })).statusCode, 404);
+      const ids = json<{ items: Device[] }>(await hub.inject({ url: '/api/v1/devices' })).items.map((d) => d.id);
       assert.deepEqual(ids, ['robot-1', 'robot-2']);
 
       const log = await events('robot-3');
@@ -153,10 +149,10 @@ for (const engine of ENGINES) {
       );
       const [disconnected, decommissioned] = log.slice(-2);
       assert.equal(disconnected?.data['reason'], 'decommissioned');
-      assert.equal(decommissioned?.metadata.actor, 'api:anonymous');
+      assert.equal(decommissioned?.metadata.actor, 'user:admin');
       assert.equal(decommissioned?.metadata.correlationId, 'req-del');
 
-      const again = await hub.app.inject({ method: 'DELETE', url: '/api/v1/devices/robot-3' });
+      const again = await hub.inject({ method: 'DELETE', url: '/api/v1/devices/robot-3' });
       assert.equal(again.statusCode, 404);
       assert.equal(json<ErrorBodyJson>(again).error.code, 'device_not_found');
     });

@@ -66,7 +66,7 @@ for (const engine of ENGINES) {
     after(() => hub?.dispose());
 
     async function list(query: string): Promise<DeviceListBody> {
-      const res = await hub.app.inject({ method: 'GET', url: `/api/v1/devices${query}` });
+      const res = await hub.inject({ method: 'GET', url: `/api/v1/devices${query}` });
       assert.equal(res.statusCode, 200, res.body);
       return json<DeviceListBody>(res);
     }
@@ -188,32 +188,32 @@ for (const engine of ENGINES) {
         ['?cursor=ZTE6MTI', 'bad_cursor'], // an events cursor (base64url "e1:12")
       ];
       for (const [query, code] of cases) {
-        const res = await hub.app.inject({ method: 'GET', url: `/api/v1/devices${query}` });
+        const res = await hub.inject({ method: 'GET', url: `/api/v1/devices${query}` });
         assert.equal(res.statusCode, 400, `${query}: ${res.body}`);
         const body = json<ErrorBodyJson>(res);
         assert.deepEqual(Object.keys(body), ['error']);
         assert.equal(body.error.code, code, `${query}: ${body.error.message}`);
         assert.ok(body.error.message.length > 0);
       }
-      const named = json<ErrorBodyJson>(await hub.app.inject({ url: '/api/v1/devices?limit=0' }));
+      const named = json<ErrorBodyJson>(await hub.inject({ url: '/api/v1/devices?limit=0' }));
       assert.equal(named.error.message, 'querystring/limit must be >= 1');
-      const unknown = json<ErrorBodyJson>(await hub.app.inject({ url: '/api/v1/devices?onlin=true' }));
+      const unknown = json<ErrorBodyJson>(await hub.inject({ url: '/api/v1/devices?onlin=true' }));
       assert.equal(unknown.error.message, "querystring has unknown property 'onlin'");
     });
 
     test('GET /api/v1/devices/{id}: the device, 404 when unknown, 400 when not an id', async () => {
-      const res = await hub.app.inject({ url: '/api/v1/devices/dev-042' });
+      const res = await hub.inject({ url: '/api/v1/devices/dev-042' });
       assert.equal(res.statusCode, 200);
       const device = json<{ id: string; name: string; network: { hostname: string } }>(res);
       assert.equal(device.id, 'dev-042');
       assert.equal(device.network.hostname, 'host-42.Fleet.example');
 
-      const missing = await hub.app.inject({ url: '/api/v1/devices/dev-999' });
+      const missing = await hub.inject({ url: '/api/v1/devices/dev-999' });
       assert.equal(missing.statusCode, 404);
       assert.deepEqual(json(missing), { error: { code: 'device_not_found', message: 'no device dev-999' } });
 
       for (const bad of ['bad.id', '-leading-dash', 'x'.repeat(129), 'sp%20ace']) {
-        const r = await hub.app.inject({ url: `/api/v1/devices/${bad}` });
+        const r = await hub.inject({ url: `/api/v1/devices/${bad}` });
         assert.equal(r.statusCode, 400, bad);
         assert.equal(json<ErrorBodyJson>(r).error.code, 'bad_request');
       }

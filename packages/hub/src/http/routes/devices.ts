@@ -70,6 +70,7 @@ export function registerDeviceRoutes(app: FastifyInstance, deps: { registry: Reg
   app.get<{ Querystring: Static<typeof ListQuery> }>(
     '/api/v1/devices',
     {
+      config: { permission: 'devices:read' },
       schema: {
         tags: ['devices'],
         summary: 'List devices, ordered by id',
@@ -96,6 +97,7 @@ export function registerDeviceRoutes(app: FastifyInstance, deps: { registry: Reg
   app.get<{ Params: Static<typeof IdParams> }>(
     '/api/v1/devices/:id',
     {
+      config: { permission: 'devices:read' },
       schema: {
         tags: ['devices'],
         summary: 'One device',
@@ -113,6 +115,7 @@ export function registerDeviceRoutes(app: FastifyInstance, deps: { registry: Reg
   app.patch<{ Params: Static<typeof IdParams>; Body: Static<typeof PatchBody> }>(
     '/api/v1/devices/:id',
     {
+      config: { permission: 'devices:write' },
       schema: {
         tags: ['devices'],
         summary: 'Rename a device or change its labels',
@@ -127,6 +130,7 @@ export function registerDeviceRoutes(app: FastifyInstance, deps: { registry: Reg
   app.delete<{ Params: Static<typeof IdParams> }>(
     '/api/v1/devices/:id',
     {
+      config: { permission: 'devices:write' },
       schema: {
         tags: ['devices'],
         summary: 'Decommission a device: disconnect it and remove it from the registry',

@@ -17,7 +17,8 @@ export async function registerDocs(app: FastifyInstance, options: { version: str
       info: {
         title: 'Flotilla hub API',
         description:
-          'Device registry, event log and health of a Flotilla hub. Errors are `{"error":{"code","message"}}` ' +
+          'Device registry, event log and health of a Flotilla hub. Send `Authorization: Bearer <token>` ' +
+          '(from /api/v1/auth/login or an `flt_` API token). Errors are `{"error":{"code","message"}}` ' +
           'with a 4xx/5xx status; docs/api.md lists every code. Live updates: WebSocket `/ws/client`.',
         version: options.version,
       },
@@ -25,6 +26,9 @@ export async function registerDocs(app: FastifyInstance, options: { version: str
         { name: 'devices', description: 'The device registry' },
         { name: 'events', description: 'The append-only event log' },
         { name: 'system', description: 'Health, readiness and metrics' },
+        { name: 'auth', description: 'Login, refresh and logout (docs/security.md)' },
+        { name: 'users', description: 'User accounts and their roles' },
+        { name: 'tokens', description: 'API tokens for automation' },
       ],
     },
     // Shared schemas appear under their own names (`Device`, `Event`) instead of `def-0`.

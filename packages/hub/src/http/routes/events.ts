@@ -81,6 +81,7 @@ export function registerEventRoutes(app: FastifyInstance, deps: { storage: Stora
   app.get<{ Querystring: Static<typeof ListQuery> }>(
     '/api/v1/events',
     {
+      config: { permission: 'events:read' },
       schema: {
         tags: ['events'],
         summary: 'Read the event log',

@@ -31,6 +31,7 @@ export function registerHealthRoutes(app: FastifyInstance, deps: HealthDeps): vo
   app.get(
     '/api/v1/health',
     {
+      config: { public: true },
       schema: { tags: ['system'], summary: 'Liveness', response: { 200: Health } },
     },
     async () => ({ status: 'ok' as const, version: deps.version, uptime: (deps.clock.now() - deps.startedAt) / 1000 }),
@@ -39,6 +40,7 @@ export function registerHealthRoutes(app: FastifyInstance, deps: HealthDeps): vo
   app.get(
     '/api/v1/ready',
     {
+      config: { public: true },
       schema: {
         tags: ['system'],
         summary: 'Readiness: storage answers',

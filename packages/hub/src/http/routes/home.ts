@@ -114,7 +114,7 @@ ${table}
 
 /** `/`: what this hub is and how to reach everything it serves, until the console replaces it. */
 export function registerHomeRoute(app: FastifyInstance, deps: HomeDeps): void {
-  app.get('/', { schema: { hide: true } }, async (request, reply) => {
+  app.get('/', { config: { public: true }, schema: { hide: true } }, async (request, reply) => {
     const now = deps.clock.now();
     const counts = deps.registry.counts();
     const page = deps.registry.query({ limit: SHOWN });

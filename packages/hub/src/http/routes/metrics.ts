@@ -3,10 +3,18 @@ import { Type } from '@sinclair/typebox';
 import type { HubMetrics } from '../../metrics.js';
 
 /** Prometheus scrape endpoint over the hub's one metrics registry. */
-export function registerMetricsRoute(app: FastifyInstance, deps: { metrics: HubMetrics }): void {
+/**
+ * Needs `metrics:read` unless the hub runs with `metricsPublic` (`--metrics-public`), for a
+ * Prometheus that cannot send a bearer token; keep such a hub's /metrics off the public network.
+ */
+export function registerMetricsRoute(
+  app: FastifyInstance,
+  deps: { metrics: HubMetrics; metricsPublic?: boolean },
+): void {
   app.get(
     '/metrics',
     {
+      config: deps.metricsPublic === true ? { public: true } : { permission: 'metrics:read' },
       schema: {
         tags: ['system'],
         summary: 'Prometheus metrics (text exposition format)',

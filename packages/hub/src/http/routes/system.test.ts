@@ -19,17 +19,17 @@ for (const engine of ENGINES) {
 
     test('health reports version and uptime from the hub clock', async () => {
       hub.clock.advance(5000);
-      const res = await hub.app.inject({ url: '/api/v1/health' });
+      const res = await hub.inject({ url: '/api/v1/health' });
       assert.equal(res.statusCode, 200);
       const body = json<{ status: string; version: string; uptime: number }>(res);
       assert.deepEqual(body, { status: 'ok', version: HUB_VERSION, uptime: 5 });
     });
 
     test('metrics expose the HTTP latency histogram and the hub series', async () => {
-      await hub.app.inject({ url: '/api/v1/devices?limit=1' });
-      await hub.app.inject({ url: '/api/v1/devices/nope' });
-      await hub.app.inject({ url: '/no/such/route' });
-      const res = await hub.app.inject({ url: '/metrics' });
+      await hub.inject({ url: '/api/v1/devices?limit=1' });
+      await hub.inject({ url: '/api/v1/devices/nope' });
+      await hub.inject({ url: '/no/such/route' });
+      const res = await hub.inject({ url: '/metrics' });
       assert.equal(res.statusCode, 200);
       assert.match(String(res.headers['content-type']), /^text\/plain; version=0\.0\.4/);
       const text = res.body;
@@ -51,7 +51,7 @@ for (const engine of ENGINES) {
     });
 
     test('OpenAPI JSON documents every REST route with its schemas', async () => {
-      const res = await hub.app.inject({ url: '/api/docs/json' });
+      const res = await hub.inject({ url: '/api/docs/json' });
       assert.equal(res.statusCode, 200);
       const doc = json<{
         openapi: string;
@@ -68,13 +68,25 @@ for (const engine of ENGINES) {
       );
       assert.deepEqual(operations.sort(), [
         'DELETE /api/v1/devices/{id}',
+        'DELETE /api/v1/tokens/{id}',
+        'DELETE /api/v1/users/{id}',
+        'GET /api/v1/auth/me',
         'GET /api/v1/devices',
         'GET /api/v1/devices/{id}',
         'GET /api/v1/events',
         'GET /api/v1/health',
         'GET /api/v1/ready',
+        'GET /api/v1/tokens',
+        'GET /api/v1/users',
+        'GET /api/v1/users/{id}',
         'GET /metrics',
         'PATCH /api/v1/devices/{id}',
+        'PATCH /api/v1/users/{id}',
+        'POST /api/v1/auth/login',
+        'POST /api/v1/auth/logout',
+        'POST /api/v1/auth/refresh',
+        'POST /api/v1/tokens',
+        'POST /api/v1/users',
       ]);
       assert.ok(doc.components.schemas['Device'], 'Device is a named component');
       assert.ok(doc.components.schemas['Event'], 'Event is a named component');
@@ -84,12 +96,12 @@ for (const engine of ENGINES) {
       const eventParams = doc.paths['/api/v1/events']?.['get']?.parameters?.map((p) => p.name).sort();
       assert.deepEqual(eventParams, ['actor', 'cursor', 'device', 'limit', 'order', 'since', 'type', 'until']);
       assert.ok(doc.paths['/api/v1/devices/{id}']?.['get']?.responses['404'], 'documents the 404');
-      const ui = await hub.app.inject({ url: '/api/docs' });
+      const ui = await hub.inject({ url: '/api/docs' });
       assert.ok([200, 302].includes(ui.statusCode), String(ui.statusCode));
     });
 
     test('unknown routes get the error shape; request ids are kept when sane', async () => {
-      const res = await hub.app.inject({
+      const res = await hub.inject({
         method: 'POST',
         url: '/api/v1/nothing',
         headers: { 'x-request-id': 'abc-123' },
@@ -97,14 +109,14 @@ for (const engine of ENGINES) {
       assert.equal(res.statusCode, 404);
       assert.deepEqual(json(res), { error: { code: 'not_found', message: 'no route for POST /api/v1/nothing' } });
       assert.equal(res.headers['x-request-id'], 'abc-123');
-      const odd = await hub.app.inject({ url: '/api/v1/health', headers: { 'x-request-id': 'has spaces\tand tabs' } });
+      const odd = await hub.inject({ url: '/api/v1/health', headers: { 'x-request-id': 'has spaces\tand tabs' } });
       assert.match(String(odd.headers['x-request-id']), /^[0-9a-f-]{36}$/, 'replaced by a generated id');
-      const long = await hub.app.inject({ url: '/api/v1/health', headers: { 'x-request-id': 'x'.repeat(200) } });
+      const long = await hub.inject({ url: '/api/v1/health', headers: { 'x-request-id': 'x'.repeat(200) } });
       assert.notEqual(long.headers['x-request-id'], 'x'.repeat(200));
     });
 
     test('the landing page shows the fleet and links to the API', async () => {
-      const res = await hub.app.inject({ url: '/' });
+      const res = await hub.inject({ url: '/' });
       assert.equal(res.statusCode, 200);
       assert.match(String(res.headers['content-type']), /^text\/html/);
       const html = res.body;
@@ -126,15 +138,15 @@ for (const engine of ENGINES) {
 
     // Last: it closes the storage under the hub.
     test('ready is 200 while storage answers and 503 storage_unavailable when it does not', async () => {
-      const ok = await hub.app.inject({ url: '/api/v1/ready' });
+      const ok = await hub.inject({ url: '/api/v1/ready' });
       assert.equal(ok.statusCode, 200);
       assert.deepEqual(json(ok), { status: 'ready' });
       await hub.storage.close();
-      const down = await hub.app.inject({ url: '/api/v1/ready' });
+      const down = await hub.inject({ url: '/api/v1/ready' });
       assert.equal(down.statusCode, 503);
       assert.equal(json<ErrorBodyJson>(down).error.code, 'storage_unavailable');
       // Routes that need storage say the same, without internals.
-      const events = await hub.app.inject({ url: '/api/v1/events' });
+      const events = await hub.inject({ url: '/api/v1/events' });
       assert.equal(events.statusCode, 503);
       assert.deepEqual(json(events), { error: { code: 'storage_unavailable', message: 'storage is unreachable' } });
     });
