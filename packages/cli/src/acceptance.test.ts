@@ -1,7 +1,7 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -77,6 +77,17 @@ async function adminClient(url: string): Promise<{ client: FlotillaClient; token
   return { client: new FlotillaClient({ baseUrl: url, token }), token };
 }
 
+/** An enrollment token created through the API, as an administrator would. */
+async function enrollmentToken(url: string, token: string, body: Record<string, unknown>): Promise<string> {
+  const res = await fetch(`${url}/api/v1/enrollment-tokens`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+    body: JSON.stringify(body),
+  });
+  assert.equal(res.status, 201);
+  return ((await res.json()) as { token: string }).token;
+}
+
 async function onlineIds(client: FlotillaClient): Promise<string[]> {
   const page = await client.listDevices({ online: true, limit: 1000 });
   return page.items.map((d) => d.id);
@@ -95,16 +106,23 @@ test(
   { timeout: 90_000 },
   async () => {
     const first = await startHub();
-    const { client } = await adminClient(first.url);
+    const { client, token: adminToken } = await adminClient(first.url);
     const twelve = await until('12 robots online', async () => {
       const ids = await onlineIds(client);
       return ids.length === 12 ? ids : undefined;
     });
 
-    const agent = run(['agent', '--hub', first.url, '--id', 'accept-agent', '--state', join(root, 'agent')]);
+    const enroll = await enrollmentToken(first.url, adminToken, { uses: 1, labels: { role: 'acceptance' } });
+    const agentState = join(root, 'agent');
+    const agent = run(['agent', '--hub', first.url, '--id', 'accept-agent', '--state', agentState, '--token', enroll]);
     await until('the agent online', async () =>
       (await client.getDevice('accept-agent')).status.online ? true : undefined,
     );
+    assert.deepEqual((await client.getDevice('accept-agent')).labels, { role: 'acceptance' });
+    // The agent keeps the credential it got at enrollment, readable by its user only.
+    const identity = join(agentState, 'identity.json');
+    assert.match(String((JSON.parse(readFileSync(identity, 'utf8')) as { credential?: string }).credential), /^fld_/);
+    assert.equal(statSync(identity).mode & 0o777, 0o600);
     assert.equal(await stop(agent, 'SIGKILL'), null, 'the agent was killed, not stopped');
     const disconnected = await until('DeviceDisconnected of the killed agent', async () => {
       const events = await client.listEvents({ device: 'accept-agent', type: ['DeviceDisconnected'] });
@@ -117,6 +135,9 @@ test(
     for await (const e of client.iterateEvents({ limit: 500 })) before.push(e);
     assert.equal(await stop(first.child, 'SIGINT'), 0, 'Ctrl-C stops the hub and its fleet cleanly');
 
+    // The fleet's credentials are in the data directory: after the restart the robots present
+    // them (the hub would refuse its new enrollment token for ids that are enrolled already).
+    assert.equal(statSync(join(dataDir, 'sim-credentials.json')).mode & 0o777, 0o600);
     const second = await startHub();
     const { client: again } = await adminClient(second.url);
     const back = await until('the robots reconnect after the restart', async () => {

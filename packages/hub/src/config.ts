@@ -32,6 +32,11 @@ export interface HubOptions {
   adminPassword?: string;
   /** Serve `/metrics` without a token, for a Prometheus that cannot send one (default false: needs `metrics:read`). */
   metricsPublic?: boolean;
+  /**
+   * Devices must present a credential or an enrollment token in `hello` (default true). False
+   * accepts any device that says hello: for a lab without enrollment only, and logged as a warning.
+   */
+  deviceAuth?: boolean;
 }
 
 /** HubOptions with every default applied and every value checked. */
@@ -46,6 +51,7 @@ export interface HubConfig {
   bodyLimit: number;
   adminPassword: string | undefined;
   metricsPublic: boolean;
+  deviceAuth: boolean;
 }
 
 export const HUB_DEFAULTS = {
@@ -114,6 +120,7 @@ export function resolveHubConfig(options: HubOptions): HubConfig {
     bodyLimit: integer('body limit (bytes)', options.bodyLimit, HUB_DEFAULTS.bodyLimit, 1024, 1024 * 1024 * 1024),
     adminPassword: adminPassword(options.adminPassword ?? process.env['FLOTILLA_ADMIN_PASSWORD']),
     metricsPublic: options.metricsPublic ?? false,
+    deviceAuth: options.deviceAuth ?? true,
   };
 }
 

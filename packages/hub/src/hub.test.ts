@@ -78,11 +78,14 @@ describe('startHub', () => {
       client.send({ type: 'subscribe', id: 'all', subjects: ['flotilla.*.status', 'flotilla.*.event.>'] });
       await client.next((f) => f['type'] === 'subscribed');
 
+      const { token } = await hub.createEnrollmentToken({ uses: 1 });
       const { device, welcome } = await TestDevice.online(`${wsBase}/ws/agent`, 'real-1', {
         name: 'Real One',
         type: 'lekiwi',
         labels: { site: 'lab' },
+        token,
       });
+      assert.match(String((welcome.payload as { credential?: string }).credential), /^fld_/);
       assert.equal((welcome.payload as { heartbeatIntervalMs: number }).heartbeatIntervalMs, 1000);
 
       type Msg = { type: string; subject: string; data: Device & StoredEvent };
@@ -119,8 +122,9 @@ describe('startHub', () => {
     const dataDir = tempDir();
     const first = await startHub({ ...base, dataDir });
     const wsAgent = `${first.url.replace(/^http/, 'ws')}/ws/agent`;
+    const { token } = await first.createEnrollmentToken({});
     for (const id of ['keep-1', 'keep-2']) {
-      const { device } = await TestDevice.online(wsAgent, id, { name: id.toUpperCase() });
+      const { device } = await TestDevice.online(wsAgent, id, { name: id.toUpperCase(), token });
       await device.close();
     }
     const patched = await fetch(`${first.url}/api/v1/devices/keep-2`, {
@@ -211,8 +215,10 @@ describe('startHub', () => {
     const database = await createTestDatabase();
     try {
       const first = await startHub({ ...base, databaseUrl: database.url });
+      const { token } = await first.createEnrollmentToken({ uses: 1 });
       const { device } = await TestDevice.online(`${first.url.replace(/^http/, 'ws')}/ws/agent`, 'pg-1', {
         type: 'xle',
+        token,
       });
       await device.close();
       await first.close();

@@ -4,6 +4,9 @@ import { systemClock, type Clock } from '@flotilla/protocol';
 import { Bus } from './bus.js';
 import { registerClientWebSocket } from './client-ws/endpoint.js';
 import { HUB_VERSION, hubUrl, resolveHubConfig, type HubConfig, type HubOptions } from './config.js';
+import { registerEnrollmentRoutes } from './enrollment/routes.js';
+import { SecurityEvents } from './enrollment/security.js';
+import { DeviceEnrollment, type CreatedEnrollmentToken, type CreateTokenRequest } from './enrollment/service.js';
 import { AgentGateway } from './gateway/agent-gateway.js';
 import { registerAgentWebSocket } from './gateway/ws-agent.js';
 import { buildApp } from './http/app.js';
@@ -30,6 +33,11 @@ export interface RunningHub {
    * given); shown once, never stored in clear. Undefined on every later start.
    */
   readonly initialAdminPassword: string | undefined;
+  /**
+   * Creates an enrollment token as the hub itself (actor `system`), for what runs beside the hub
+   * in the same process: `flotilla hub --sim N` enrolls its simulated fleet with one.
+   */
+  createEnrollmentToken(request: CreateTokenRequest): Promise<CreatedEnrollmentToken>;
   /**
    * Stops accepting connections, closes every socket, snapshots the registry and closes
    * storage. Safe to call more than once; every call resolves when the hub is down.
@@ -89,6 +97,7 @@ export interface HubParts {
   readonly accounts: Accounts;
   /** See RunningHub.initialAdminPassword. */
   readonly initialAdminPassword: string | undefined;
+  readonly enrollment: DeviceEnrollment;
   readonly storage: Storage;
   readonly bus: Bus;
   readonly metrics: HubMetrics;
@@ -180,6 +189,15 @@ export async function assembleHub(config: HubConfig, options: { logger: Logger; 
       metricsPublic: config.metricsPublic,
     });
     cleanup.push(() => app.close());
+    const enrollment = new DeviceEnrollment({ storage, bus, clock, logger: logger.child({ component: 'enrollment' }) });
+    const security = new SecurityEvents({
+      storage,
+      bus,
+      clock,
+      metrics,
+      logger: logger.child({ component: 'security' }),
+    });
+    if (!config.deviceAuth) logger.warn('device authentication is off: any device that says hello is accepted');
     const gateway = new AgentGateway({
       registry,
       bus,
@@ -188,8 +206,15 @@ export async function assembleHub(config: HubConfig, options: { logger: Logger; 
       logger: logger.child({ component: 'gateway' }),
       heartbeatIntervalMs: config.heartbeatIntervalMs,
       hubVersion: HUB_VERSION,
+      ...(config.deviceAuth && { authenticate: (request) => enrollment.authenticate(request) }),
+      onSecurityEvent: (event) => security.record(event),
     });
-    cleanup.push(() => gateway.close());
+    const unhookRevocation = enrollment.onRevoked((id) => gateway.revoked(id));
+    cleanup.push(async () => {
+      unhookRevocation();
+      await gateway.close();
+    });
+    registerEnrollmentRoutes(app, { enrollment });
     registerAgentWebSocket(app, { gateway });
     registerClientWebSocket(app, { bus, clock, metrics });
     await app.ready();
@@ -199,6 +224,7 @@ export async function assembleHub(config: HubConfig, options: { logger: Logger; 
       app,
       registry,
       gateway,
+      enrollment,
       storage,
       bus,
       metrics,
@@ -239,6 +265,8 @@ export async function startHub(options: HubOptions = {}): Promise<RunningHub> {
     url,
     port,
     initialAdminPassword: hub.initialAdminPassword,
+    createEnrollmentToken: (request) =>
+      hub.enrollment.createToken(request, { actor: 'system', correlationId: null, causationId: null }),
     close: () => (closing ??= hub.close().then(() => logger.info('hub stopped'))),
   };
 }

@@ -22,4 +22,6 @@ export {
 export { CLIENT_WS_PATH } from './client-ws/endpoint.js';
 export type { AggregatedTelemetry, MetricSummary } from './client-ws/throttle.js';
 export { AGENT_WS_PATH } from './gateway/ws-agent.js';
+export type { CreateTokenRequest, CreatedEnrollmentToken, EnrollmentTokenInfo } from './enrollment/service.js';
+export { DEVICE_SECRET_PREFIX, ENROLLMENT_TOKEN_PREFIX } from './enrollment/secrets.js';
 export { DisconnectReasons, type DisconnectReason } from './registry/projection.js';

@@ -23,7 +23,7 @@ function message(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
-function banner(url: string, version: string, values: HubValues): string {
+function banner(url: string, version: string, values: HubValues, adminPassword: string | undefined): string {
   const ws = url.replace(/^http/, 'ws');
   const storage = values.databaseUrl
     ? `PostgreSQL ${redactUrl(values.databaseUrl)}`
@@ -34,6 +34,8 @@ function banner(url: string, version: string, values: HubValues): string {
     ['Metrics', `${url}/metrics`],
     ['Agents connect to', `${ws}/ws/agent`],
     ['Storage', storage],
+    // A made-up password exists only now: the hub stores its hash, so it is shown this once.
+    ['Admin login', adminPassword === undefined ? 'admin (password set on first start)' : `admin / ${adminPassword}`],
   ];
   return [`Flotilla hub ${version} is running`, ...rows.map(([k, v]) => `  ${k.padEnd(18)}${v}`)].join('\n') + '\n';
 }
@@ -90,6 +92,8 @@ async function run(argv: readonly string[], io: Io): Promise<number> {
         host: values.host,
         dataDir: values.data,
         heartbeatIntervalMs: values.heartbeatInterval,
+        metricsPublic: values.metricsPublic,
+        ...(io.env['FLOTILLA_ADMIN_PASSWORD'] ? { adminPassword: io.env['FLOTILLA_ADMIN_PASSWORD'] } : {}),
         logLevel: values.logLevel,
         ...(usePrettyLogs(values.logFormat ?? 'auto', io)
           ? { logger: await prettyLogger(values.logLevel ?? 'info') }
@@ -101,18 +105,27 @@ async function run(argv: readonly string[], io: Io): Promise<number> {
         throw new CliError(CliErrorCodes.FAILED, err.message, ExitCodes.FAILURE, { cause: err });
       throw err;
     }
-    io.stdout.write(banner(hub.url, hubModule.HUB_VERSION, values));
+    io.stdout.write(banner(hub.url, hubModule.HUB_VERSION, values, hub.initialAdminPassword));
 
     let sim: { stop(): Promise<void> } | undefined;
     if (values.sim > 0 && stopSignal === undefined) {
       io.stdout.write(`Starting ${values.sim} simulated robot${values.sim === 1 ? '' : 's'} (${values.simKind})\n`);
       try {
         const { startSimulation } = await import('@flotilla/sim');
+        // The simulated robots enroll like real ones: with a token the hub creates for them
+        // (actor `system`), keeping their credentials in the data directory for the next start.
+        const enrollment = await hub.createEnrollmentToken({
+          uses: values.sim,
+          expiresInMs: 24 * 3600_000,
+          labels: { simulated: 'true' },
+        });
         sim = await startSimulation({
           hubUrl: hub.url,
           count: values.sim,
           kind: values.simKind,
           signal: simStart.signal,
+          token: enrollment.token,
+          stateDir: values.data,
         });
       } catch (err) {
         if (!simStart.signal.aborted) {

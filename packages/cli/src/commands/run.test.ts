@@ -46,7 +46,8 @@ async function until(what: string, predicate: () => Promise<boolean>): Promise<v
 test('flotilla agent connects this machine and goes away cleanly on Ctrl-C', { timeout: 20_000 }, async () => {
   const state = join(dir, 'agent');
   const io = testIo({ env: { FLOTILLA_LOG_LEVEL: 'silent' } });
-  const done = main(['agent', '--hub', hub.url, '--id', 'cli-agent-1', '--state', state], io);
+  const { token } = await hub.createEnrollmentToken({ uses: 1 });
+  const done = main(['agent', '--hub', hub.url, '--id', 'cli-agent-1', '--state', state, '--token', token], io);
   await until('the agent to be online', () =>
     client.getDevice('cli-agent-1').then(
       (d) => d.status.online,
@@ -64,8 +65,25 @@ test(
   { timeout: 20_000 },
   async () => {
     const io = testIo({});
+    const { token } = await hub.createEnrollmentToken({ uses: 3 });
     const done = main(
-      ['sim', '--hub', hub.url, '--count', '3', '--kind', 'mcu', '--rate', '0', '--id-prefix', 'cli-sim'],
+      [
+        'sim',
+        '--hub',
+        hub.url,
+        '--count',
+        '3',
+        '--kind',
+        'mcu',
+        '--rate',
+        '0',
+        '--id-prefix',
+        'cli-sim',
+        '--token',
+        token,
+        '--state',
+        join(dir, 'sim'),
+      ],
       io,
     );
     await io.waitForOutput('Press Ctrl-C to stop.');

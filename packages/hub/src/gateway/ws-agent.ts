@@ -80,13 +80,18 @@ export function registerAgentWebSocket(app: FastifyInstance, options: AgentWebSo
     log.debug({ err, device: this[kSession]?.device }, 'agent socket error');
   }
 
-  app.get(AGENT_WS_PATH, { websocket: true, schema: { hide: true } }, (socket: AgentSocket, request) => {
-    socket[kSession] = gateway.open(new WsConnection(socket), 'ws');
-    releaseUpgradeRequest(socket, request.raw);
-    socket.on('message', onMessage);
-    socket.on('close', onClose);
-    socket.on('error', onError);
-  });
+  // Public at the HTTP level: a device proves who it is in its `hello` (AgentGateway's authenticate).
+  app.get(
+    AGENT_WS_PATH,
+    { websocket: true, config: { public: true }, schema: { hide: true } },
+    (socket: AgentSocket, request) => {
+      socket[kSession] = gateway.open(new WsConnection(socket), 'ws');
+      releaseUpgradeRequest(socket, request.raw);
+      socket.on('message', onMessage);
+      socket.on('close', onClose);
+      socket.on('error', onError);
+    },
+  );
 }
 
 /**

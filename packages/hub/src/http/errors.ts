@@ -32,6 +32,12 @@ export const ApiErrors = {
   TOKEN_NOT_FOUND: spec('token_not_found', 404, 'no such API token'),
   USERNAME_TAKEN: spec('username_taken', 409, 'a user with this username exists'),
   DEVICE_NOT_FOUND: spec('device_not_found', 404, 'no such device'),
+  ENROLLMENT_TOKEN_NOT_FOUND: spec(
+    'enrollment_token_not_found',
+    404,
+    'no such enrollment token, or it is revoked already',
+  ),
+  CREDENTIAL_NOT_FOUND: spec('credential_not_found', 404, 'the device has no live credential'),
   PAYLOAD_TOO_LARGE: spec('payload_too_large', 413, 'the request body is larger than the hub accepts'),
   UNSUPPORTED_MEDIA_TYPE: spec('unsupported_media_type', 415, 'the request body has an unsupported content type'),
   TOO_MANY_ATTEMPTS: spec('too_many_attempts', 429, 'too many failed logins; retry after the lockout'),

@@ -68,11 +68,14 @@ for (const engine of ENGINES) {
       );
       assert.deepEqual(operations.sort(), [
         'DELETE /api/v1/devices/{id}',
+        'DELETE /api/v1/devices/{id}/credential',
+        'DELETE /api/v1/enrollment-tokens/{id}',
         'DELETE /api/v1/tokens/{id}',
         'DELETE /api/v1/users/{id}',
         'GET /api/v1/auth/me',
         'GET /api/v1/devices',
         'GET /api/v1/devices/{id}',
+        'GET /api/v1/enrollment-tokens',
         'GET /api/v1/events',
         'GET /api/v1/health',
         'GET /api/v1/ready',
@@ -85,6 +88,7 @@ for (const engine of ENGINES) {
         'POST /api/v1/auth/login',
         'POST /api/v1/auth/logout',
         'POST /api/v1/auth/refresh',
+        'POST /api/v1/enrollment-tokens',
         'POST /api/v1/tokens',
         'POST /api/v1/users',
       ]);
