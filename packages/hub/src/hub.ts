@@ -17,6 +17,7 @@ import { RequestLimiter } from './auth/request-limiter.js';
 import { counter } from './http/instruments.js';
 import { HubStartError, HubStartErrorCodes, type HubStartErrorCode } from './http/errors.js';
 import { createMetrics, type HubMetrics } from './metrics.js';
+import { DisconnectReasons } from './registry/projection.js';
 import { Registry } from './registry/registry.js';
 import { openStorage } from './storage/open.js';
 import { StorageError } from './storage/errors.js';
@@ -210,8 +211,18 @@ export async function assembleHub(config: HubConfig, options: { logger: Logger; 
       onSecurityEvent: (event) => security.record(event),
     });
     const unhookRevocation = enrollment.onRevoked((id) => gateway.revoked(id));
+    // A decommissioned device loses its credential too: it must not come back on its own.
+    const unhookDecommission = registry.onDisconnectRequest((id, reason) => {
+      if (reason !== DisconnectReasons.DECOMMISSIONED) return;
+      enrollment
+        .revokeCredential(id, { actor: 'system', correlationId: null, causationId: null })
+        .catch((err: unknown) =>
+          logger.error({ err, device: id }, 'cannot revoke the credential of a decommissioned device'),
+        );
+    });
     cleanup.push(async () => {
       unhookRevocation();
+      unhookDecommission();
       await gateway.close();
     });
     registerEnrollmentRoutes(app, { enrollment });

@@ -227,6 +227,20 @@ describe('device identity on the wire', () => {
     assert.equal(disconnected?.data['reason'], 'credential_revoked');
   });
 
+  test('a decommissioned device loses its credential and must enroll again', async () => {
+    const { token } = await createToken({});
+    const { device, welcome } = await TestDevice.online(agentUrl, 'retired-1', { token });
+    const res = await hub.inject({ method: 'DELETE', url: '/api/v1/devices/retired-1' });
+    assert.equal(res.statusCode, 204);
+    await device.closed;
+    await eventually(
+      async () => (await eventsOf('retired-1')).some((e) => e.type === 'DeviceCredentialRevoked'),
+      'the credential revoked',
+    );
+    assert.equal((await refused('retired-1', String(credentialOf(welcome)))).code, 'credential_revoked');
+    assert.equal(hub.registry.get('retired-1'), undefined);
+  });
+
   test('devices listed by the API are the enrolled ones only', async () => {
     const res = await hub.inject({ method: 'GET', url: '/api/v1/devices?limit=1000' });
     const ids = json<{ items: Device[] }>(res).items.map((d) => d.id);
