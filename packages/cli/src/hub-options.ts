@@ -65,6 +65,11 @@ export const hubOptions = {
     env: ['FLOTILLA_TLS'],
     description: 'reserved for TLS with device identity, which is not available yet: the hub refuses to start with it',
   }),
+  metricsPublic: flag({
+    env: ['FLOTILLA_METRICS_PUBLIC'],
+    description:
+      'serve /metrics without a token, for a Prometheus that cannot send one (keep it off the public network)',
+  }),
   heartbeatInterval: option((raw, source) => v.duration(raw, source, 1000, 86_400_000), {
     valueName: 'DURATION',
     env: ['FLOTILLA_HEARTBEAT_INTERVAL'],

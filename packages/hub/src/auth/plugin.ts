@@ -29,6 +29,21 @@ export interface AuthPluginOptions {
   refused?: Counter<'code'>;
 }
 
+/** A route as registered, with what it requires: the table the route × role test walks. */
+export interface DeclaredRoute {
+  method: string;
+  url: string;
+  permission: Permission | undefined;
+  public: boolean;
+}
+
+const declared = new WeakMap<FastifyInstance, DeclaredRoute[]>();
+
+/** Every route registered on an app since registerAuth, as Fastify reported it (HEAD routes included). */
+export function declaredRoutes(app: FastifyInstance): readonly DeclaredRoute[] {
+  return declared.get(app) ?? [];
+}
+
 /** Raised at route registration, so a route that forgot to say who may call it stops the hub from starting. */
 export class RouteAuthError extends Error {
   override readonly name = 'RouteAuthError';
@@ -56,6 +71,8 @@ export function bearerToken(request: FastifyRequest): string {
  */
 export function registerAuth(app: FastifyInstance, options: AuthPluginOptions): void {
   const prefixes = options.publicPrefixes ?? [];
+  const routes: DeclaredRoute[] = [];
+  declared.set(app, routes);
   app.decorateRequest('principal', null);
 
   app.addHook('onRoute', (route) => {
@@ -64,6 +81,9 @@ export function registerAuth(app: FastifyInstance, options: AuthPluginOptions): 
     }
     const config = route.config;
     const permission = config?.permission;
+    for (const method of [route.method].flat()) {
+      routes.push({ method, url: route.url, permission, public: config?.public === true });
+    }
     if (config?.public === true && permission === undefined) return;
     if (config?.public === true) {
       throw new RouteAuthError(`${route.method} ${route.url} is both public and needs ${permission}`);
