@@ -9,6 +9,7 @@ import type {
   Readiness,
   RequestOptions,
   StoredEvent,
+  LoginResult,
 } from './types.js';
 import { apiUrl, deviceQuery, eventQuery } from './url.js';
 
@@ -35,7 +36,7 @@ interface Call {
 /** Typed client of the hub's REST API (`/api/v1`). Safe to share; holds no connection state. */
 export class FlotillaClient {
   readonly baseUrl: string;
-  private readonly token: string | undefined;
+  private token: string | undefined;
   private readonly fetchImpl: FetchLike;
   private readonly headers: Record<string, string>;
 
@@ -49,6 +50,19 @@ export class FlotillaClient {
     this.token = options.token;
     this.fetchImpl = options.fetch ?? ((url, init) => globalThis.fetch(url, init));
     this.headers = { ...options.headers };
+  }
+
+  /**
+   * Logs in with a username and password; later calls on this client send the access token it
+   * returns. The refresh token is the caller's to keep (or not): the SDK never stores it.
+   */
+  async login(username: string, password: string, options: RequestOptions = {}): Promise<LoginResult> {
+    const result = await this.call<LoginResult>('POST', 'api/v1/auth/login', {
+      body: { username, password },
+      signal: options.signal,
+    });
+    this.token = result.token;
+    return result;
   }
 
   /** One page of devices, ordered by id. */

@@ -40,6 +40,11 @@ export interface LiveClientOptions {
   url: string;
   /** Defaults to the global WebSocket (browsers, Node ≥ 22). */
   WebSocket?: WebSocketConstructor;
+  /**
+   * Access token or API token. Sent as `?access_token=` on the upgrade: browsers cannot set an
+   * Authorization header on a WebSocket, so the hub accepts it there.
+   */
+  token?: string;
   clock?: Clock;
   /** Jitter source for reconnect delays. */
   random?: () => number;
@@ -88,9 +93,12 @@ export class LiveClient {
   private retryTimer: { cancel(): void } | undefined;
   private pinger: { cancel(): void } | undefined;
   private currentState: LiveState = 'idle';
+  private readonly connectUrl: string;
 
   constructor(options: LiveClientOptions) {
     this.url = liveUrl(options.url);
+    // Kept apart from `url`, which appears in state events and logs: the token must not.
+    this.connectUrl = withToken(this.url, options.token);
     const impl = options.WebSocket ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
     if (!impl)
       throw new TypeError('no WebSocket implementation: pass options.WebSocket (for example the `ws` package)');
@@ -207,7 +215,7 @@ export class LiveClient {
     this.emit({ type: 'connecting', attempt: this.failures + 1, url: this.url });
     let ws: WebSocketLike;
     try {
-      ws = new this.WebSocketImpl(this.url);
+      ws = new this.WebSocketImpl(this.connectUrl);
     } catch (err) {
       this.retry(`cannot open ${this.url}: ${err instanceof Error ? err.message : String(err)}`);
       return;
@@ -348,4 +356,11 @@ export class LiveClient {
       }
     }
   }
+}
+
+function withToken(url: string, token: string | undefined): string {
+  if (token === undefined) return url;
+  const parsed = new URL(url);
+  parsed.searchParams.set('access_token', token);
+  return parsed.toString();
 }

@@ -55,6 +55,17 @@ export interface Health {
 export type Readiness = { ready: true } | { ready: false; code: string; message: string };
 
 /** Per-call options. */
+/** What `POST /api/v1/auth/login` answers. */
+export interface LoginResult {
+  /** JWT access token, sent as `Authorization: Bearer`. */
+  token: string;
+  /** Opaque; exchange at `/api/v1/auth/refresh` for a new pair. */
+  refreshToken: string;
+  /** Seconds until `token` expires. */
+  expiresIn: number;
+  user: { id: string; username: string; role: string; disabled: boolean; createdAt: string; updatedAt: string };
+}
+
 export interface RequestOptions {
   signal?: AbortSignal;
 }
