@@ -108,7 +108,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     duration.observe({ method: request.method, route, status: String(reply.statusCode) }, seconds);
     const line = {
       method: request.method,
-      url: request.url,
+      // A WebSocket client may carry its token in the query (browsers cannot set headers).
+      url: request.url.replace(/([?&]access_token=)[^&]*/g, '$1[redacted]'),
       route,
       status: reply.statusCode,
       ms: Math.round(reply.elapsedTime * 10) / 10,

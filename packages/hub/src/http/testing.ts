@@ -40,7 +40,7 @@ export async function openTestHub(engine: Engine, options: HubOptions = {}): Pro
     adminPassword: TEST_ADMIN_PASSWORD,
     ...options,
   });
-  const logger = pino({ level: process.env['FLOTILLA_TEST_LOG_LEVEL'] ?? 'silent' });
+  const logger = options.logger ?? pino({ level: process.env['FLOTILLA_TEST_LOG_LEVEL'] ?? 'silent' });
   let parts: HubParts;
   try {
     parts = await assembleHub(config, { logger, clock });
