@@ -1,7 +1,7 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -120,8 +120,15 @@ test(
     );
     assert.deepEqual((await client.getDevice('accept-agent')).labels, { role: 'acceptance' });
     // The agent keeps the credential it got at enrollment, readable by its user only.
+    // The hub counts the device online when it sends `welcome`; the agent writes the credential
+    // it carries just after, so wait for the file rather than race it.
     const identity = join(agentState, 'identity.json');
-    assert.match(String((JSON.parse(readFileSync(identity, 'utf8')) as { credential?: string }).credential), /^fld_/);
+    const credential = await until('the agent to store its credential', async () =>
+      existsSync(identity)
+        ? (JSON.parse(readFileSync(identity, 'utf8')) as { credential?: string }).credential
+        : undefined,
+    );
+    assert.match(credential, /^fld_/);
     assert.equal(statSync(identity).mode & 0o777, 0o600);
     assert.equal(await stop(agent, 'SIGKILL'), null, 'the agent was killed, not stopped');
     const disconnected = await until('DeviceDisconnected of the killed agent', async () => {
