@@ -119,7 +119,7 @@ async function follow(
   };
   const warn = (text: string): void => io.stderr.write(`${style.yellow(text)}\n`);
 
-  const live = new LiveClient({ url: values.hub, clock: io.clock });
+  const live = new LiveClient({ url: values.hub, clock: io.clock, ...(values.token ? { token: values.token } : {}) });
   // Live events queue up behind the history until it is printed.
   let historyPrinted = (): void => {};
   let chain = new Promise<void>((resolve) => (historyPrinted = resolve));
