@@ -1,6 +1,6 @@
 import type { EngineConnection } from './engine.js';
 import { guard } from './errors.js';
-import type { ApiTokensTable, RefreshSessionsTable } from './schema.js';
+import type { ApiTokensTable, RefreshSessionsTable, UsersTable } from './schema.js';
 
 /**
  * Typed queries over the identity tables (migration 0003). Rows come back as plain records; the
@@ -45,15 +45,7 @@ export type UserPatch = Partial<Pick<UserRow, 'username' | 'role' | 'passwordHas
 const num = (v: number | string): number => Number(v);
 const optNum = (v: number | string | null): number | null => (v === null ? null : Number(v));
 
-function toUser(row: {
-  id: string;
-  username: string;
-  role: string;
-  password_hash: string;
-  disabled: number;
-  created_at: number;
-  updated_at: number;
-}): UserRow {
+function toUser(row: UsersTable): UserRow {
   return {
     id: row.id,
     username: row.username,
