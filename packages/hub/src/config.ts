@@ -37,6 +37,11 @@ export interface HubOptions {
    * accepts any device that says hello: for a lab without enrollment only, and logged as a warning.
    */
   deviceAuth?: boolean;
+  /**
+   * Messages per second one device may send (default 100; bursts of twice as many pass). Frames
+   * over it are refused with an `error` frame `rate_limited`. 0 turns the limit off.
+   */
+  deviceMessageRate?: number;
 }
 
 /** HubOptions with every default applied and every value checked. */
@@ -52,6 +57,8 @@ export interface HubConfig {
   adminPassword: string | undefined;
   metricsPublic: boolean;
   deviceAuth: boolean;
+  /** Undefined: no limit. */
+  deviceMessageLimit: { rate: number; burst: number } | undefined;
 }
 
 export const HUB_DEFAULTS = {
@@ -62,7 +69,11 @@ export const HUB_DEFAULTS = {
   snapshotEvery: 1000,
   logLevel: 'info',
   bodyLimit: 1024 * 1024,
+  deviceMessageRate: 100,
 } as const;
+
+/** Most messages per second per device the limit can be set to (above it, turn the limit off). */
+export const MAX_DEVICE_MESSAGE_RATE = 1_000_000;
 
 export const MIN_HEARTBEAT_INTERVAL_MS = 1000;
 export const MIN_ADMIN_PASSWORD_LENGTH = 8;
@@ -121,7 +132,21 @@ export function resolveHubConfig(options: HubOptions): HubConfig {
     adminPassword: adminPassword(options.adminPassword ?? process.env['FLOTILLA_ADMIN_PASSWORD']),
     metricsPublic: options.metricsPublic ?? false,
     deviceAuth: options.deviceAuth ?? true,
+    deviceMessageLimit: messageLimit(
+      integer(
+        'device message rate (messages/s)',
+        options.deviceMessageRate,
+        HUB_DEFAULTS.deviceMessageRate,
+        0,
+        MAX_DEVICE_MESSAGE_RATE,
+      ),
+    ),
   };
+}
+
+/** A burst of two seconds' worth: a device that was quiet may catch up at once. */
+function messageLimit(rate: number): HubConfig['deviceMessageLimit'] {
+  return rate === 0 ? undefined : { rate, burst: rate * 2 };
 }
 
 function adminPassword(value: string | undefined): string | undefined {

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import type { Device, StoredEvent } from '@flotilla/protocol';
 import { TestSocket } from './client-ws/test-client.js';
 import { TestDevice } from './gateway/testing.js';
-import { HubStartError, startHub, type HubOptions, type RunningHub } from './index.js';
+import { HubStartError, resolveHubConfig, startHub, type HubOptions, type RunningHub } from './index.js';
 import { createTestDatabase } from './storage/testing.js';
 
 /**
@@ -205,10 +205,18 @@ describe('startHub', () => {
       { port: -1 },
       { logLevel: 'loud' },
       { databaseUrl: 'mysql://x' },
+      { deviceMessageRate: -1 },
+      { deviceMessageRate: 2.5 },
     ]) {
       const err = await startFailure({ ...base, dataDir: tempDir(), ...options });
       assert.equal(err.code, 'bad_config', JSON.stringify(options));
     }
+  });
+
+  test('the device message rate becomes a limit with a two-second burst; 0 turns it off', () => {
+    assert.deepEqual(resolveHubConfig({}).deviceMessageLimit, { rate: 100, burst: 200 });
+    assert.deepEqual(resolveHubConfig({ deviceMessageRate: 5 }).deviceMessageLimit, { rate: 5, burst: 10 });
+    assert.equal(resolveHubConfig({ deviceMessageRate: 0 }).deviceMessageLimit, undefined);
   });
 
   test('runs on PostgreSQL and keeps its data across restarts there too', async () => {

@@ -32,6 +32,8 @@ export const ErrorCodes = {
   ENROLLMENT_EXHAUSTED: 'enrollment_exhausted',
   /** The device's credential was revoked: it is refused until enrolled again. */
   CREDENTIAL_REVOKED: 'credential_revoked',
+  /** The device sent more messages per second than the hub allows: this frame was refused, not processed. */
+  RATE_LIMITED: 'rate_limited',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];

@@ -1,4 +1,5 @@
 import type { Clock } from '@flotilla/protocol';
+import { TokenBucket } from '../token-bucket.js';
 
 /**
  * Requests per API token: a token bucket per token id, refilled continuously. Automation that
@@ -13,16 +14,11 @@ export interface RequestLimiterOptions {
   burst?: number;
 }
 
-interface Bucket {
-  tokens: number;
-  at: number;
-}
-
 export class RequestLimiter {
   readonly #clock: Clock;
   readonly #rate: number;
   readonly #burst: number;
-  readonly #buckets = new Map<string, Bucket>();
+  readonly #buckets = new Map<string, TokenBucket>();
 
   constructor(options: RequestLimiterOptions) {
     this.#clock = options.clock;
@@ -33,14 +29,11 @@ export class RequestLimiter {
   /** Takes one request from the key's bucket: 0 when allowed, else ms until one is available. */
   take(key: string): number {
     const now = this.#clock.now();
-    const bucket = this.#buckets.get(key) ?? { tokens: this.#burst, at: now };
-    bucket.tokens = Math.min(this.#burst, bucket.tokens + ((now - bucket.at) / 1000) * this.#rate);
-    bucket.at = now;
-    this.#buckets.set(key, bucket);
-    if (bucket.tokens >= 1) {
-      bucket.tokens -= 1;
-      return 0;
+    let bucket = this.#buckets.get(key);
+    if (!bucket) {
+      bucket = new TokenBucket(this.#rate, this.#burst, now);
+      this.#buckets.set(key, bucket);
     }
-    return Math.ceil(((1 - bucket.tokens) / this.#rate) * 1000);
+    return bucket.take(now);
   }
 }

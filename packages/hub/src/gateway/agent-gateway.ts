@@ -16,7 +16,13 @@ import type { HubMetrics } from '../metrics.js';
 import { Presence } from '../presence/presence.js';
 import { DisconnectReasons, type DisconnectReason } from '../registry/projection.js';
 import { SYSTEM_ACTOR, type Registry } from '../registry/registry.js';
-import { AgentCloseCodes, DeviceSession, type AgentConnection, type SessionHost } from './session.js';
+import {
+  AgentCloseCodes,
+  DeviceSession,
+  type AgentConnection,
+  type MessageLimit,
+  type SessionHost,
+} from './session.js';
 
 /**
  * The device side of the hub, independent of the transport: sessions by device, what each
@@ -50,6 +56,11 @@ export interface AgentGatewayOptions {
   /** Reported in `welcome`. */
   hubVersion: string;
   /**
+   * Messages per second per device connection (default DEFAULT_MESSAGE_LIMIT; null: no limit).
+   * Frames over it get an `error` frame `rate_limited` and are not processed.
+   */
+  messageLimit?: MessageLimit | null;
+  /**
    * Decides each `hello` from its token (device credential or enrollment token). Absent: every
    * hello is accepted, as in tests of the gateway alone.
    */
@@ -81,11 +92,19 @@ export interface AgentGatewayEvents {
 
 export const DEFAULT_HEARTBEAT_INTERVAL_MS = 30_000;
 
+/**
+ * 100 messages/s sustained, 200 at once: far above what an agent sends (a heartbeat every 30 s,
+ * telemetry a few times a second, batched), low enough that one runaway device cannot take the
+ * hub's CPU from the rest of the fleet.
+ */
+export const DEFAULT_MESSAGE_LIMIT: MessageLimit = { rate: 100, burst: 200 };
+
 type Handler<T extends MessageType> = (session: DeviceSession, id: string, message: MessageOf<T>) => void;
 
 export class AgentGateway extends EventEmitter<AgentGatewayEvents> implements SessionHost {
   readonly presence: Presence;
   readonly heartbeatIntervalMs: number;
+  readonly messageLimit: MessageLimit | undefined;
   private readonly sessions = new Map<string, DeviceSession>();
   private readonly registry: Registry;
   private readonly bus: Bus;
@@ -114,6 +133,7 @@ export class AgentGateway extends EventEmitter<AgentGatewayEvents> implements Se
     this.authenticate = options.authenticate;
     this.onSecurityEvent = options.onSecurityEvent;
     this.heartbeatIntervalMs = options.heartbeatIntervalMs ?? DEFAULT_HEARTBEAT_INTERVAL_MS;
+    this.messageLimit = options.messageLimit === null ? undefined : (options.messageLimit ?? DEFAULT_MESSAGE_LIMIT);
     this.presence = new Presence({ clock: this.clock, heartbeatIntervalMs: this.heartbeatIntervalMs });
     this.unhook = this.registry.onDisconnectRequest((id) => this.decommissioned(id));
   }
@@ -223,6 +243,13 @@ export class AgentGateway extends EventEmitter<AgentGatewayEvents> implements Se
       transport: session.transport,
       sessionId: session.sessionId,
     });
+  }
+
+  rateLimited(session: DeviceSession): void {
+    this.log.warn(
+      { device: session.device, sessionId: session.sessionId, limit: this.messageLimit },
+      'device exceeds its message rate: frames over it are refused',
+    );
   }
 
   expired(session: DeviceSession): void {

@@ -11,6 +11,7 @@ import {
   type PayloadOf,
 } from '@flotilla/protocol';
 import type { PresenceTarget } from '../presence/presence.js';
+import { TokenBucket } from '../token-bucket.js';
 
 /**
  * One device connection on any transport, from the first frame to the close. The session
@@ -64,9 +65,17 @@ function refOf(message: Message): ErrorPayload['ref'] {
 
 export type SessionState = 'awaiting_hello' | 'authenticating' | 'registering' | 'active' | 'closing' | 'ended';
 
+/** Messages per second one device connection may send: `rate` sustained, `burst` at once. */
+export interface MessageLimit {
+  rate: number;
+  burst: number;
+}
+
 /** The gateway as a session sees it. */
 export interface SessionHost {
   now(): number;
+  /** Absent: a device may send as fast as it likes. */
+  readonly messageLimit: MessageLimit | undefined;
   /** A frame arrived on a session bound to `id` (presence, lastSeen). */
   touch(session: DeviceSession, id: string): void;
   dispatch(session: DeviceSession, message: Message): void;
@@ -78,6 +87,8 @@ export interface SessionHost {
   expired(session: DeviceSession): void;
   /** A bound session sent a frame for another device (refused, and recorded as a security event). */
   mismatch(session: DeviceSession, claimed: string): void;
+  /** The session went over its message limit (once per session, for the log). */
+  rateLimited(session: DeviceSession): void;
 }
 
 export class DeviceSession implements PresenceTarget {
@@ -87,6 +98,8 @@ export class DeviceSession implements PresenceTarget {
   private stateValue: SessionState = 'awaiting_hello';
   private seq = 0;
   private consecutiveErrors = 0;
+  private readonly bucket: TokenBucket | undefined;
+  private overLimit = false;
   /** Subjects built once per session rather than once per frame. */
   telemetrySubject = '';
   logSubject = '';
@@ -95,7 +108,10 @@ export class DeviceSession implements PresenceTarget {
     private readonly host: SessionHost,
     private readonly connection: AgentConnection,
     readonly transport: string,
-  ) {}
+  ) {
+    const limit = host.messageLimit;
+    if (limit) this.bucket = new TokenBucket(limit.rate, limit.burst, host.now());
+  }
 
   get device(): string | undefined {
     return this.deviceId;
@@ -111,6 +127,13 @@ export class DeviceSession implements PresenceTarget {
     // Only an authenticated session keeps its device present: a connection still proving who it
     // is must not keep someone else's device looking alive.
     if (this.deviceId !== undefined && this.stateValue !== 'authenticating') this.host.touch(this, this.deviceId);
+    if (this.bucket) {
+      // Checked before parsing: a flood costs the hub as little as possible. Refusals are answered
+      // (never a silent drop) but do not count towards MAX_CONSECUTIVE_ERRORS: a device that
+      // bursts is slowed down, not cut off.
+      const wait = this.bucket.take(this.host.now());
+      if (wait > 0) return this.refuseOverLimit(this.bucket, wait);
+    }
     const parsed = parseFrame(raw);
     if (!parsed.ok) return this.refuse(parsed.error.code, parsed.error.message, parsed.error.ref);
     const message = parsed.value;
@@ -199,6 +222,18 @@ export class DeviceSession implements PresenceTarget {
     if (this.stateValue === 'ended') return;
     this.stateValue = 'ended';
     this.host.closed(this);
+  }
+
+  private refuseOverLimit({ rate, burst }: TokenBucket, wait: number): void {
+    this.host.countFrameError(ErrorCodes.RATE_LIMITED);
+    if (!this.overLimit) {
+      this.overLimit = true;
+      this.host.rateLimited(this);
+    }
+    this.send('error', {
+      code: ErrorCodes.RATE_LIMITED,
+      message: `more than ${rate} messages/s (bursts of ${burst}) from this device: frame refused, next accepted in ${wait} ms`,
+    });
   }
 
   private refuse(code: ErrorCode, message: string, ref: ErrorPayload['ref']): void {

@@ -21,6 +21,7 @@ import { Registry } from '../registry/registry.js';
 import { openStorage } from '../storage/index.js';
 import type { Storage } from '../storage/types.js';
 import { AgentGateway } from './agent-gateway.js';
+import type { MessageLimit } from './session.js';
 import { agentWebSocketPluginOptions, registerAgentWebSocket } from './ws-agent.js';
 
 /**
@@ -43,7 +44,7 @@ export interface GatewayHarness {
 }
 
 export async function startGatewayHarness(
-  options: { heartbeatIntervalMs?: number; deviceAuth?: boolean } = {},
+  options: { heartbeatIntervalMs?: number; deviceAuth?: boolean; messageLimit?: MessageLimit | null } = {},
 ): Promise<GatewayHarness> {
   const dataDir = mkdtempSync(join(tmpdir(), 'flotilla-gateway-'));
   const clock = new ManualClock();
@@ -61,6 +62,7 @@ export async function startGatewayHarness(
     metrics,
     hubVersion: '0.1.0-test',
     heartbeatIntervalMs: options.heartbeatIntervalMs ?? 1000,
+    ...(options.messageLimit !== undefined && { messageLimit: options.messageLimit }),
     ...(options.deviceAuth && { authenticate: (request) => enrollment.authenticate(request) }),
     onSecurityEvent: (event) => security.record(event),
   });
