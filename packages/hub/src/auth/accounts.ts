@@ -8,6 +8,7 @@ import { MIN_PASSWORD_LENGTH } from './identity.js';
 import { hashPassword } from './passwords.js';
 import { roleAllows, type Role } from './permissions.js';
 import { roleWithin, tokenActor, userActor, type Principal } from './principal.js';
+import type { Revocations } from './revocations.js';
 import { API_TOKEN_PREFIX, randomSecret, sha256 } from './secrets.js';
 import { tokenView, userView, type TokenView, type UserView } from './views.js';
 
@@ -36,11 +37,14 @@ export class Accounts {
   readonly #store: IdentityStore;
   readonly #storage: Storage;
   readonly #clock: Clock;
+  readonly #revocations: Revocations | undefined;
 
-  constructor(options: { storage: Storage; clock: Clock }) {
+  /** `revocations` is told of revoked tokens and changed users, so their live connections close. */
+  constructor(options: { storage: Storage; clock: Clock; revocations?: Revocations }) {
     this.#storage = options.storage;
     this.#store = options.storage.identity;
     this.#clock = options.clock;
+    this.#revocations = options.revocations;
   }
 
   async createUser(input: NewUser, metadata: EventMetadata): Promise<UserView> {
@@ -93,6 +97,8 @@ export class Accounts {
     if (!user) throw new ApiError(ApiErrors.USER_NOT_FOUND, `no user ${id}`);
     if (change.password !== undefined || change.disabled === true || change.role !== undefined) {
       await this.#store.revokeUserSessions(id, now);
+      // Live connections re-authenticate: with the new role, or not at all when disabled.
+      this.#revocations?.revoked({ kind: 'user', userId: id });
     }
     await audit(
       this.#storage,
@@ -114,6 +120,7 @@ export class Accounts {
   async deleteUser(id: string, metadata: EventMetadata): Promise<void> {
     const user = await this.#store.userById(id);
     if (!user || !(await this.#store.deleteUser(id))) throw new ApiError(ApiErrors.USER_NOT_FOUND, `no user ${id}`);
+    this.#revocations?.revoked({ kind: 'user', userId: id });
     await audit(
       this.#storage,
       this.#clock.now(),
@@ -172,6 +179,7 @@ export class Accounts {
       throw new ApiError(ApiErrors.TOKEN_NOT_FOUND, `no API token ${id}`);
     }
     if (!(await this.#store.revokeToken(id, this.#clock.now()))) return;
+    this.#revocations?.revoked({ kind: 'api_token', tokenId: id });
     await audit(
       this.#storage,
       this.#clock.now(),

@@ -10,6 +10,7 @@ import { LoginLimiter } from './login-limiter.js';
 import { hashPassword, verifyPassword } from './passwords.js';
 import { isRole, type Role } from './permissions.js';
 import { roleWithin, tokenActor, userActor, type Principal } from './principal.js';
+import type { Revocations } from './revocations.js';
 import { API_TOKEN_PREFIX, REFRESH_TOKEN_PREFIX, randomPassword, randomSecret, sha256 } from './secrets.js';
 import { userView, type UserView } from './views.js';
 
@@ -23,6 +24,8 @@ export interface IdentityOptions {
   storage: Storage;
   clock: Clock;
   logger: Logger;
+  /** Told of each logout, so connections opened with that access token close. */
+  revocations?: Revocations;
   accessTtlMs?: number;
   refreshTtlMs?: number;
   limiter?: LoginLimiter;
@@ -54,6 +57,7 @@ export class Identity {
   readonly #storage: Storage;
   readonly #clock: Clock;
   readonly #logger: Logger;
+  readonly #revocations: Revocations | undefined;
   readonly #access: AccessTokens;
   readonly #refreshTtlMs: number;
   readonly #onLoginFailure: (reason: 'credentials' | 'locked') => void;
@@ -66,6 +70,7 @@ export class Identity {
     this.#store = options.storage.identity;
     this.#clock = options.clock;
     this.#logger = options.logger;
+    this.#revocations = options.revocations;
     this.#access = new AccessTokens(key, options.clock, options.accessTtlMs ?? DEFAULT_ACCESS_TTL_MS);
     this.#refreshTtlMs = options.refreshTtlMs ?? DEFAULT_REFRESH_TTL_MS;
     this.#onLoginFailure = options.onLoginFailure ?? (() => undefined);
@@ -232,7 +237,10 @@ export class Identity {
   /** Revokes the caller's access token (until it would expire) and, when given, their refresh token. */
   async logout(principal: Principal, refreshToken: string | undefined, metadata: EventMetadata): Promise<void> {
     const now = this.#clock.now();
-    if (principal.access) await this.#store.revokeAccessToken(principal.access.jti, principal.access.expiresAt);
+    if (principal.access) {
+      await this.#store.revokeAccessToken(principal.access.jti, principal.access.expiresAt);
+      this.#revocations?.revoked({ kind: 'access_token', jti: principal.access.jti });
+    }
     if (refreshToken !== undefined) {
       const session = await this.#store.sessionByHash(sha256(refreshToken));
       if (session && session.userId === principal.userId) await this.#store.revokeSession(session.id, now);

@@ -3,7 +3,10 @@ import type { RawData, WebSocket } from 'ws';
 import type { Clock } from '@flotilla/protocol';
 import type { Bus } from '../bus.js';
 import type { HubMetrics } from '../metrics.js';
+import { ClientWsErrors } from '../http/errors.js';
 import { counter, gauge } from '../http/instruments.js';
+import type { Principal } from '../auth/principal.js';
+import { revokes, type Revocations } from '../auth/revocations.js';
 import { ClientSession } from './session.js';
 import { roleAllows } from '../auth/permissions.js';
 import { subscriptionPermissions } from './permissions.js';
@@ -22,9 +25,20 @@ export interface ClientWsOptions {
    * the bus keep serialising messages for it, until TCP gives up hours later.
    */
   keepaliveMs?: number;
+  /**
+   * Revoked tokens and changed users: their connections get an `error` frame `revoked_token`
+   * and are closed with 4401. Absent: a connection lives as long as the client keeps it.
+   */
+  revocations?: Revocations;
 }
 
 export const CLIENT_WS_PATH = '/ws/client';
+
+/** Close codes of `/ws/client` in the application range (4401 mirrors HTTP 401, as graphql-ws does). */
+export const ClientCloseCodes = {
+  /** The token the connection was opened with no longer stands: revoked, or its user deleted, disabled or changed. */
+  ACCESS_REVOKED: 4401,
+} as const;
 
 function toBuffer(data: RawData): Buffer {
   if (Buffer.isBuffer(data)) return data;
@@ -62,6 +76,24 @@ export function registerClientWebSocket(app: FastifyInstance, options: ClientWsO
   }, options.keepaliveMs ?? 30_000);
   app.addHook('onClose', async () => keepalive.cancel());
 
+  // The principal each connection authenticated as at its upgrade: checked once, so a
+  // revocation has to reach the connections themselves.
+  const principals = new Map<WebSocket, { principal: Principal; session: ClientSession }>();
+  const unhookRevocations = options.revocations?.onRevoked((revocation) => {
+    for (const [socket, { principal, session }] of principals) {
+      if (!revokes(revocation, principal)) continue;
+      principals.delete(socket);
+      session.farewell(
+        ClientWsErrors.REVOKED_TOKEN,
+        revocation.kind === 'user'
+          ? 'your account changed (deleted, disabled, new role or password): connect again with a new token'
+          : 'the token this connection was opened with was revoked',
+      );
+      socket.close(ClientCloseCodes.ACCESS_REVOKED, 'access revoked');
+    }
+  });
+  if (unhookRevocations) app.addHook('onClose', async () => unhookRevocations());
+
   // The connection needs `devices:read` (checked with the bearer token, or `?access_token=`,
   // before the upgrade); each subscription also needs what its subjects carry.
   app.get(
@@ -85,11 +117,13 @@ export function registerClientWebSocket(app: FastifyInstance, options: ClientWsO
       });
       connections.inc();
       alive.set(socket, true);
+      if (request.principal) principals.set(socket, { principal: request.principal, session });
       request.log.debug('client stream opened');
       socket.on('pong', () => alive.set(socket, true));
       socket.on('message', (data: RawData) => session.handle(toBuffer(data)));
       socket.on('close', () => {
         alive.delete(socket);
+        principals.delete(socket);
         session.close();
         connections.dec();
         request.log.debug('client stream closed');

@@ -85,6 +85,12 @@ export class ClientSession {
     }
   }
 
+  /** Tells the client why the hub is about to close the connection (sent even to a slow reader). */
+  farewell(code: string, message: string): void {
+    if (this.closed || this.socket.readyState !== OPEN) return;
+    this.socket.send(JSON.stringify({ type: 'error', error: { code, message } } satisfies ServerFrame));
+  }
+
   /** Drops every subscription and pending throttle timer. */
   close(): void {
     if (this.closed) return;

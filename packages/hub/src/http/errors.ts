@@ -77,6 +77,8 @@ export const ClientWsErrors = {
   TOO_MANY_SUBSCRIPTIONS: 'too_many_subscriptions',
   SLOW_CONSUMER: 'slow_consumer',
   FORBIDDEN: 'forbidden',
+  /** The token the connection was opened with was revoked, or its user changed: the hub closes it (4401). */
+  REVOKED_TOKEN: 'revoked_token',
 } as const;
 
 /**
