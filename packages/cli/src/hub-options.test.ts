@@ -30,6 +30,8 @@ test('every hub flag can be set from FLOTILLA_<FLAG>', () => {
     FLOTILLA_TLS: 'false',
     FLOTILLA_METRICS_PUBLIC: 'true',
     FLOTILLA_HEARTBEAT_INTERVAL: '5s',
+    FLOTILLA_DEVICE_RATE: '0',
+    FLOTILLA_INSECURE_DEVICES: 'true',
     FLOTILLA_LOG_LEVEL: 'debug',
     FLOTILLA_LOG_FORMAT: 'json',
   };
@@ -52,6 +54,8 @@ test('every hub flag can be set from FLOTILLA_<FLAG>', () => {
     tls: false,
     metricsPublic: true,
     heartbeatInterval: 5000,
+    deviceRate: 0,
+    insecureDevices: true,
     logLevel: 'debug',
     logFormat: 'json',
   });

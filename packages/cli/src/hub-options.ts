@@ -77,6 +77,18 @@ export const hubOptions = {
     defaultText: '30s',
     description: 'how often devices send a heartbeat (ms, or 30s, 1m); a device is offline after 3 missed, at least 1s',
   }),
+  deviceRate: option((raw, source) => v.integer(raw, source, 0, 1_000_000), {
+    valueName: 'N',
+    env: ['FLOTILLA_DEVICE_RATE'],
+    default: 100,
+    description:
+      'messages per second one device may send (bursts of twice as many pass); frames over it are refused with rate_limited; 0: no limit',
+  }),
+  insecureDevices: flag({
+    env: ['FLOTILLA_INSECURE_DEVICES'],
+    description:
+      'accept any device that says hello, without a credential or enrollment token (a closed lab only; logged as a warning)',
+  }),
   logLevel: option((raw, source) => v.choice(raw, source, LOG_LEVELS), {
     valueName: 'LEVEL',
     env: ['FLOTILLA_LOG_LEVEL'],

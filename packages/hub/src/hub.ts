@@ -14,6 +14,7 @@ import { Accounts } from './auth/accounts.js';
 import { Identity } from './auth/identity.js';
 import { LoginLimiter } from './auth/login-limiter.js';
 import { RequestLimiter } from './auth/request-limiter.js';
+import { Revocations } from './auth/revocations.js';
 import { counter } from './http/instruments.js';
 import { HubStartError, HubStartErrorCodes, type HubStartErrorCode } from './http/errors.js';
 import { createMetrics, type HubMetrics } from './metrics.js';
@@ -157,6 +158,8 @@ export async function assembleHub(config: HubConfig, options: { logger: Logger; 
     const loginFailures = counter(metrics.registry, 'flotilla_login_failures_total', 'Failed logins, by reason', [
       'reason',
     ]);
+    // Revoked tokens and changed users reach the live connections opened with them.
+    const revocations = new Revocations();
     let identity: Identity;
     let initialAdminPassword: string | undefined;
     try {
@@ -165,6 +168,7 @@ export async function assembleHub(config: HubConfig, options: { logger: Logger; 
         clock,
         logger: logger.child({ component: 'auth' }),
         limiter: new LoginLimiter({ clock }),
+        revocations,
         onLoginFailure: (reason) => loginFailures.inc({ reason }),
       });
       initialAdminPassword = await identity.bootstrapAdmin(config.adminPassword);
@@ -173,7 +177,7 @@ export async function assembleHub(config: HubConfig, options: { logger: Logger; 
         cause: err,
       });
     }
-    const accounts = new Accounts({ storage, clock });
+    const accounts = new Accounts({ storage, clock, revocations });
     const auth = { identity, accounts, initialAdminPassword };
     const app = await buildApp({
       registry,
@@ -206,6 +210,7 @@ export async function assembleHub(config: HubConfig, options: { logger: Logger; 
       clock,
       logger: logger.child({ component: 'gateway' }),
       heartbeatIntervalMs: config.heartbeatIntervalMs,
+      messageLimit: config.deviceMessageLimit ?? null,
       hubVersion: HUB_VERSION,
       ...(config.deviceAuth && { authenticate: (request) => enrollment.authenticate(request) }),
       onSecurityEvent: (event) => security.record(event),
@@ -227,7 +232,7 @@ export async function assembleHub(config: HubConfig, options: { logger: Logger; 
     });
     registerEnrollmentRoutes(app, { enrollment });
     registerAgentWebSocket(app, { gateway });
-    registerClientWebSocket(app, { bus, clock, metrics });
+    registerClientWebSocket(app, { bus, clock, metrics, revocations });
     await app.ready();
 
     let closing: Promise<void> | undefined;

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Agent } from '@flotilla/agent';
 import { FlotillaClient } from '@flotilla/sdk';
 import { main } from '../main.js';
 import { testIo } from '../testing/io.js';
@@ -118,5 +119,33 @@ test(
       i++
     )
       await new Promise((r) => setImmediate(r));
+  },
+);
+
+test(
+  '--insecure-devices lets a device without a token in, and says so in the banner',
+  { timeout: 30_000 },
+  async () => {
+    const io = testIo({ env: QUIET });
+    const done = main(['hub', '--port', '0', '--host', '127.0.0.1', '--data', dataDir(), '--insecure-devices'], io);
+    await io.waitForOutput('Press Ctrl-C to stop.');
+    assert.match(io.out(), / {2}Devices +ANY device is accepted, without enrollment \(--insecure-devices\)\n/);
+    const agent = new Agent({
+      hubUrl: urlFrom(io.out()),
+      id: 'lab-bench-1',
+      stateDir: dataDir(),
+      systemFacts: false,
+      collectSystemMetrics: false,
+    });
+    const connected = new Promise<void>((resolve) =>
+      agent.on('state', (e) => {
+        if (e.state === 'Connected') resolve();
+      }),
+    );
+    agent.start();
+    await connected;
+    await agent.stop();
+    io.signal();
+    assert.equal(await done, 0);
   },
 );

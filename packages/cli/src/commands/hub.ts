@@ -37,6 +37,7 @@ function banner(url: string, version: string, values: HubValues, adminPassword: 
     // A made-up password exists only now: the hub stores its hash, so it is shown this once.
     ['Admin login', adminPassword === undefined ? 'admin (password set on first start)' : `admin / ${adminPassword}`],
   ];
+  if (values.insecureDevices) rows.push(['Devices', 'ANY device is accepted, without enrollment (--insecure-devices)']);
   return [`Flotilla hub ${version} is running`, ...rows.map(([k, v]) => `  ${k.padEnd(18)}${v}`)].join('\n') + '\n';
 }
 
@@ -93,6 +94,8 @@ async function run(argv: readonly string[], io: Io): Promise<number> {
         dataDir: values.data,
         heartbeatIntervalMs: values.heartbeatInterval,
         metricsPublic: values.metricsPublic,
+        deviceMessageRate: values.deviceRate,
+        deviceAuth: !values.insecureDevices,
         ...(io.env['FLOTILLA_ADMIN_PASSWORD'] ? { adminPassword: io.env['FLOTILLA_ADMIN_PASSWORD'] } : {}),
         logLevel: values.logLevel,
         ...(usePrettyLogs(values.logFormat ?? 'auto', io)

@@ -213,6 +213,32 @@ describe('identity and access', () => {
     assert.match(metrics.body, /flotilla_login_failures_total\{reason="credentials"\} [1-9]/);
   });
 
+  test('an API token that loops without pause gets 429 rate_limited with Retry-After; other callers are unaffected', async () => {
+    const mint = async (name: string): Promise<string> =>
+      json<{ token: string }>(
+        await hub.inject({ method: 'POST', url: '/api/v1/tokens', payload: { name, role: 'viewer' } }),
+      ).token;
+    const looping = await mint('looping-script');
+    const polite = await mint('polite-script');
+    const list = (token: string) => hub.app.inject({ url: '/api/v1/devices', headers: bearer(token) });
+
+    // The clock stands still: the burst (200) passes, the next request is refused.
+    for (let i = 0; i < 200; i++) assert.equal((await list(looping)).statusCode, 200, `request ${i}`);
+    const refused = await list(looping);
+    assert.equal(refused.statusCode, 429);
+    assert.equal(code(refused), 'rate_limited');
+    assert.equal(refused.headers['retry-after'], '1');
+    assert.equal((await list(polite)).statusCode, 200, 'another token');
+    assert.equal((await hub.inject({ url: '/api/v1/devices' })).statusCode, 200, 'a login session');
+
+    // 50 requests/s: 20 ms buys one more.
+    hub.clock.advance(20);
+    assert.equal((await list(looping)).statusCode, 200);
+    assert.equal((await list(looping)).statusCode, 429);
+    const metrics = await hub.inject({ url: '/metrics' });
+    assert.match(metrics.body, /code="rate_limited"\} 2/);
+  });
+
   // Last: it moves the hub's clock past every access token's expiry.
   test('an access token expires after 15 minutes', async () => {
     hub.clock.advance(16 * 60_000);
