@@ -13,6 +13,7 @@ async function helpOf(argv: string[]): Promise<string> {
   const io: Io = {
     stdout: { write: (text) => void (out += text) },
     stderr: { write: () => {} },
+    stdin: { isTTY: false, readAll: () => Promise.resolve(''), ask: () => Promise.resolve('') },
     env: {},
     clock: { now: () => 0, setTimeout: () => ({ cancel() {} }), setInterval: () => ({ cancel() {} }) },
     onSignal: () => () => {},

@@ -4,6 +4,8 @@ import { deviceCommand } from './commands/device.js';
 import { devicesCommand } from './commands/devices.js';
 import { eventsCommand } from './commands/events.js';
 import { hubCommand } from './commands/hub.js';
+import { loginCommand } from './commands/login.js';
+import { logoutCommand } from './commands/logout.js';
 import { simCommand } from './commands/sim.js';
 import { CliError, ExitCodes, UsageError } from './errors.js';
 import type { Io } from './io.js';
@@ -17,6 +19,8 @@ export const commands: readonly Command[] = [
   devicesCommand,
   deviceCommand,
   eventsCommand,
+  loginCommand,
+  logoutCommand,
 ];
 
 /** Options that may come before the command name; they are handed to the command. */
@@ -34,9 +38,9 @@ export function topHelp(): string {
     ...commands.map((c) => `  ${c.name.padEnd(width)}${c.summary}`),
     '',
     'Options:',
-    '  --hub URL      hub that devices, device, events and sim talk to',
-    '                 (env FLOTILLA_HUB; default http://localhost:8080)',
-    '  --token TOKEN  API token (env FLOTILLA_TOKEN)',
+    '  --hub URL      hub to talk to (env FLOTILLA_HUB; default: the hub of the',
+    '                 latest flotilla login, else http://localhost:8080)',
+    '  --token TOKEN  API token (env FLOTILLA_TOKEN; default: the stored login)',
     '  -h, --help     show help; "flotilla <command> --help" for a command',
     '  -V, --version  print the version',
     '',

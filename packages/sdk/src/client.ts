@@ -10,6 +10,9 @@ import type {
   RequestOptions,
   StoredEvent,
   LoginResult,
+  Me,
+  EnrollmentTokenRequest,
+  CreatedEnrollmentToken,
 } from './types.js';
 import { apiUrl, deviceQuery, eventQuery } from './url.js';
 
@@ -31,6 +34,8 @@ interface Call {
   query?: URLSearchParams;
   body?: unknown;
   signal?: AbortSignal | undefined;
+  /** Return the body as text instead of parsing JSON. */
+  raw?: boolean;
 }
 
 /** Typed client of the hub's REST API (`/api/v1`). Safe to share; holds no connection state. */
@@ -63,6 +68,77 @@ export class FlotillaClient {
     });
     this.token = result.token;
     return result;
+  }
+
+  /**
+   * Exchanges a refresh token for a new pair; later calls send the new access token. The refresh
+   * token given is used up: keep the returned one, since presenting the old one again makes the
+   * hub revoke every session of the user (it looks like a stolen token replayed).
+   */
+  async refresh(refreshToken: string, options: RequestOptions = {}): Promise<LoginResult> {
+    const result = await this.call<LoginResult>('POST', 'api/v1/auth/refresh', {
+      body: { refreshToken },
+      signal: options.signal,
+    });
+    this.token = result.token;
+    return result;
+  }
+
+  /**
+   * Revokes this client's access token and, when given, the refresh token of the same session.
+   * With an API token (`flt_…`) nothing is revoked: those are revoked at `/api/v1/tokens`.
+   */
+  async logout(refreshToken?: string, options: RequestOptions = {}): Promise<void> {
+    await this.call<void>('POST', 'api/v1/auth/logout', {
+      body: refreshToken === undefined ? {} : { refreshToken },
+      signal: options.signal,
+    });
+  }
+
+  /** Who this client's token stands for: user, actor and role. */
+  async me(options: RequestOptions = {}): Promise<Me> {
+    return this.call<Me>('GET', 'api/v1/auth/me', { signal: options.signal });
+  }
+
+  /** Creates an enrollment token for devices (`fle_…`, in this answer only). Needs `enrollment:manage`. */
+  async createEnrollmentToken(
+    request: EnrollmentTokenRequest = {},
+    options: RequestOptions = {},
+  ): Promise<CreatedEnrollmentToken> {
+    return this.call<CreatedEnrollmentToken>('POST', 'api/v1/enrollment-tokens', {
+      body: request,
+      signal: options.signal,
+    });
+  }
+
+  /**
+   * The PEM certificate of the hub's own CA, which devices need to verify a hub serving TLS with
+   * it (`GET /api/v1/tls/ca`); null when the hub has none (404: TLS off or from other files).
+   * The hub may answer the PEM as text or as JSON `{"pem": "..."}`.
+   */
+  async tlsCa(options: RequestOptions = {}): Promise<string | null> {
+    let text: string;
+    try {
+      text = await this.call<string>('GET', 'api/v1/tls/ca', { signal: options.signal, raw: true });
+    } catch (err) {
+      if (err instanceof FlotillaApiError && err.status === 404) return null;
+      throw err;
+    }
+    let pem: unknown = text;
+    if (text.trimStart().startsWith('{')) {
+      try {
+        pem = (JSON.parse(text) as { pem?: unknown }).pem;
+      } catch {
+        pem = undefined;
+      }
+    }
+    if (typeof pem !== 'string' || !pem.includes('-----BEGIN CERTIFICATE-----'))
+      throw new FlotillaApiError(
+        200,
+        SdkErrorCodes.BAD_RESPONSE,
+        'GET /api/v1/tls/ca did not answer a PEM certificate',
+      );
+    return pem.endsWith('\n') ? pem : `${pem}\n`;
   }
 
   /** One page of devices, ordered by id. */
@@ -120,7 +196,10 @@ export class FlotillaClient {
 
   private async call<T>(method: string, path: string, call: Call): Promise<T> {
     const url = apiUrl(this.baseUrl, path, call.query);
-    const headers: Record<string, string> = { accept: 'application/json', ...this.headers };
+    const headers: Record<string, string> = {
+      accept: call.raw ? 'application/x-pem-file, text/plain, application/json' : 'application/json',
+      ...this.headers,
+    };
     if (this.token) headers['authorization'] = `Bearer ${this.token}`;
     const init: RequestInit = { method, headers };
     if (call.body !== undefined) {
@@ -144,6 +223,7 @@ export class FlotillaClient {
     }
 
     if (status >= 400) throw errorFrom(status, statusText, text);
+    if (call.raw) return text as T;
     if (status === 204 || text.length === 0) return undefined as T;
     try {
       return JSON.parse(text) as T;

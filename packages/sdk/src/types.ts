@@ -54,8 +54,7 @@ export interface Health {
 /** Readiness is a status, not an exception: a hub whose storage is down answers `ready: false`. */
 export type Readiness = { ready: true } | { ready: false; code: string; message: string };
 
-/** Per-call options. */
-/** What `POST /api/v1/auth/login` answers. */
+/** What `POST /api/v1/auth/login` and `/auth/refresh` answer. */
 export interface LoginResult {
   /** JWT access token, sent as `Authorization: Bearer`. */
   token: string;
@@ -63,9 +62,56 @@ export interface LoginResult {
   refreshToken: string;
   /** Seconds until `token` expires. */
   expiresIn: number;
-  user: { id: string; username: string; role: string; disabled: boolean; createdAt: string; updatedAt: string };
+  user: User;
 }
 
+export interface User {
+  id: string;
+  username: string;
+  role: string;
+  disabled: boolean;
+  createdAt: string;
+  updatedAt: string;
+}
+
+/** What `GET /api/v1/auth/me` answers. */
+export interface Me {
+  user: User;
+  /** `user:<username>` or `token:<id>`, as in event metadata. */
+  actor: string;
+  /** The role this token acts with (an API token's may be below its owner's). */
+  role: string;
+}
+
+/** Body of `POST /api/v1/enrollment-tokens`. */
+export interface EnrollmentTokenRequest {
+  /** Devices that may enroll with it; absent or null: unlimited. */
+  uses?: number | null;
+  /** Lifetime in seconds; absent or null: never expires. */
+  expiresIn?: number | null;
+  /** Applied to every device that enrolls with it. */
+  labels?: Record<string, string>;
+}
+
+/** An enrollment token as the hub lists it (never its secret). */
+export interface EnrollmentTokenInfo {
+  id: string;
+  uses: number | null;
+  used: number;
+  /** Epoch ms; null: never. */
+  expiresAt: number | null;
+  labels: Record<string, string>;
+  createdBy: string;
+  created: number;
+  revokedAt: number | null;
+}
+
+/** What `POST /api/v1/enrollment-tokens` answers: the token (`fle_…`) is in this answer only. */
+export interface CreatedEnrollmentToken extends EnrollmentTokenInfo {
+  token: string;
+}
+
+/** Per-call options. */
 export interface RequestOptions {
   signal?: AbortSignal;
 }

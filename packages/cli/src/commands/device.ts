@@ -1,4 +1,4 @@
-import { hubClient, hubClientOptions, requestFailure } from '../client-options.js';
+import { HubConnection, hubClientOptions } from '../client-options.js';
 import { helpText, type Command } from '../command.js';
 import { UsageError } from '../errors.js';
 import { renderDeviceBlock } from '../format/device.js';
@@ -26,12 +26,7 @@ async function run(argv: readonly string[], io: Io): Promise<number> {
   }
   const id = positionals[0];
   if (id === undefined) throw new UsageError('missing device ID');
-  let device;
-  try {
-    device = await hubClient(values).getDevice(id);
-  } catch (err) {
-    throw requestFailure(err);
-  }
+  const device = await HubConnection.open(values, io).call((client) => client.getDevice(id));
   if (values.json) io.stdout.write(`${JSON.stringify(device, null, 2)}\n`);
   else io.stdout.write(renderDeviceBlock(device, io.clock.now(), styleFor(io.stdout, io.env)));
   return 0;

@@ -1,5 +1,5 @@
 import type { Device, DeviceFilter } from '@flotilla/sdk';
-import { hubClient, hubClientOptions, requestFailure } from '../client-options.js';
+import { HubConnection, hubClientOptions } from '../client-options.js';
 import { helpText, type Command } from '../command.js';
 import { UsageError } from '../errors.js';
 import { renderDeviceTable } from '../format/device.js';
@@ -57,19 +57,18 @@ async function run(argv: readonly string[], io: Io): Promise<number> {
   if (values.search !== undefined) filter.q = values.search;
   if (values.limit !== undefined) filter.limit = values.limit;
 
-  const client = hubClient(values);
+  const hub = HubConnection.open(values, io);
   let devices: Device[] = [];
   let more = false;
-  try {
+  await hub.call(async (client) => {
+    devices = [];
     if (values.all) for await (const d of client.iterateDevices(filter)) devices.push(d);
     else {
       const page = await client.listDevices(filter);
       devices = page.items;
       more = page.nextCursor !== null;
     }
-  } catch (err) {
-    throw requestFailure(err);
-  }
+  });
 
   if (values.json) io.stdout.write(`${JSON.stringify(devices, null, 2)}\n`);
   else if (devices.length === 0) io.stderr.write('No devices match.\n');

@@ -1,5 +1,5 @@
-import { LiveClient, type EventFilter, type FlotillaClient, type StoredEvent } from '@flotilla/sdk';
-import { hubClient, hubClientOptions, requestFailure } from '../client-options.js';
+import { LiveClient, type EventFilter, type StoredEvent } from '@flotilla/sdk';
+import { HubConnection, hubClientOptions } from '../client-options.js';
 import { helpText, type Command } from '../command.js';
 import { UsageError } from '../errors.js';
 import { renderEventLine, renderEventTable } from '../format/event.js';
@@ -65,16 +65,11 @@ async function run(argv: readonly string[], io: Io): Promise<number> {
   if (types.length) filter.type = types;
   if (values.since !== undefined) filter.since = v.since(values.since, '--since', io.clock.now());
 
-  const client = hubClient(values);
+  const hub = HubConnection.open(values, io);
   const style = styleFor(io.stdout, io.env);
-  if (values.follow) return follow(client, values, types, filter, io, style);
+  if (values.follow) return follow(hub, values, types, filter, io, style);
 
-  let page;
-  try {
-    page = await client.listEvents(filter);
-  } catch (err) {
-    throw requestFailure(err);
-  }
+  const page = await hub.call((client) => client.listEvents(filter));
   const events = [...page.items].reverse();
   if (values.json) io.stdout.write(`${JSON.stringify(events, null, 2)}\n`);
   else if (events.length === 0) io.stderr.write('No events match.\n');
@@ -90,7 +85,7 @@ async function run(argv: readonly string[], io: Io): Promise<number> {
  * and increasing, which drops duplicates between the two sources.
  */
 async function follow(
-  client: FlotillaClient,
+  hub: HubConnection,
   values: Values,
   types: string[],
   filter: EventFilter,
@@ -119,14 +114,13 @@ async function follow(
   };
   const warn = (text: string): void => io.stderr.write(`${style.yellow(text)}\n`);
 
-  const live = new LiveClient({ url: values.hub, clock: io.clock, ...(values.token ? { token: values.token } : {}) });
+  const token = await hub.token();
+  const live = new LiveClient({ url: hub.hub, clock: io.clock, ...(token !== undefined ? { token } : {}) });
   // Live events queue up behind the history until it is printed.
   let historyPrinted = (): void => {};
   let chain = new Promise<void>((resolve) => (historyPrinted = resolve));
   const enqueue = (work: () => Promise<void> | void): void => {
-    chain = chain
-      .then(work)
-      .catch((err: unknown) => warn(`flotilla events: ${(requestFailure(err) as Error).message}`));
+    chain = chain.then(work).catch((err: unknown) => warn(`flotilla events: ${(err as Error).message}`));
   };
   live.subscribe(subjects, (m) => {
     if (isStoredEvent(m.data)) {
@@ -136,12 +130,12 @@ async function follow(
   });
 
   try {
-    const history = await client.listEvents(filter);
+    const history = await hub.call((client) => client.listEvents(filter));
     [...history.items].reverse().forEach(print);
     historyPrinted();
   } catch (err) {
     live.close();
-    throw requestFailure(err);
+    throw err;
   }
 
   let lost = false;
@@ -157,7 +151,9 @@ async function follow(
         if (filter.device !== undefined) missed.device = filter.device;
         if (filter.type !== undefined) missed.type = filter.type;
         missed.since = lastTs;
-        for await (const ev of client.iterateEvents(missed)) print(ev);
+        await hub.call(async (client) => {
+          for await (const ev of client.iterateEvents(missed)) print(ev);
+        });
       });
     } else if (e.type === 'error') warn(`flotilla events: ${e.message}`);
   });

@@ -1,13 +1,13 @@
 import { helpText, type Command } from '../command.js';
 import { CliError, CliErrorCodes, ExitCodes, UsageError } from '../errors.js';
-import { hubClientOptions } from '../client-options.js';
+import { hubUrlOption } from '../client-options.js';
 import { MAX_SIM, SIM_KINDS } from '../hub-options.js';
 import type { Io } from '../io.js';
 import { option, parseOptions } from '../options.js';
 import * as v from '../values.js';
 
 export const simOptions = {
-  hub: hubClientOptions.hub,
+  hub: hubUrlOption,
   count: option((raw, source) => v.integer(raw, source, 1, MAX_SIM), {
     valueName: 'N',
     default: 1,

@@ -1,9 +1,12 @@
 import { ManualClock } from '@flotilla/protocol';
 import type { Env, Io } from '../io.js';
+import { PromptAbortedError } from '../prompt.js';
 
 /** An Io for tests: captured output, a given environment, a manual clock, signals on demand. */
 export interface TestIo extends Io {
   readonly clock: ManualClock;
+  /** The questions asked on the terminal, with whether what was typed was shown. */
+  readonly questions: Array<{ question: string; echo: boolean }>;
   out(): string;
   err(): string;
   /** Delivers SIGINT (or another signal) to whatever listens. */
@@ -14,7 +17,18 @@ export interface TestIo extends Io {
   waitForError(text: string, timeoutMs?: number): Promise<void>;
 }
 
-export function testIo(options: { env?: Env; now?: number; tty?: boolean } = {}): TestIo {
+export interface TestIoOptions {
+  env?: Env;
+  now?: number;
+  /** stdout is a terminal (colours). */
+  tty?: boolean;
+  /** What is piped into stdin; when absent stdin is a terminal that answers with `answers`. */
+  stdin?: string;
+  /** Typed at the terminal's questions, in order; a question beyond them is cancelled (Ctrl-C). */
+  answers?: string[];
+}
+
+export function testIo(options: TestIoOptions = {}): TestIo {
   const text = { out: '', err: '' };
   const handlers = new Set<(signal: string) => void>();
   const writes = new Set<() => void>();
@@ -40,6 +54,8 @@ export function testIo(options: { env?: Env; now?: number; tty?: boolean } = {})
     for (const w of [...writes]) w();
   };
   const clock = new ManualClock(options.now ?? Date.parse('2025-06-01T12:00:00Z'));
+  const questions: Array<{ question: string; echo: boolean }> = [];
+  const answers = [...(options.answers ?? [])];
   return {
     stdout: {
       isTTY: options.tty ?? false,
@@ -54,8 +70,18 @@ export function testIo(options: { env?: Env; now?: number; tty?: boolean } = {})
         written();
       },
     },
+    stdin: {
+      isTTY: options.stdin === undefined,
+      readAll: () => Promise.resolve(options.stdin ?? ''),
+      ask(question, { echo }) {
+        questions.push({ question, echo });
+        const answer = answers.shift();
+        return answer === undefined ? Promise.reject(new PromptAbortedError()) : Promise.resolve(answer);
+      },
+    },
     env: options.env ?? {},
     clock,
+    questions,
     onSignal(handler) {
       handlers.add(handler);
       return () => handlers.delete(handler);
