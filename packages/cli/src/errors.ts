@@ -15,7 +15,7 @@ export const ExitCodes = {
 export const CliErrorCodes = {
   /** Unknown command, unknown flag, bad or missing value (exit 2). */
   USAGE: 'usage',
-  /** Something the user asked for is not available yet (`--tls`) (exit 2). */
+  /** Something the user asked for is not available yet (exit 2). */
   UNSUPPORTED: 'unsupported',
   /** The command ran and failed (exit 1). */
   FAILED: 'failed',

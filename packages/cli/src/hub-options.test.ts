@@ -28,6 +28,11 @@ test('every hub flag can be set from FLOTILLA_<FLAG>', () => {
     FLOTILLA_SIM: '7',
     FLOTILLA_SIM_KIND: 'xle',
     FLOTILLA_TLS: 'false',
+    FLOTILLA_TLS_CERT: '/etc/flotilla/hub.pem',
+    FLOTILLA_TLS_KEY: '/etc/flotilla/hub.key',
+    FLOTILLA_TLS_CA: '/etc/flotilla/ca.pem',
+    FLOTILLA_TLS_SAN: 'hub.example.com',
+    FLOTILLA_REQUIRE_CLIENT_CERT: 'true',
     FLOTILLA_METRICS_PUBLIC: 'true',
     FLOTILLA_HEARTBEAT_INTERVAL: '5s',
     FLOTILLA_DEVICE_RATE: '0',
@@ -52,6 +57,11 @@ test('every hub flag can be set from FLOTILLA_<FLAG>', () => {
     sim: 7,
     simKind: 'xle',
     tls: false,
+    tlsCert: '/etc/flotilla/hub.pem',
+    tlsKey: '/etc/flotilla/hub.key',
+    tlsCa: '/etc/flotilla/ca.pem',
+    tlsSan: ['hub.example.com'],
+    requireClientCert: true,
     metricsPublic: true,
     heartbeatInterval: 5000,
     deviceRate: 0,
@@ -115,5 +125,10 @@ test('the markdown table has one row per flag with its variables and default', (
   assert.ok(
     md.some((l) => l.startsWith('| `--heartbeat-interval DURATION` | `FLOTILLA_HEARTBEAT_INTERVAL` | `30s` |')),
   );
-  assert.ok(md.some((l) => l.startsWith('| `--tls` | `FLOTILLA_TLS` |  | reserved')));
+  assert.ok(
+    md.some((l) =>
+      l.startsWith("| `--tls` | `FLOTILLA_TLS` |  | serve HTTPS and WSS with a certificate from the hub's own CA"),
+    ),
+  );
+  assert.ok(md.some((l) => l.startsWith('| `--tls-cert FILE` | `FLOTILLA_TLS_CERT` |  |')));
 });

@@ -1,4 +1,4 @@
-import { flag, option, renderMarkdownTable, type OptionValues } from './options.js';
+import { flag, list, option, renderMarkdownTable, type OptionValues } from './options.js';
 import * as v from './values.js';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -63,7 +63,35 @@ export const hubOptions = {
   }),
   tls: flag({
     env: ['FLOTILLA_TLS'],
-    description: 'reserved for TLS with device identity, which is not available yet: the hub refuses to start with it',
+    description:
+      "serve HTTPS and WSS with a certificate from the hub's own CA (created on first start, kept in storage); devices may present client certificates it issued them",
+  }),
+  tlsCert: option(v.nonEmpty, {
+    valueName: 'FILE',
+    env: ['FLOTILLA_TLS_CERT'],
+    description:
+      'serve this certificate (PEM, may hold the chain) instead of one from the hub CA; needs --tls-key, implies --tls',
+  }),
+  tlsKey: option(v.nonEmpty, {
+    valueName: 'FILE',
+    env: ['FLOTILLA_TLS_KEY'],
+    description: 'private key (PEM, unencrypted) of --tls-cert',
+  }),
+  tlsCa: option(v.nonEmpty, {
+    valueName: 'FILE',
+    env: ['FLOTILLA_TLS_CA'],
+    description: 'CA certificate (PEM) that issued --tls-cert, handed to devices and tools that must trust it',
+  }),
+  tlsSan: list(v.nonEmpty, {
+    valueName: 'NAME',
+    env: ['FLOTILLA_TLS_SAN'],
+    description:
+      'another DNS name or IP address for the certificate from the hub CA (besides localhost, 127.0.0.1, ::1 and the host name); repeatable',
+  }),
+  requireClientCert: flag({
+    env: ['FLOTILLA_REQUIRE_CLIENT_CERT'],
+    description:
+      'enrolled devices must present the client certificate the hub CA issued them (enrolling still works without one); needs TLS',
   }),
   metricsPublic: flag({
     env: ['FLOTILLA_METRICS_PUBLIC'],

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import type { Logger } from 'pino';
 import type { Clock } from '@flotilla/protocol';
 import { HubStartError, HubStartErrorCodes } from './http/errors.js';
+import type { TlsConfig } from './tls/hub-tls.js';
 
 /** Options of `startHub`. Every field is optional; the defaults run a hub on embedded storage. */
 export interface HubOptions {
@@ -42,6 +43,22 @@ export interface HubOptions {
    * over it are refused with an `error` frame `rate_limited`. 0 turns the limit off.
    */
   deviceMessageRate?: number;
+  /**
+   * Serve HTTPS and WSS (default false). The certificate comes from the hub's own CA, created on
+   * the first start and kept in storage, unless `tlsCertFile` and `tlsKeyFile` are given (which
+   * turn TLS on by themselves). Devices may present client certificates the CA issued them.
+   */
+  tls?: boolean;
+  /** Server certificate file (PEM, may hold the chain); needs `tlsKeyFile`. */
+  tlsCertFile?: string;
+  /** Private key file (PEM, unencrypted) of `tlsCertFile`. */
+  tlsKeyFile?: string;
+  /** CA certificate file (PEM) that issued `tlsCertFile`, handed to clients that must trust it. */
+  tlsCaFile?: string;
+  /** Extra DNS names or IP addresses for the certificate the hub issues itself. */
+  tlsNames?: readonly string[];
+  /** Enrolled devices must present their client certificate on every connection (needs TLS). */
+  requireClientCert?: boolean;
 }
 
 /** HubOptions with every default applied and every value checked. */
@@ -59,6 +76,8 @@ export interface HubConfig {
   deviceAuth: boolean;
   /** Undefined: no limit. */
   deviceMessageLimit: { rate: number; burst: number } | undefined;
+  /** Undefined: plain HTTP. */
+  tls: TlsConfig | undefined;
 }
 
 export const HUB_DEFAULTS = {
@@ -141,6 +160,31 @@ export function resolveHubConfig(options: HubOptions): HubConfig {
         MAX_DEVICE_MESSAGE_RATE,
       ),
     ),
+    tls: tlsConfig(options, host),
+  };
+}
+
+function tlsConfig(options: HubOptions, host: string): TlsConfig | undefined {
+  const { tlsCertFile: certFile, tlsKeyFile: keyFile, tlsCaFile: caFile } = options;
+  const files = certFile !== undefined || keyFile !== undefined;
+  if (files && (certFile === undefined || keyFile === undefined)) {
+    throw bad('a TLS certificate file needs its key file, and a key file its certificate (--tls-cert with --tls-key)');
+  }
+  if (caFile !== undefined && !files)
+    throw bad('--tls-ca names the CA of --tls-cert: give --tls-cert and --tls-key too');
+  if (!options.tls && !files) {
+    if (options.requireClientCert) throw bad('requiring client certificates needs TLS (--tls)');
+    if (options.tlsNames?.length) throw bad('TLS names need TLS (--tls)');
+    return undefined;
+  }
+  for (const name of options.tlsNames ?? []) {
+    if (!/^[A-Za-z0-9.:*-]+$/.test(name)) throw bad(`TLS name ${JSON.stringify(name)} is not a DNS name or IP address`);
+  }
+  return {
+    files: files ? { certFile: certFile!, keyFile: keyFile!, ...(caFile !== undefined && { caFile }) } : undefined,
+    names: [...(options.tlsNames ?? [])],
+    requireClientCert: options.requireClientCert ?? false,
+    host,
   };
 }
 
@@ -159,7 +203,7 @@ function adminPassword(value: string | undefined): string | undefined {
 }
 
 /** The URL clients use to reach a hub listening on `host:port` (a wildcard host means this machine). */
-export function hubUrl(host: string, port: number): string {
+export function hubUrl(host: string, port: number, secure = false): string {
   const name = host === '0.0.0.0' || host === '::' ? 'localhost' : host;
-  return `http://${name.includes(':') ? `[${name}]` : name}:${port}`;
+  return `${secure ? 'https' : 'http'}://${name.includes(':') ? `[${name}]` : name}:${port}`;
 }

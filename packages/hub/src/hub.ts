@@ -6,7 +6,13 @@ import { registerClientWebSocket } from './client-ws/endpoint.js';
 import { HUB_VERSION, hubUrl, resolveHubConfig, type HubConfig, type HubOptions } from './config.js';
 import { registerEnrollmentRoutes } from './enrollment/routes.js';
 import { SecurityEvents } from './enrollment/security.js';
-import { DeviceEnrollment, type CreatedEnrollmentToken, type CreateTokenRequest } from './enrollment/service.js';
+import {
+  DeviceEnrollment,
+  type CreatedEnrollmentToken,
+  type CreateTokenRequest,
+  type HelloAuthRequest,
+  type HelloAuthResult,
+} from './enrollment/service.js';
 import { AgentGateway } from './gateway/agent-gateway.js';
 import { registerAgentWebSocket } from './gateway/ws-agent.js';
 import { buildApp } from './http/app.js';
@@ -23,11 +29,32 @@ import { Registry } from './registry/registry.js';
 import { openStorage } from './storage/open.js';
 import { StorageError } from './storage/errors.js';
 import type { Storage } from './storage/types.js';
+import { authenticateWithCertificates } from './tls/hello-auth.js';
+import { setupHubTls, type HubTls } from './tls/hub-tls.js';
+import { registerTlsRoutes } from './tls/routes.js';
+
+/** PEM texts a hub serves TLS with (RunningHub.tls). */
+export interface HubTlsMaterial {
+  /** Server private key (PKCS#8 PEM). */
+  readonly key: string;
+  /** Server certificate, PEM (with its chain when the certificate file holds one). */
+  readonly cert: string;
+  /**
+   * CA bundle, PEM: the hub CA, which signs device client certificates (verify client
+   * certificates against it), followed by the `--tls-ca` file when one was given.
+   */
+  readonly ca: string;
+}
 
 /** A hub that is listening. */
 export interface RunningHub {
-  /** Base URL of the HTTP API and WebSockets, e.g. `http://localhost:8080`. */
+  /** Base URL of the HTTP API and WebSockets, e.g. `http://localhost:8080` (`https://` with TLS). */
   readonly url: string;
+  /**
+   * What the hub serves HTTPS and WSS with, for other listeners of the same process (MQTTS);
+   * undefined without TLS.
+   */
+  readonly tls: HubTlsMaterial | undefined;
   /** The port actually bound (useful with `port: 0`). */
   readonly port: number;
   /**
@@ -45,6 +72,14 @@ export interface RunningHub {
    * storage. Safe to call more than once; every call resolves when the hub is down.
    */
   close(): Promise<void>;
+}
+
+function helloAuthentication(
+  enrollment: DeviceEnrollment,
+  tls: HubTls | undefined,
+): (request: HelloAuthRequest) => Promise<HelloAuthResult> {
+  const byToken = (request: HelloAuthRequest) => enrollment.authenticate(request);
+  return tls ? authenticateWithCertificates(byToken, tls) : byToken;
 }
 
 /** Storage errors that mean "cannot start here", by code; any other is a storage failure. */
@@ -100,6 +135,8 @@ export interface HubParts {
   /** See RunningHub.initialAdminPassword. */
   readonly initialAdminPassword: string | undefined;
   readonly enrollment: DeviceEnrollment;
+  /** Undefined without TLS. */
+  readonly tls: HubTls | undefined;
   readonly storage: Storage;
   readonly bus: Bus;
   readonly metrics: HubMetrics;
@@ -177,6 +214,9 @@ export async function assembleHub(config: HubConfig, options: { logger: Logger; 
         cause: err,
       });
     }
+    const tls = config.tls
+      ? await setupHubTls(config.tls, { storage, clock, logger: logger.child({ component: 'tls' }) })
+      : undefined;
     const accounts = new Accounts({ storage, clock, revocations });
     const auth = { identity, accounts, initialAdminPassword };
     const app = await buildApp({
@@ -192,6 +232,7 @@ export async function assembleHub(config: HubConfig, options: { logger: Logger; 
       accounts,
       requestLimiter: new RequestLimiter({ clock }),
       metricsPublic: config.metricsPublic,
+      ...(tls && { https: { key: tls.key, cert: tls.cert, ca: tls.ca } }),
     });
     cleanup.push(() => app.close());
     const enrollment = new DeviceEnrollment({ storage, bus, clock, logger: logger.child({ component: 'enrollment' }) });
@@ -212,10 +253,16 @@ export async function assembleHub(config: HubConfig, options: { logger: Logger; 
       heartbeatIntervalMs: config.heartbeatIntervalMs,
       messageLimit: config.deviceMessageLimit ?? null,
       hubVersion: HUB_VERSION,
-      ...(config.deviceAuth && { authenticate: (request) => enrollment.authenticate(request) }),
+      ...(config.deviceAuth && { authenticate: helloAuthentication(enrollment, tls) }),
       onSecurityEvent: (event) => security.record(event),
     });
-    const unhookRevocation = enrollment.onRevoked((id) => gateway.revoked(id));
+    const unhookRevocation = enrollment.onRevoked((id) => {
+      gateway.revoked(id);
+      // The records only: a certificate is checked against the live credential anyway.
+      tls?.certificates
+        .revoke(id)
+        .catch((err: unknown) => logger.error({ err, device: id }, 'cannot record the revocation of certificates'));
+    });
     // A decommissioned device loses its credential too: it must not come back on its own.
     const unhookDecommission = registry.onDisconnectRequest((id, reason) => {
       if (reason !== DisconnectReasons.DECOMMISSIONED) return;
@@ -231,6 +278,7 @@ export async function assembleHub(config: HubConfig, options: { logger: Logger; 
       await gateway.close();
     });
     registerEnrollmentRoutes(app, { enrollment });
+    registerTlsRoutes(app, { tls });
     registerAgentWebSocket(app, { gateway });
     registerClientWebSocket(app, { bus, clock, metrics, revocations });
     await app.ready();
@@ -241,6 +289,7 @@ export async function assembleHub(config: HubConfig, options: { logger: Logger; 
       registry,
       gateway,
       enrollment,
+      tls,
       storage,
       bus,
       metrics,
@@ -271,15 +320,22 @@ export async function startHub(options: HubOptions = {}): Promise<RunningHub> {
     await hub.close();
     throw err;
   }
-  const url = hubUrl(config.host, port);
+  const url = hubUrl(config.host, port, hub.tls !== undefined);
   logger.info(
-    { url, storage: hub.storage.location, engine: hub.storage.engine, version: HUB_VERSION },
+    {
+      url,
+      storage: hub.storage.location,
+      engine: hub.storage.engine,
+      version: HUB_VERSION,
+      ...(hub.tls && { tlsCa: hub.tls.hubCa.fingerprint }),
+    },
     'hub listening',
   );
   let closing: Promise<void> | undefined;
   return {
     url,
     port,
+    tls: hub.tls && { key: hub.tls.key, cert: hub.tls.cert, ca: hub.tls.ca },
     initialAdminPassword: hub.initialAdminPassword,
     createEnrollmentToken: (request) =>
       hub.enrollment.createToken(request, { actor: 'system', correlationId: null, causationId: null }),

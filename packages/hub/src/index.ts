@@ -2,7 +2,7 @@
  * `@flotilla/hub`: the control plane. `startHub` runs one in this process; everything else here
  * is what callers of it need (options and their defaults, error codes, endpoint paths).
  */
-export { startHub, type RunningHub } from './hub.js';
+export { startHub, type HubTlsMaterial, type RunningHub } from './hub.js';
 export {
   HUB_DEFAULTS,
   HUB_VERSION,

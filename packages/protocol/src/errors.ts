@@ -34,6 +34,14 @@ export const ErrorCodes = {
   CREDENTIAL_REVOKED: 'credential_revoked',
   /** The device sent more messages per second than the hub allows: this frame was refused, not processed. */
   RATE_LIMITED: 'rate_limited',
+  /** The `csr` in `hello` is not a PKCS#10 request with a valid signature. */
+  INVALID_CSR: 'invalid_csr',
+  /** The client certificate presented over TLS was issued to another device id. */
+  CERTIFICATE_MISMATCH: 'certificate_mismatch',
+  /** The client certificate is not one the hub issued for the device's current credential (revoked, or replaced). */
+  CERTIFICATE_REVOKED: 'certificate_revoked',
+  /** The hub requires enrolled devices to present their client certificate, and none (valid) was presented. */
+  CERTIFICATE_REQUIRED: 'certificate_required',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];

@@ -52,6 +52,16 @@ export const HelloPayload = Type.Object(
     uptime: Type.Optional(Type.Number({ minimum: 0 })),
     /** Credential or enrollment token (identity issue); never logged. */
     token: Type.Optional(Type.String({ maxLength: 4096 })),
+    /**
+     * A PKCS#10 certificate signing request (PEM) for the device's own key: when the hello's token
+     * is accepted, a hub serving TLS answers with a client certificate in `welcome`.
+     */
+    csr: Type.Optional(
+      Type.String({
+        maxLength: 8192,
+        pattern: '^-----BEGIN CERTIFICATE REQUEST-----[A-Za-z0-9+/=\\s]+-----END CERTIFICATE REQUEST-----\\s*$',
+      }),
+    ),
     resources: Type.Optional(Resources),
   },
   { additionalProperties: false },
@@ -70,6 +80,13 @@ export const WelcomePayload = Type.Object(
      * enrolled with an enrollment token. The device keeps it and presents it as `token` from then on.
      */
     credential: Type.Optional(Type.String({ minLength: 1, maxLength: 4096 })),
+    /**
+     * The client certificate (PEM) the hub issued for the `csr` in `hello`: CN = the device id,
+     * signed by the hub CA. The device presents it on its next TLS connections.
+     */
+    certificate: Type.Optional(Type.String({ minLength: 1, maxLength: 16384 })),
+    /** The CA certificate(s) (PEM) that the hub's server certificate chains to; the device verifies the hub with it from then on. */
+    ca: Type.Optional(Type.String({ minLength: 1, maxLength: 65536 })),
   },
   { additionalProperties: false },
 );

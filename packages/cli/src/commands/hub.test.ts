@@ -19,7 +19,7 @@ after(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
 const QUIET = { FLOTILLA_LOG_LEVEL: 'silent' };
 
 function urlFrom(out: string): string {
-  const m = /Console and API +(http:\/\/\S+)\//.exec(out);
+  const m = /Console and API +(https?:\/\/\S+)\//.exec(out);
   assert.ok(m, out);
   return m[1] as string;
 }
@@ -64,6 +64,44 @@ test('a hub that cannot start says why in one line and exits 1', { timeout: 30_0
   first.signal();
   assert.equal(await running, 0);
 });
+
+test(
+  'hub --tls serves HTTPS with its own CA; a bad certificate file is one line and exit 1',
+  { timeout: 60_000 },
+  async () => {
+    const data = dataDir();
+    const io = testIo({ env: QUIET });
+    const done = main(['hub', '--tls', '--port', '0', '--host', '127.0.0.1', '--data', data], io);
+    await io.waitForOutput('Press Ctrl-C to stop.');
+    const url = urlFrom(io.out());
+    assert.match(url, /^https:\/\/127\.0\.0\.1:\d+$/);
+    assert.match(io.out(), new RegExp(`  Agents connect to ${url.replace('https', 'wss')}/ws/agent\n`));
+    assert.match(io.out(), new RegExp(`  Hub CA +${url}/api/v1/tls/ca \\(fingerprint [0-9A-F:]+\\)\n`));
+    io.signal();
+    assert.equal(await done, 0, io.err());
+
+    const missing = testIo({ env: QUIET });
+    const code = await main(
+      [
+        'hub',
+        '--port',
+        '0',
+        '--data',
+        dataDir(),
+        '--tls-cert',
+        join(data, 'nope.pem'),
+        '--tls-key',
+        join(data, 'nope.key'),
+      ],
+      missing,
+    );
+    assert.equal(code, 1);
+    assert.match(missing.err(), /^flotilla hub: cannot read the TLS certificate file \S+nope\.pem: no such file\n$/);
+    const half = testIo({ env: QUIET });
+    assert.equal(await main(['hub', '--port', '0', '--data', dataDir(), '--tls-cert', join(data, 'x.pem')], half), 1);
+    assert.match(half.err(), /^flotilla hub: [^\n]*--tls-key[^\n]*\n$/);
+  },
+);
 
 test('reserved flags are accepted with a note that they do nothing yet', { timeout: 30_000 }, async () => {
   const io = testIo({ env: { ...QUIET, FLOTILLA_NATS_URL: 'nats://127.0.0.1:4222' } });

@@ -1,3 +1,4 @@
+import { X509Certificate } from 'node:crypto';
 import { resolve as resolvePath } from 'node:path';
 import type { Logger } from 'pino';
 import { helpText, type Command } from '../command.js';
@@ -23,7 +24,13 @@ function message(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
-function banner(url: string, version: string, values: HubValues, adminPassword: string | undefined): string {
+function banner(
+  url: string,
+  version: string,
+  values: HubValues,
+  adminPassword: string | undefined,
+  caFingerprint: string | undefined,
+): string {
   const ws = url.replace(/^http/, 'ws');
   const storage = values.databaseUrl
     ? `PostgreSQL ${redactUrl(values.databaseUrl)}`
@@ -33,6 +40,9 @@ function banner(url: string, version: string, values: HubValues, adminPassword: 
     ['API docs', `${url}/api/docs`],
     ['Metrics', `${url}/metrics`],
     ['Agents connect to', `${ws}/ws/agent`],
+    ...(caFingerprint === undefined
+      ? []
+      : [['Hub CA', `${url}/api/v1/tls/ca (fingerprint ${caFingerprint})`] as [string, string]]),
     ['Storage', storage],
     // A made-up password exists only now: the hub stores its hash, so it is shown this once.
     ['Admin login', adminPassword === undefined ? 'admin (password set on first start)' : `admin / ${adminPassword}`],
@@ -46,13 +56,6 @@ async function run(argv: readonly string[], io: Io): Promise<number> {
   if (wantsHelp) {
     io.stdout.write(help);
     return 0;
-  }
-  if (values.tls) {
-    throw new CliError(
-      CliErrorCodes.UNSUPPORTED,
-      'TLS is not available yet (--tls is reserved for device identity); put a TLS-terminating proxy in front of the hub for now',
-      ExitCodes.USAGE,
-    );
   }
   // Reserved flags are accepted so scripts written for later versions run, but say plainly that they do nothing yet.
   if (sources.mqttPort !== 'default')
@@ -96,6 +99,12 @@ async function run(argv: readonly string[], io: Io): Promise<number> {
         metricsPublic: values.metricsPublic,
         deviceMessageRate: values.deviceRate,
         deviceAuth: !values.insecureDevices,
+        tls: values.tls,
+        ...(values.tlsCert !== undefined && { tlsCertFile: values.tlsCert }),
+        ...(values.tlsKey !== undefined && { tlsKeyFile: values.tlsKey }),
+        ...(values.tlsCa !== undefined && { tlsCaFile: values.tlsCa }),
+        tlsNames: values.tlsSan,
+        requireClientCert: values.requireClientCert,
         ...(io.env['FLOTILLA_ADMIN_PASSWORD'] ? { adminPassword: io.env['FLOTILLA_ADMIN_PASSWORD'] } : {}),
         logLevel: values.logLevel,
         ...(usePrettyLogs(values.logFormat ?? 'auto', io)
@@ -108,7 +117,7 @@ async function run(argv: readonly string[], io: Io): Promise<number> {
         throw new CliError(CliErrorCodes.FAILED, err.message, ExitCodes.FAILURE, { cause: err });
       throw err;
     }
-    io.stdout.write(banner(hub.url, hubModule.HUB_VERSION, values, hub.initialAdminPassword));
+    io.stdout.write(banner(hub.url, hubModule.HUB_VERSION, values, hub.initialAdminPassword, caFingerprint(hub.tls)));
 
     let sim: { stop(): Promise<void> } | undefined;
     if (values.sim > 0 && stopSignal === undefined) {
@@ -167,6 +176,13 @@ export const hubCommand: Command = {
   summary: 'Run the hub (API, device gateway, live stream, storage)',
   run,
 };
+
+/** SHA-256 fingerprint of the first certificate in the hub's CA bundle (the hub CA), as browsers show it. */
+function caFingerprint(tls: { ca: string } | undefined): string | undefined {
+  if (!tls) return undefined;
+  const first = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/.exec(tls.ca)?.[0];
+  return first === undefined ? undefined : new X509Certificate(first).fingerprint256;
+}
 
 function usePrettyLogs(format: 'auto' | 'json' | 'pretty', io: Io): boolean {
   return format === 'pretty' || (format === 'auto' && io.stdout.isTTY === true);

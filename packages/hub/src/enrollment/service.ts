@@ -2,6 +2,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { ErrorCodes, type Clock, type EventMetadata } from '@flotilla/protocol';
 import type { Bus } from '../bus.js';
+import type { PeerCertificate } from '../tls/device-certificates.js';
 import type { DeviceIdentityStore, EnrollmentTokenRow } from '../storage/device-identity.js';
 import type { Storage } from '../storage/types.js';
 import { hashSecret, newDeviceSecret, newEnrollmentToken, secretMatches, ENROLLMENT_TOKEN_PREFIX } from './secrets.js';
@@ -55,6 +56,10 @@ export type HelloAuthResult =
       /** Labels to apply to the device (from the enrollment token). */
       labels?: Record<string, string>;
       enrolledWith?: string;
+      /** A client certificate (PEM) issued for the hello's `csr`, to send in `welcome`. */
+      certificate?: string;
+      /** The CA (PEM) the device should verify the hub with, sent with `certificate`. */
+      ca?: string;
     }
   | { ok: false; code: HelloRefusalCode; message: string };
 
@@ -62,7 +67,11 @@ export type HelloRefusalCode =
   | typeof ErrorCodes.UNAUTHORIZED
   | typeof ErrorCodes.ENROLLMENT_EXPIRED
   | typeof ErrorCodes.ENROLLMENT_EXHAUSTED
-  | typeof ErrorCodes.CREDENTIAL_REVOKED;
+  | typeof ErrorCodes.CREDENTIAL_REVOKED
+  | typeof ErrorCodes.INVALID_CSR
+  | typeof ErrorCodes.CERTIFICATE_MISMATCH
+  | typeof ErrorCodes.CERTIFICATE_REVOKED
+  | typeof ErrorCodes.CERTIFICATE_REQUIRED;
 
 export interface HelloAuthRequest {
   device: string;
@@ -70,6 +79,10 @@ export interface HelloAuthRequest {
   token: string | undefined;
   transport: string;
   sessionId: string;
+  /** The hello's `csr` (PEM), when it asks for a client certificate. */
+  csr?: string;
+  /** The client certificate the connection presented, when TLS verified it against the hub CA. */
+  certificate?: PeerCertificate;
 }
 
 /** Told when a device's credential is revoked, so transports cut its live session. */

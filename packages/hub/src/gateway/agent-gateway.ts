@@ -294,12 +294,14 @@ export class AgentGateway extends EventEmitter<AgentGatewayEvents> implements Se
     const authenticate = this.authenticate;
     if (!authenticate) return this.admit(session, id, message, { ok: true });
     session.claim(id);
-    const request = {
+    const request: HelloAuthRequest = {
       device: id,
       token: message.payload.token,
       transport: session.transport,
       sessionId: session.sessionId,
     };
+    if (message.payload.csr !== undefined) request.csr = message.payload.csr;
+    if (session.peerCertificate) request.certificate = session.peerCertificate;
     const deciding = authenticate(request).then(
       (result) => {
         if (session.state !== 'authenticating') return;
@@ -364,6 +366,8 @@ export class AgentGateway extends EventEmitter<AgentGatewayEvents> implements Se
             serverTime: this.clock.now(),
           };
           if (auth.credential !== undefined) welcome.credential = auth.credential;
+          if (auth.certificate !== undefined) welcome.certificate = auth.certificate;
+          if (auth.ca !== undefined) welcome.ca = auth.ca;
           session.send('welcome', welcome);
           this.log.debug({ device: id, sessionId: session.sessionId }, 'device connected');
         },

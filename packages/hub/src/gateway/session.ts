@@ -12,6 +12,7 @@ import {
 } from '@flotilla/protocol';
 import type { PresenceTarget } from '../presence/presence.js';
 import { TokenBucket } from '../token-bucket.js';
+import type { PeerCertificate } from '../tls/device-certificates.js';
 
 /**
  * One device connection on any transport, from the first frame to the close. The session
@@ -27,6 +28,8 @@ export interface AgentConnection {
   close(code: number, reason: string): void;
   /** Drops the connection at once: for a peer that stopped answering. */
   terminate(): void;
+  /** The client certificate the peer presented, when the transport's TLS verified it against the hub CA. */
+  readonly peerCertificate?: PeerCertificate | undefined;
 }
 
 /** WebSocket close codes the hub uses on `/ws/agent` (4000–4999 are the application's range). */
@@ -115,6 +118,10 @@ export class DeviceSession implements PresenceTarget {
 
   get device(): string | undefined {
     return this.deviceId;
+  }
+
+  get peerCertificate(): PeerCertificate | undefined {
+    return this.connection.peerCertificate;
   }
 
   get state(): SessionState {

@@ -1,10 +1,12 @@
 import { ServerResponse, type IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
+import { TLSSocket } from 'node:tls';
 import type { FastifyInstance } from 'fastify';
 import type { WebsocketPluginOptions } from '@fastify/websocket';
 import type { RawData, ServerOptions, WebSocket } from 'ws';
 import { ErrorCodes, MAX_FRAME_BYTES } from '@flotilla/protocol';
 import type { AgentGateway } from './agent-gateway.js';
+import type { PeerCertificate } from '../tls/device-certificates.js';
 import type { AgentConnection, DeviceSession } from './session.js';
 
 export const AGENT_WS_PATH = '/ws/agent';
@@ -85,7 +87,7 @@ export function registerAgentWebSocket(app: FastifyInstance, options: AgentWebSo
     AGENT_WS_PATH,
     { websocket: true, config: { public: true }, schema: { hide: true } },
     (socket: AgentSocket, request) => {
-      socket[kSession] = gateway.open(new WsConnection(socket), 'ws');
+      socket[kSession] = gateway.open(new WsConnection(socket, verifiedPeer(request.raw.socket)), 'ws');
       releaseUpgradeRequest(socket, request.raw);
       socket.on('message', onMessage);
       socket.on('close', onClose);
@@ -112,8 +114,24 @@ function releaseUpgradeRequest(socket: WebSocket, raw: IncomingMessage): void {
 const kSession = Symbol('flotilla.agentSession');
 type AgentSocket = WebSocket & { [kSession]?: DeviceSession };
 
+/**
+ * The client certificate of a TLS connection, when it verified against the CA the server was
+ * given (the hub CA): TLS asks for one but lets devices without one in (they enroll first), so
+ * `authorized` says whether the one presented, if any, checks out. One that does not is ignored.
+ */
+function verifiedPeer(socket: Socket): PeerCertificate | undefined {
+  if (!(socket instanceof TLSSocket) || !socket.authorized) return undefined;
+  const certificate = socket.getPeerCertificate();
+  if (!certificate.serialNumber) return undefined;
+  const cn = certificate.subject?.CN;
+  return { commonName: Array.isArray(cn) ? cn[0] : cn, serial: certificate.serialNumber };
+}
+
 class WsConnection implements AgentConnection {
-  constructor(private readonly socket: WebSocket) {}
+  constructor(
+    private readonly socket: WebSocket,
+    readonly peerCertificate: PeerCertificate | undefined,
+  ) {}
 
   send(data: string): void {
     if (this.socket.readyState === this.socket.OPEN) this.socket.send(data);

@@ -43,6 +43,11 @@ export interface AppDeps {
   requestLimiter?: RequestLimiter;
   /** Serve /metrics without a token. */
   metricsPublic?: boolean;
+  /**
+   * Serve HTTPS with this key and certificate; client certificates are requested and verified
+   * against `ca`, but optional (devices enroll without one; docs/security.md).
+   */
+  https?: { key: string; cert: string; ca: string };
 }
 
 /** Requests polled by load balancers and Prometheus are logged at debug, not info. */
@@ -61,6 +66,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     // One log line per request, written in onResponse below with the route and duration.
     logController: new LogController({ requestIdLogLabel: 'correlationId', disableRequestLogging: true }),
     bodyLimit: deps.bodyLimit ?? 1024 * 1024,
+    ...(deps.https && {
+      https: { ...deps.https, requestCert: true, rejectUnauthorized: false, minVersion: 'TLSv1.2' as const },
+    }),
     // Device ids are up to 128 characters; the default limit of 100 would turn long ids into 404s.
     routerOptions: { maxParamLength: 512 },
     schemaController: { compilersFactory: { buildValidator } },

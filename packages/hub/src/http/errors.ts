@@ -38,6 +38,12 @@ export const ApiErrors = {
     'no such enrollment token, or it is revoked already',
   ),
   CREDENTIAL_NOT_FOUND: spec('credential_not_found', 404, 'the device has no live credential'),
+  TLS_DISABLED: spec('tls_disabled', 404, 'this hub does not serve TLS (start it with --tls)'),
+  TLS_CA_UNAVAILABLE: spec(
+    'tls_ca_unavailable',
+    404,
+    'the hub serves a certificate from files without --tls-ca: clients trust it through their system store',
+  ),
   PAYLOAD_TOO_LARGE: spec('payload_too_large', 413, 'the request body is larger than the hub accepts'),
   UNSUPPORTED_MEDIA_TYPE: spec('unsupported_media_type', 415, 'the request body has an unsupported content type'),
   TOO_MANY_ATTEMPTS: spec('too_many_attempts', 429, 'too many failed logins; retry after the lockout'),
@@ -93,6 +99,7 @@ export const HubStartErrorCodes = {
   STORAGE_FAILED: 'storage_failed',
   PORT_IN_USE: 'port_in_use',
   LISTEN_FAILED: 'listen_failed',
+  TLS_INVALID: 'tls_invalid',
 } as const;
 export type HubStartErrorCode = (typeof HubStartErrorCodes)[keyof typeof HubStartErrorCodes];
 

@@ -3,6 +3,7 @@ import { StorageClosedError } from './errors.js';
 import { EventStore } from './event-store.js';
 import { IdentityStore } from './identity.js';
 import { DeviceIdentityStore } from './device-identity.js';
+import { TlsStore } from './tls.js';
 import { migrateToLatest } from './migrate.js';
 import { openPostgres } from './postgres.js';
 import { SnapshotStore } from './snapshots.js';
@@ -32,6 +33,7 @@ class EngineStorage implements Storage {
   readonly location: string;
   readonly identity: IdentityStore;
   readonly deviceIdentity: DeviceIdentityStore;
+  readonly tls: TlsStore;
   readonly #connection: EngineConnection;
   readonly #events: EventStore;
   readonly #snapshots: SnapshotStore;
@@ -45,6 +47,7 @@ class EngineStorage implements Storage {
     this.#snapshots = new SnapshotStore(connection);
     this.identity = new IdentityStore(connection);
     this.deviceIdentity = new DeviceIdentityStore(connection);
+    this.tls = new TlsStore(connection);
   }
 
   appendEvents: Storage['appendEvents'] = (events) => this.#open(() => this.#events.append(events));

@@ -87,6 +87,22 @@ export interface DeviceCredentialsTable {
   enrolled_with: string | null;
 }
 
+export interface HubCaTable {
+  name: string;
+  certificate: string;
+  private_key: string;
+  created: number;
+}
+
+export interface DeviceCertificatesTable {
+  serial: string;
+  device_id: string;
+  fingerprint: string;
+  not_after: number;
+  created: number;
+  revoked_at: number | null;
+}
+
 export interface Database {
   events: EventsTable;
   snapshots: SnapshotsTable;
@@ -97,4 +113,6 @@ export interface Database {
   hub_secrets: HubSecretsTable;
   enrollment_tokens: EnrollmentTokensTable;
   device_credentials: DeviceCredentialsTable;
+  hub_ca: HubCaTable;
+  device_certificates: DeviceCertificatesTable;
 }

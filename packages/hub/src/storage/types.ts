@@ -2,6 +2,7 @@ import type { EventMetadata, StoredEvent } from '@flotilla/protocol';
 import type { Logger } from 'pino';
 import type { IdentityStore } from './identity.js';
 import type { DeviceIdentityStore } from './device-identity.js';
+import type { TlsStore } from './tls.js';
 
 /**
  * The storage contract every engine implements (SQLite through node:sqlite, PostgreSQL).
@@ -52,6 +53,8 @@ export interface Storage {
   readonly identity: IdentityStore;
   /** Enrollment tokens and device credentials (migration 0004). */
   readonly deviceIdentity: DeviceIdentityStore;
+  /** The hub CA and the device certificates it issued (migration 0005). */
+  readonly tls: TlsStore;
   /**
    * Appends atomically, in order; returns the stored events with their positions. Calls made
    * in the same turn of the event loop (or while a commit runs) share one transaction, and

@@ -4,6 +4,7 @@ import { events } from './0001_events.js';
 import { snapshots } from './0002_snapshots.js';
 import { identity } from './0003_identity.js';
 import { deviceIdentity } from './0004_device_identity.js';
+import { tls } from './0005_tls.js';
 
 /**
  * Every migration, applied in name order at open on both engines. A later issue adds its own
@@ -16,4 +17,5 @@ export const migrations: Readonly<Record<string, (schema: SchemaDialect) => Migr
   '0002_snapshots': snapshots,
   '0003_identity': identity,
   '0004_device_identity': deviceIdentity,
+  '0005_tls': tls,
 };
