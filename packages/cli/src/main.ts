@@ -6,6 +6,7 @@ import { eventsCommand } from './commands/events.js';
 import { hubCommand } from './commands/hub.js';
 import { loginCommand } from './commands/login.js';
 import { logoutCommand } from './commands/logout.js';
+import { provisionCommand } from './commands/provision.js';
 import { simCommand } from './commands/sim.js';
 import { CliError, ExitCodes, UsageError } from './errors.js';
 import type { Io } from './io.js';
@@ -21,6 +22,7 @@ export const commands: readonly Command[] = [
   eventsCommand,
   loginCommand,
   logoutCommand,
+  provisionCommand,
 ];
 
 /** Options that may come before the command name; they are handed to the command. */
