@@ -8,3 +8,4 @@ export * from './validate.js';
 export * from './build.js';
 export * from './selector.js';
 export * from './clock.js';
+export * from './hal/index.js';

@@ -15,13 +15,13 @@ import type { ClientFrame as ClientFrameT } from './client.js';
  * Compiled validators for every inbound frame. Compiled once at module load: Ajv generates a
  * function per schema, which is what keeps validation cheap at thousands of frames per second.
  */
-const ajv = new Ajv({ allErrors: false, strict: true, allowUnionTypes: true });
+/** The one Ajv instance of the protocol: every schema it compiles is checked with the same strict options. */
+export const protocolAjv = new Ajv({ allErrors: false, strict: true, allowUnionTypes: true });
 
-const messageValidators = Object.fromEntries(MESSAGE_TYPES.map((t) => [t, ajv.compile(MessageSchemas[t])])) as Record<
-  MessageType,
-  ValidateFunction
->;
-const clientFrameValidator = ajv.compile(ClientFrame);
+const messageValidators = Object.fromEntries(
+  MESSAGE_TYPES.map((t) => [t, protocolAjv.compile(MessageSchemas[t])]),
+) as Record<MessageType, ValidateFunction>;
+const clientFrameValidator = protocolAjv.compile(ClientFrame);
 
 export type ParseResult<T> =
   | { ok: true; value: T }
@@ -105,7 +105,7 @@ export function parseClientFrame(raw: string | Uint8Array, maxBytes = 64 * 1024)
 
 /** Compiles a validator for any TypeBox/JSON schema with the same Ajv settings. */
 export function compileSchema<T>(schema: object): (value: unknown) => ParseResult<T> {
-  const validate = ajv.compile(schema);
+  const validate = protocolAjv.compile(schema);
   return (value: unknown) =>
     validate(value)
       ? { ok: true, value: value as T }

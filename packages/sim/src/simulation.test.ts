@@ -72,8 +72,8 @@ test('200 simulated devices connect to the peer, each with its own facts', async
   assert.deepEqual(tp.capabilities?.map((c) => c.name).sort(), [
     'hal.v1.battery',
     'hal.v1.estop',
-    'hal.v1.imu',
     'hal.v1.motor.servo',
+    'hal.v1.sensor.imu',
   ]);
   assert.equal(byId.get('mcu-0005')!.hardware?.arch, 'xtensa');
   assert.equal(new Set(hellos.map((h) => h.payload.hardware?.serial)).size, 200, 'serials are unique');

@@ -24,6 +24,7 @@ import { registerEventRoutes } from './routes/events.js';
 import { registerHealthRoutes } from './routes/health.js';
 import { registerHomeRoute } from './routes/home.js';
 import { registerMetricsRoute } from './routes/metrics.js';
+import { registerSchemaRoutes } from './routes/schemas.js';
 
 export interface AppDeps {
   registry: Registry;
@@ -151,6 +152,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   registerMetricsRoute(app, deps);
   registerDeviceRoutes(app, deps);
   registerEventRoutes(app, deps);
+  registerSchemaRoutes(app);
   registerSessionRoutes(app, deps);
   registerAccountRoutes(app, deps);
   return app;

@@ -32,6 +32,7 @@ export const ApiErrors = {
   TOKEN_NOT_FOUND: spec('token_not_found', 404, 'no such API token'),
   USERNAME_TAKEN: spec('username_taken', 409, 'a user with this username exists'),
   DEVICE_NOT_FOUND: spec('device_not_found', 404, 'no such device'),
+  SCHEMA_NOT_FOUND: spec('schema_not_found', 404, 'no such HAL capability'),
   ENROLLMENT_TOKEN_NOT_FOUND: spec(
     'enrollment_token_not_found',
     404,

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { validateMessage } from '@flotilla/protocol';
+import { halCapability, protocolAjv, validateMessage } from '@flotilla/protocol';
 import { Rng } from '../random.js';
 import { KIND_SPECS, kindAt } from './index.js';
 import { Lekiwi } from './lekiwi.js';
@@ -187,5 +187,31 @@ test('every kind produces telemetry and facts the protocol accepts', () => {
     robot.step(1);
     const tm = validateMessage({ v: 1, type: 'telemetry', device: id, seq: 2, ts: 2, payload: robot.telemetry() });
     assert.ok(tm.ok, tm.ok ? '' : `${kind}: ${tm.error.message}`);
+  }
+});
+
+test('every kind declares HAL capabilities from the catalogue and reports what they describe, within range', () => {
+  for (const kind of KINDS) {
+    const spec = KIND_SPECS[kind];
+    const declared = spec.facts(`${kind}-0001`, new Rng(7)).capabilities ?? [];
+    const robot = spec.create(new Rng(7));
+    for (let i = 0; i < 50; i++) robot.step(0.2);
+    const { metrics, samples = {} } = robot.telemetry();
+    for (const { name } of declared) {
+      if (!name.startsWith('hal.')) continue; // a vendor capability, outside the catalogue
+      const capability = halCapability(name);
+      assert.ok(capability, `${kind} declares ${name}, which is not in the HAL catalogue`);
+      for (const [metric, m] of Object.entries(capability.metrics)) {
+        const value = metrics[metric];
+        if (value === undefined) continue; // a capability's metrics are what it may report
+        assert.ok(m.minimum === undefined || value >= m.minimum, `${kind} ${metric}=${value} < ${m.minimum}`);
+        assert.ok(m.maximum === undefined || value <= m.maximum, `${kind} ${metric}=${value} > ${m.maximum}`);
+      }
+      for (const [sample, schema] of Object.entries(capability.samples)) {
+        if (samples[sample] === undefined) continue;
+        const validate = protocolAjv.compile(schema);
+        assert.ok(validate(samples[sample]), `${kind} sample ${sample}: ${JSON.stringify(validate.errors)}`);
+      }
+    }
   }
 });

@@ -68,7 +68,7 @@ const FACTS: KindFacts = {
   serialPrefix: 'MCU',
   hardware: { model: 'ESP32-S3-WROOM-1', arch: 'xtensa', cpus: 2, memoryBytes: 512 * 1024 },
   software: { os: 'Zephyr', osVersion: '3.7.0', agentVersion: AGENT_VERSION },
-  capabilities: [{ name: 'hal.v1.temperature' }, { name: 'hal.v1.humidity' }],
+  capabilities: [{ name: 'hal.v1.sensor.temperature' }, { name: 'hal.v1.sensor.humidity' }],
   maxUptimeS: 30 * 86_400,
 };
 

@@ -221,7 +221,7 @@ const FACTS: KindFacts = {
   software: { os: 'Raspberry Pi OS', osVersion: '11', agentVersion: AGENT_VERSION },
   capabilities: [
     { name: 'hal.v1.motor.servo' },
-    { name: 'hal.v1.imu' },
+    { name: 'hal.v1.sensor.imu' },
     { name: 'hal.v1.battery' },
     { name: 'hal.v1.estop' },
   ],

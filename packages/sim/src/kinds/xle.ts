@@ -133,7 +133,7 @@ const FACTS: KindFacts = {
     { name: 'hal.v1.motor.differential' },
     { name: 'hal.v1.battery' },
     { name: 'hal.v1.estop' },
-    { name: 'hal.v1.arm' },
+    { name: 'lerobot.arm' },
   ],
   maxUptimeS: 3 * 86_400,
 };
