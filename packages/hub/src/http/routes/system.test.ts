@@ -79,6 +79,8 @@ for (const engine of ENGINES) {
         'GET /api/v1/events',
         'GET /api/v1/health',
         'GET /api/v1/ready',
+        'GET /api/v1/schemas',
+        'GET /api/v1/schemas/{name}',
         'GET /api/v1/tls/ca',
         'GET /api/v1/tokens',
         'GET /api/v1/users',
