@@ -135,6 +135,41 @@ test('after a lost connection it reconnects with backoff and subscribes again', 
   live.close();
 });
 
+test(
+  'a token function is asked before every connection; when it throws, the attempt is retried',
+  { timeout: 10_000 },
+  async () => {
+    const clock = new ManualClock();
+    const tokens = ['jwt-1', new Error('the login has expired'), 'jwt-2'];
+    const live = new LiveClient({
+      url: peer.url,
+      clock,
+      random: () => 0,
+      backoff: { initialMs: 100 },
+      pingIntervalMs: 0,
+      token: () => {
+        const next = tokens.shift();
+        if (next instanceof Error) throw next;
+        return Promise.resolve(next);
+      },
+    });
+    const seen = watch(live);
+    live.subscribe('flotilla.*.status', () => undefined);
+    const first = await peer.nextConnection();
+    assert.equal(first.url, '/ws/client?access_token=jwt-1');
+    first.socket.terminate();
+    await seen.until('disconnected');
+    clock.advance(50);
+    const refused = await seen.until('disconnected');
+    assert.equal(refused.type === 'disconnected' && refused.reason, 'no token: the login has expired');
+    clock.advance(100);
+    const second = await peer.nextConnection();
+    assert.equal(second.url, '/ws/client?access_token=jwt-2');
+    assert.ok(!JSON.stringify(seen.events).includes('jwt-'), 'state events never carry a token');
+    live.close();
+  },
+);
+
 test('failed connection attempts back off further each time', { timeout: 10_000 }, async () => {
   const closed = createServer();
   await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));

@@ -42,9 +42,11 @@ export interface LiveClientOptions {
   WebSocket?: WebSocketConstructor;
   /**
    * Access token or API token. Sent as `?access_token=` on the upgrade: browsers cannot set an
-   * Authorization header on a WebSocket, so the hub accepts it there.
+   * Authorization header on a WebSocket, so the hub accepts it there. A function is asked before
+   * every connection, so a reconnect hours later can send a refreshed access token; when it
+   * throws, the attempt fails like a lost connection and is retried with backoff.
    */
-  token?: string;
+  token?: string | (() => string | undefined | Promise<string | undefined>);
   clock?: Clock;
   /** Jitter source for reconnect delays. */
   random?: () => number;
@@ -93,12 +95,12 @@ export class LiveClient {
   private retryTimer: { cancel(): void } | undefined;
   private pinger: { cancel(): void } | undefined;
   private currentState: LiveState = 'idle';
-  private readonly connectUrl: string;
+  private readonly token: LiveClientOptions['token'];
 
   constructor(options: LiveClientOptions) {
     this.url = liveUrl(options.url);
     // Kept apart from `url`, which appears in state events and logs: the token must not.
-    this.connectUrl = withToken(this.url, options.token);
+    this.token = options.token;
     const impl = options.WebSocket ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
     if (!impl)
       throw new TypeError('no WebSocket implementation: pass options.WebSocket (for example the `ws` package)');
@@ -213,9 +215,25 @@ export class LiveClient {
   private dial(): void {
     this.setState(this.failures === 0 ? 'connecting' : 'reconnecting');
     this.emit({ type: 'connecting', attempt: this.failures + 1, url: this.url });
+    const token = this.token;
+    if (typeof token !== 'function') {
+      this.open(withToken(this.url, token));
+      return;
+    }
+    Promise.resolve()
+      .then(token)
+      .then(
+        (value) => {
+          if (!this.closed) this.open(withToken(this.url, value));
+        },
+        (err: unknown) => this.retry(`no token: ${err instanceof Error ? err.message : String(err)}`),
+      );
+  }
+
+  private open(connectUrl: string): void {
     let ws: WebSocketLike;
     try {
-      ws = new this.WebSocketImpl(this.connectUrl);
+      ws = new this.WebSocketImpl(connectUrl);
     } catch (err) {
       this.retry(`cannot open ${this.url}: ${err instanceof Error ? err.message : String(err)}`);
       return;

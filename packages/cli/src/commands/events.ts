@@ -114,8 +114,10 @@ async function follow(
   };
   const warn = (text: string): void => io.stderr.write(`${style.yellow(text)}\n`);
 
-  const token = await hub.token();
-  const live = new LiveClient({ url: hub.hub, clock: io.clock, ...(token !== undefined ? { token } : {}) });
+  // Asked at every (re)connection: after a long outage the stored access token has expired and
+  // the connection refreshes it. Asked once now too, so that a dead login fails the command at once.
+  await hub.token();
+  const live = new LiveClient({ url: hub.hub, clock: io.clock, token: () => hub.token() });
   // Live events queue up behind the history until it is printed.
   let historyPrinted = (): void => {};
   let chain = new Promise<void>((resolve) => (historyPrinted = resolve));
@@ -139,12 +141,20 @@ async function follow(
   }
 
   let lost = false;
+  let tokenTrouble = false;
   live.on((e) => {
-    if (e.type === 'disconnected' && !lost) {
-      lost = true;
-      warn(`lost the hub (${e.reason}); reconnecting…`);
+    if (e.type === 'disconnected') {
+      if (!lost) {
+        lost = true;
+        warn(`lost the hub (${e.reason}); reconnecting…`);
+      } else if (e.reason.startsWith('no token:') && !tokenTrouble) {
+        // Said once: the retries go on, in case the user logs in again meanwhile.
+        tokenTrouble = true;
+        warn(`flotilla events: ${e.reason.slice('no token: '.length)}`);
+      }
     } else if (e.type === 'open' && lost) {
       lost = false;
+      tokenTrouble = false;
       warn('reconnected');
       enqueue(async () => {
         const missed: EventFilter = { order: 'asc' };

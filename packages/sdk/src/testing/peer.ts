@@ -19,6 +19,8 @@ export interface RecordedRequest {
 
 export interface PeerConnection {
   socket: WebSocket;
+  /** The upgrade request's path and query (`/ws/client?access_token=…`). */
+  url: string;
   subjects: Set<string>;
   frames: Record<string, unknown>[];
   /** Resolves with the next frame the client sends (bounded wait). */
@@ -101,7 +103,7 @@ export class TestPeer {
   constructor() {
     this.server = createServer((req, res) => void this.handle(req, res));
     this.wss = new WebSocketServer({ server: this.server, path: '/ws/client' });
-    this.wss.on('connection', (socket) => this.accept(socket));
+    this.wss.on('connection', (socket, req) => this.accept(socket, req.url ?? ''));
   }
 
   async start(): Promise<this> {
@@ -135,9 +137,9 @@ export class TestPeer {
     }
   }
 
-  private accept(socket: WebSocket): void {
+  private accept(socket: WebSocket, url: string): void {
     const frames = waitable<Record<string, unknown>>();
-    const conn: PeerConnection = { socket, subjects: new Set(), frames: [], nextFrame: () => frames.next() };
+    const conn: PeerConnection = { socket, url, subjects: new Set(), frames: [], nextFrame: () => frames.next() };
     this.connections.push(conn);
     socket.on('message', (raw) => {
       const frame = JSON.parse(String(raw)) as { type: string; id?: string; subjects?: string[] };
