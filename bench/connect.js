@@ -86,6 +86,9 @@ const hub = spawn(
     String(heartbeatMs),
     '--log-level',
     'warn',
+    // This bench measures /ws/agent; port 1883 may belong to the machine's Mosquitto.
+    '--mqtt-port',
+    'off',
   ],
   { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, FLOTILLA_SIM: '0' } },
 );

@@ -42,6 +42,9 @@ async function startHub(): Promise<{ child: ChildProcess; url: string }> {
     '12',
     '--heartbeat-interval',
     '1s',
+    // Port 1883 belongs to the machine's Mosquitto.
+    '--mqtt-port',
+    '0',
   ]);
   let out = '';
   const url = await new Promise<string>((resolve, reject) => {

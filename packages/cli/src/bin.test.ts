@@ -8,7 +8,8 @@ import { fileURLToPath } from 'node:url';
 
 // The built command itself, as a user runs it: shebang, exit codes, signals.
 const bin = fileURLToPath(new URL('./bin.js', import.meta.url));
-const env = { ...process.env, FLOTILLA_LOG_LEVEL: 'silent', NO_COLOR: '1' };
+// Port 1883 belongs to the machine's Mosquitto: the hub takes a free MQTT port.
+const env = { ...process.env, FLOTILLA_LOG_LEVEL: 'silent', NO_COLOR: '1', FLOTILLA_MQTT_PORT: '0' };
 const data = mkdtempSync(join(tmpdir(), 'flotilla-bin-'));
 after(() => rmSync(data, { recursive: true, force: true }));
 

@@ -36,12 +36,12 @@ export const hubOptions = {
     description:
       'PostgreSQL connection string (postgres://...); the hub then stores everything there instead of --data',
   }),
-  mqttPort: option(v.port, {
+  mqttPort: option(v.portOrOff, {
     valueName: 'PORT',
     env: ['FLOTILLA_MQTT_PORT'],
     default: 1883,
     description:
-      'reserved for the embedded MQTT broker, which is not available yet: validated, but no MQTT listener is started',
+      'port of the embedded MQTT broker for devices (MQTT 3.1.1; also over WebSocket at /mqtt); 0 picks a free port, off runs without MQTT',
   }),
   nats: option((raw, source) => v.url(raw, source, ['nats:', 'tls:', 'ws:', 'wss:']), {
     valueName: 'URL',

@@ -43,6 +43,16 @@ export function port(raw: string, source: string): number {
   return n;
 }
 
+/** A port, or `off` (false): for a listener that can be turned off. */
+export function portOrOff(raw: string, source: string): number | false {
+  if (raw.trim().toLowerCase() === 'off') return false;
+  const t = raw.trim();
+  const n = /^\d+$/.test(t) ? Number(t) : NaN;
+  if (!(n >= 0 && n <= 65535))
+    throw new UsageError(`${source} must be a port number from 0 to 65535, or off, got ${quote(raw)}`);
+  return n;
+}
+
 export function number(raw: string, source: string, min: number, max: number): number {
   const t = raw.trim();
   const n = t === '' ? NaN : Number(t);

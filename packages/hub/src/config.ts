@@ -10,6 +10,11 @@ export interface HubOptions {
   port?: number;
   /** Interface to listen on (default `0.0.0.0`). */
   host?: string;
+  /**
+   * Port of the embedded MQTT broker (default 1883; 0 picks a free one, see
+   * `RunningHub.mqttPort`; `false` runs without MQTT, also without `/mqtt` over WebSocket).
+   */
+  mqttPort?: number | false;
   /** Directory of the embedded SQLite store and its lock (default `./.flotilla`). Ignored with `databaseUrl`. */
   dataDir?: string;
   /** PostgreSQL connection string; when set, the hub stores everything there instead of `dataDir`. */
@@ -65,6 +70,7 @@ export interface HubOptions {
 export interface HubConfig {
   port: number;
   host: string;
+  mqttPort: number | false;
   dataDir: string;
   databaseUrl: string | undefined;
   heartbeatIntervalMs: number;
@@ -83,6 +89,7 @@ export interface HubConfig {
 export const HUB_DEFAULTS = {
   port: 8080,
   host: '0.0.0.0',
+  mqttPort: 1883,
   dataDir: './.flotilla',
   heartbeatIntervalMs: 30_000,
   snapshotEvery: 1000,
@@ -130,6 +137,8 @@ export function resolveHubConfig(options: HubOptions): HubConfig {
   return {
     port: integer('port', options.port, HUB_DEFAULTS.port, 0, 65535),
     host,
+    mqttPort:
+      options.mqttPort === false ? false : integer('MQTT port', options.mqttPort, HUB_DEFAULTS.mqttPort, 0, 65535),
     dataDir,
     databaseUrl,
     heartbeatIntervalMs: integer(

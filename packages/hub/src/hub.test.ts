@@ -27,6 +27,8 @@ const ADMIN_PASSWORD = 'hub-test-admin-password';
 const base: HubOptions = {
   port: 0,
   host: '127.0.0.1',
+  // Port 1883 belongs to the machine's Mosquitto; MQTT has its own tests (mqtt/broker.test.ts).
+  mqttPort: 0,
   logLevel: 'silent',
   heartbeatIntervalMs: 1000,
   adminPassword: ADMIN_PASSWORD,

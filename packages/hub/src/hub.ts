@@ -24,6 +24,8 @@ import { Revocations } from './auth/revocations.js';
 import { counter } from './http/instruments.js';
 import { HubStartError, HubStartErrorCodes, type HubStartErrorCode } from './http/errors.js';
 import { createMetrics, type HubMetrics } from './metrics.js';
+import { MqttBroker } from './mqtt/broker.js';
+import { registerMqttWebSocket } from './mqtt/ws.js';
 import { DisconnectReasons } from './registry/projection.js';
 import { Registry } from './registry/registry.js';
 import { openStorage } from './storage/open.js';
@@ -57,6 +59,8 @@ export interface RunningHub {
   readonly tls: HubTlsMaterial | undefined;
   /** The port actually bound (useful with `port: 0`). */
   readonly port: number;
+  /** The MQTT port actually bound (useful with `mqttPort: 0`); undefined with `mqttPort: false`. */
+  readonly mqttPort: number | undefined;
   /**
    * The password the hub made up for user `admin` on its first start (no `adminPassword`
    * given); shown once, never stored in clear. Undefined on every later start.
@@ -125,6 +129,25 @@ async function listen(app: FastifyInstance, config: HubConfig): Promise<number> 
   return typeof address === 'object' && address !== null ? address.port : config.port;
 }
 
+async function listenMqtt(broker: MqttBroker, config: HubConfig, port: number): Promise<number> {
+  try {
+    return await broker.listen({ port, host: config.host });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') {
+      throw new HubStartError(
+        HubStartErrorCodes.PORT_IN_USE,
+        `MQTT port ${port} on ${config.host} is already in use (another MQTT broker?): choose another with --mqtt-port or FLOTILLA_MQTT_PORT (0 picks a free one, off runs without MQTT)`,
+        { cause: err },
+      );
+    }
+    throw new HubStartError(
+      HubStartErrorCodes.LISTEN_FAILED,
+      `cannot listen for MQTT on ${config.host}:${port}: ${(err as Error).message}`,
+      { cause: err },
+    );
+  }
+}
+
 /** Everything a hub is made of, wired but not listening. Tests drive it with `app.inject()`. */
 export interface HubParts {
   readonly app: FastifyInstance;
@@ -137,6 +160,8 @@ export interface HubParts {
   readonly enrollment: DeviceEnrollment;
   /** Undefined without TLS. */
   readonly tls: HubTls | undefined;
+  /** The embedded MQTT broker (not listening yet: startHub does that); undefined with `mqttPort: false`. */
+  readonly mqtt: MqttBroker | undefined;
   readonly storage: Storage;
   readonly bus: Bus;
   readonly metrics: HubMetrics;
@@ -148,7 +173,7 @@ export interface HubParts {
 
 /**
  * Opens storage, rebuilds the registry from snapshot + events, and builds the app with the REST
- * API, `/ws/agent` and `/ws/client`. Whatever was opened before a failure is closed again, so a
+ * API, `/ws/agent`, `/ws/client` and the MQTT broker (with `/mqtt`). Whatever was opened before a failure is closed again, so a
  * failed start leaves no lock behind.
  */
 export async function assembleHub(config: HubConfig, options: { logger: Logger; clock: Clock }): Promise<HubParts> {
@@ -256,8 +281,22 @@ export async function assembleHub(config: HubConfig, options: { logger: Logger; 
       ...(config.deviceAuth && { authenticate: helloAuthentication(enrollment, tls) }),
       onSecurityEvent: (event) => security.record(event),
     });
+    let mqtt: MqttBroker | undefined;
+    if (config.mqttPort !== false) {
+      const broker = await MqttBroker.create({
+        gateway,
+        clock,
+        logger: logger.child({ component: 'mqtt' }),
+        onSecurityEvent: (event) => security.record(event),
+      });
+      // Closed after the gateway (pushed before it): sessions end as `hub_shutdown` first.
+      cleanup.push(() => broker.close());
+      registerMqttWebSocket(app, { broker });
+      mqtt = broker;
+    }
     const unhookRevocation = enrollment.onRevoked((id) => {
       gateway.revoked(id);
+      mqtt?.credentialRevoked(id);
       // The records only: a certificate is checked against the live credential anyway.
       tls?.certificates
         .revoke(id)
@@ -290,6 +329,7 @@ export async function assembleHub(config: HubConfig, options: { logger: Logger; 
       gateway,
       enrollment,
       tls,
+      mqtt,
       storage,
       bus,
       metrics,
@@ -314,8 +354,10 @@ export async function startHub(options: HubOptions = {}): Promise<RunningHub> {
   const clock = options.clock ?? systemClock;
   const hub = await assembleHub(config, { logger, clock });
   let port: number;
+  let mqttPort: number | undefined;
   try {
     port = await listen(hub.app, config);
+    if (hub.mqtt && config.mqttPort !== false) mqttPort = await listenMqtt(hub.mqtt, config, config.mqttPort);
   } catch (err) {
     await hub.close();
     throw err;
@@ -324,6 +366,7 @@ export async function startHub(options: HubOptions = {}): Promise<RunningHub> {
   logger.info(
     {
       url,
+      mqttPort,
       storage: hub.storage.location,
       engine: hub.storage.engine,
       version: HUB_VERSION,
@@ -335,6 +378,7 @@ export async function startHub(options: HubOptions = {}): Promise<RunningHub> {
   return {
     url,
     port,
+    mqttPort,
     tls: hub.tls && { key: hub.tls.key, cert: hub.tls.cert, ca: hub.tls.ca },
     initialAdminPassword: hub.initialAdminPassword,
     createEnrollmentToken: (request) =>

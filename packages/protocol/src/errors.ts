@@ -42,6 +42,8 @@ export const ErrorCodes = {
   CERTIFICATE_REVOKED: 'certificate_revoked',
   /** The hub requires enrolled devices to present their client certificate, and none (valid) was presented. */
   CERTIFICATE_REQUIRED: 'certificate_required',
+  /** An MQTT publish or subscription outside the device's own topics (docs/mqtt.md). */
+  FORBIDDEN_TOPIC: 'forbidden_topic',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];

@@ -16,7 +16,8 @@ function dataDir(): string {
 }
 after(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
 
-const QUIET = { FLOTILLA_LOG_LEVEL: 'silent' };
+// Port 1883 belongs to the machine's Mosquitto: every hub here takes a free MQTT port.
+const QUIET = { FLOTILLA_LOG_LEVEL: 'silent', FLOTILLA_MQTT_PORT: '0' };
 
 function urlFrom(out: string): string {
   const m = /Console and API +(https?:\/\/\S+)\//.exec(out);
@@ -37,6 +38,10 @@ test('hub prints its URLs, runs simulated robots, and stops cleanly on Ctrl-C', 
   assert.match(io.out(), new RegExp(`  API docs +${url}/api/docs\n`));
   assert.match(io.out(), new RegExp(`  Metrics +${url}/metrics\n`));
   assert.match(io.out(), new RegExp(`  Agents connect to ${url.replace('http', 'ws')}/ws/agent\n`));
+  assert.match(
+    io.out(),
+    new RegExp(`  MQTT devices +mqtt://127\\.0\\.0\\.1:\\d+ and ${url.replace('http', 'ws')}/mqtt\n`),
+  );
   assert.match(io.out(), new RegExp(`  Storage +SQLite in ${data}\n`));
   assert.match(io.out(), /Starting 2 simulated robots \(xle\)\n/);
   assert.deepEqual(await new FlotillaClient({ baseUrl: url }).health().then((h) => h.status), 'ok');
@@ -76,6 +81,7 @@ test(
     const url = urlFrom(io.out());
     assert.match(url, /^https:\/\/127\.0\.0\.1:\d+$/);
     assert.match(io.out(), new RegExp(`  Agents connect to ${url.replace('https', 'wss')}/ws/agent\n`));
+    assert.match(io.out(), /  MQTT devices +mqtts:\/\/127\.0\.0\.1:\d+ and wss:\/\/127\.0\.0\.1:\d+\/mqtt\n/);
     assert.match(io.out(), new RegExp(`  Hub CA +${url}/api/v1/tls/ca \\(fingerprint [0-9A-F:]+\\)\n`));
     io.signal();
     assert.equal(await done, 0, io.err());
@@ -103,27 +109,28 @@ test(
   },
 );
 
-test('reserved flags are accepted with a note that they do nothing yet', { timeout: 30_000 }, async () => {
-  const io = testIo({ env: { ...QUIET, FLOTILLA_NATS_URL: 'nats://127.0.0.1:4222' } });
-  const done = main(['hub', '--port', '0', '--host', '127.0.0.1', '--data', dataDir(), '--mqtt-port', '1884'], io);
-  await io.waitForOutput('Press Ctrl-C to stop.');
-  io.signal();
-  assert.equal(await done, 0);
-  assert.match(
-    io.err(),
-    /^flotilla hub: note: --mqtt-port is reserved; the MQTT broker is not available yet, so no MQTT listener is started\n/,
-  );
-  assert.match(
-    io.err(),
-    /flotilla hub: note: --nats is reserved; NATS clustering is not available yet, so this hub runs standalone\n/,
-  );
-  const quiet = testIo({ env: QUIET });
-  const plain = main(['hub', '--port', '0', '--host', '127.0.0.1', '--data', dataDir()], quiet);
-  await quiet.waitForOutput('Press Ctrl-C to stop.');
-  quiet.signal();
-  assert.equal(await plain, 0);
-  assert.doesNotMatch(quiet.err(), /note:/, 'the defaults alone say nothing');
-});
+test(
+  '--nats is accepted with a note that it does nothing yet; --mqtt-port off runs without MQTT',
+  { timeout: 30_000 },
+  async () => {
+    const io = testIo({ env: { ...QUIET, FLOTILLA_NATS_URL: 'nats://127.0.0.1:4222' } });
+    const done = main(['hub', '--port', '0', '--host', '127.0.0.1', '--data', dataDir(), '--mqtt-port', 'off'], io);
+    await io.waitForOutput('Press Ctrl-C to stop.');
+    io.signal();
+    assert.equal(await done, 0);
+    assert.match(
+      io.err(),
+      /^flotilla hub: note: --nats is reserved; NATS clustering is not available yet, so this hub runs standalone\n/,
+    );
+    assert.match(io.out(), / {2}MQTT devices +off \(--mqtt-port off\)\n/);
+    const quiet = testIo({ env: QUIET });
+    const plain = main(['hub', '--port', '0', '--host', '127.0.0.1', '--data', dataDir()], quiet);
+    await quiet.waitForOutput('Press Ctrl-C to stop.');
+    quiet.signal();
+    assert.equal(await plain, 0);
+    assert.doesNotMatch(quiet.err(), /note:/, 'the defaults alone say nothing');
+  },
+);
 
 test(
   'a second Ctrl-C right after the first is the same keypress; one a second later forces the exit',

@@ -11,7 +11,7 @@ import { redactUrl } from '../values.js';
 const help = helpText({
   usage: 'flotilla hub [options]',
   description:
-    'Runs the hub: HTTP API, device gateway (/ws/agent), live stream (/ws/client), metrics and storage. Data is kept in an embedded SQLite store in --data unless --database-url names a PostgreSQL server. Ctrl-C stops the simulated robots, then the hub.',
+    'Runs the hub: HTTP API, device gateway (/ws/agent), MQTT broker (--mqtt-port, /mqtt), live stream (/ws/client), metrics and storage. Data is kept in an embedded SQLite store in --data unless --database-url names a PostgreSQL server. Ctrl-C stops the simulated robots, then the hub.',
   options: hubOptions,
   notes:
     'Every option can also be set in the environment as FLOTILLA_<OPTION> (FLOTILLA_PORT,\nFLOTILLA_DATA, ...); an option on the command line wins over the environment.\n\nExamples:\n  flotilla hub --sim 12\n  FLOTILLA_PORT=9090 flotilla hub --data /var/lib/flotilla\n  flotilla hub --database-url postgres://flotilla@db/flotilla --heartbeat-interval 10s',
@@ -24,8 +24,15 @@ function message(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
+/** `http://host:8080` → `mqtt://host:<mqttPort>` (`mqtts://` when the hub serves TLS). */
+function mqttUrl(url: string, mqttPort: number): string {
+  const { protocol, hostname } = new URL(url);
+  return `${protocol === 'https:' ? 'mqtts' : 'mqtt'}://${hostname}:${mqttPort}`;
+}
+
 function banner(
   url: string,
+  mqttPort: number | undefined,
   version: string,
   values: HubValues,
   adminPassword: string | undefined,
@@ -40,6 +47,7 @@ function banner(
     ['API docs', `${url}/api/docs`],
     ['Metrics', `${url}/metrics`],
     ['Agents connect to', `${ws}/ws/agent`],
+    ['MQTT devices', mqttPort === undefined ? 'off (--mqtt-port off)' : `${mqttUrl(url, mqttPort)} and ${ws}/mqtt`],
     ...(caFingerprint === undefined
       ? []
       : [['Hub CA', `${url}/api/v1/tls/ca (fingerprint ${caFingerprint})`] as [string, string]]),
@@ -58,10 +66,6 @@ async function run(argv: readonly string[], io: Io): Promise<number> {
     return 0;
   }
   // Reserved flags are accepted so scripts written for later versions run, but say plainly that they do nothing yet.
-  if (sources.mqttPort !== 'default')
-    io.stderr.write(
-      'flotilla hub: note: --mqtt-port is reserved; the MQTT broker is not available yet, so no MQTT listener is started\n',
-    );
   if (sources.nats !== 'default')
     io.stderr.write(
       'flotilla hub: note: --nats is reserved; NATS clustering is not available yet, so this hub runs standalone\n',
@@ -94,6 +98,7 @@ async function run(argv: readonly string[], io: Io): Promise<number> {
       hub = await hubModule.startHub({
         port: values.port,
         host: values.host,
+        mqttPort: values.mqttPort,
         dataDir: values.data,
         heartbeatIntervalMs: values.heartbeatInterval,
         metricsPublic: values.metricsPublic,
@@ -117,7 +122,9 @@ async function run(argv: readonly string[], io: Io): Promise<number> {
         throw new CliError(CliErrorCodes.FAILED, err.message, ExitCodes.FAILURE, { cause: err });
       throw err;
     }
-    io.stdout.write(banner(hub.url, hubModule.HUB_VERSION, values, hub.initialAdminPassword, caFingerprint(hub.tls)));
+    io.stdout.write(
+      banner(hub.url, hub.mqttPort, hubModule.HUB_VERSION, values, hub.initialAdminPassword, caFingerprint(hub.tls)),
+    );
 
     let sim: { stop(): Promise<void> } | undefined;
     if (values.sim > 0 && stopSignal === undefined) {

@@ -25,6 +25,8 @@ export const DeviceIdentityEventTypes = {
   DeviceAuthFailed: 'DeviceAuthFailed',
   /** A session tried to speak for another device: `{claimed, transport, sessionId}`. */
   DeviceMismatch: 'DeviceMismatch',
+  /** An MQTT publish or subscription outside the device's own topics: `{action, topic, transport, sessionId}`. */
+  DeviceTopicForbidden: 'DeviceTopicForbidden',
 } as const;
 
 export interface SecurityEvent {
@@ -36,6 +38,9 @@ export interface SecurityEvent {
   sessionId: string;
   /** For `device_mismatch`: the id the frame claimed. */
   claimed?: string;
+  /** For `forbidden_topic` (MQTT): what the device tried, and on which topic or filter. */
+  action?: 'publish' | 'subscribe';
+  topic?: string;
   /**
    * The same session did this before: counted, but not logged or stored again, so one
    * misbehaving connection cannot flood the log and the event store.
@@ -71,14 +76,19 @@ export class SecurityEvents {
   }
 
   record(event: SecurityEvent): void {
-    const { kind, device, transport, sessionId, claimed } = event;
+    const { kind, device, transport, sessionId, claimed, action, topic } = event;
     this.counter?.inc({ kind });
     if (event.repeat) return;
-    this.options.logger.warn({ securityEvent: kind, device, claimed, transport, sessionId }, 'device security event');
-    const type =
-      kind === 'device_mismatch' ? DeviceIdentityEventTypes.DeviceMismatch : DeviceIdentityEventTypes.DeviceAuthFailed;
-    const data =
-      kind === 'device_mismatch' ? { claimed, transport, sessionId } : { reason: kind, transport, sessionId };
+    this.options.logger.warn(
+      { securityEvent: kind, device, claimed, action, topic, transport, sessionId },
+      'device security event',
+    );
+    const [type, data] =
+      kind === 'device_mismatch'
+        ? [DeviceIdentityEventTypes.DeviceMismatch, { claimed, transport, sessionId }]
+        : kind === 'forbidden_topic'
+          ? [DeviceIdentityEventTypes.DeviceTopicForbidden, { action, topic, transport, sessionId }]
+          : [DeviceIdentityEventTypes.DeviceAuthFailed, { reason: kind, transport, sessionId }];
     const metadata = { actor: `device:${device}`, correlationId: sessionId, causationId: null };
     appendAndPublish(this.options, device, type, data, metadata).catch((err: unknown) =>
       this.options.logger.error({ err, device }, 'cannot record a security event'),

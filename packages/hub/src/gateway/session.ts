@@ -21,9 +21,10 @@ import type { PeerCertificate } from '../tls/device-certificates.js';
  * and the connection stays up, up to MAX_CONSECUTIVE_ERRORS in a row.
  */
 
-/** What a session needs from its connection: the WebSocket adapter, later MQTT and NATS ones. */
+/** What a session needs from its connection: the WebSocket and MQTT adapters, later NATS. */
 export interface AgentConnection {
-  send(data: string): void;
+  /** Delivers one hub → device message in the transport's own form (a JSON frame, an MQTT publish). */
+  send(message: Message): void;
   /** Closes with a handshake (the peer learns the code). */
   close(code: number, reason: string): void;
   /** Drops the connection at once: for a peer that stopped answering. */
@@ -198,9 +199,7 @@ export class DeviceSession implements PresenceTarget {
 
   send<T extends MessageType>(type: T, payload: PayloadOf<T>): void {
     if (this.stateValue === 'ended') return;
-    this.connection.send(
-      JSON.stringify(envelope(type, this.deviceId ?? UNKNOWN_DEVICE, this.seq++, this.host.now(), payload)),
-    );
+    this.connection.send(envelope(type, this.deviceId ?? UNKNOWN_DEVICE, this.seq++, this.host.now(), payload));
     this.host.countMessage(type, 'out');
   }
 

@@ -4,7 +4,7 @@ import { TLSSocket } from 'node:tls';
 import type { FastifyInstance } from 'fastify';
 import type { WebsocketPluginOptions } from '@fastify/websocket';
 import type { RawData, ServerOptions, WebSocket } from 'ws';
-import { ErrorCodes, MAX_FRAME_BYTES } from '@flotilla/protocol';
+import { ErrorCodes, MAX_FRAME_BYTES, type Message } from '@flotilla/protocol';
 import type { AgentGateway } from './agent-gateway.js';
 import type { PeerCertificate } from '../tls/device-certificates.js';
 import type { AgentConnection, DeviceSession } from './session.js';
@@ -133,8 +133,8 @@ class WsConnection implements AgentConnection {
     readonly peerCertificate: PeerCertificate | undefined,
   ) {}
 
-  send(data: string): void {
-    if (this.socket.readyState === this.socket.OPEN) this.socket.send(data);
+  send(message: Message): void {
+    if (this.socket.readyState === this.socket.OPEN) this.socket.send(JSON.stringify(message));
   }
 
   close(code: number, reason: string): void {

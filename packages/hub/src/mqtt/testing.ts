@@ -1,0 +1,109 @@
+import { connectAsync, type IClientOptions, type MqttClient } from 'mqtt';
+import type { HubOptions } from '../config.js';
+import { openTestHub, type TestHub } from '../http/testing.js';
+
+/**
+ * An assembled hub whose MQTT broker listens on a free port of 127.0.0.1 (and whose HTTP app
+ * too, for `/mqtt` over WebSocket), and devices speaking to it with mqtt.js. Tests only.
+ */
+export interface MqttTestHub extends TestHub {
+  /** `mqtt://127.0.0.1:<port>` */
+  readonly mqttUrl: string;
+  /** `ws://127.0.0.1:<port>/mqtt` */
+  readonly wsUrl: string;
+  /** A fresh single-use enrollment token (`fle_…`). */
+  enrollmentToken(labels?: Record<string, string>): Promise<string>;
+}
+
+export async function openMqttHub(options: HubOptions = {}): Promise<MqttTestHub> {
+  const hub = await openTestHub('sqlite', { mqttPort: 0, ...options });
+  try {
+    if (!hub.mqtt) throw new Error('the hub has no MQTT broker');
+    const mqttPort = await hub.mqtt.listen({ port: 0, host: '127.0.0.1' });
+    await hub.app.listen({ port: 0, host: '127.0.0.1' });
+    const address = hub.app.server.address();
+    const httpPort = typeof address === 'object' && address ? address.port : 0;
+    return {
+      ...hub,
+      mqttUrl: `mqtt://127.0.0.1:${mqttPort}`,
+      wsUrl: `ws://127.0.0.1:${httpPort}/mqtt`,
+      async enrollmentToken(labels = {}) {
+        const system = { actor: 'system', correlationId: null, causationId: null };
+        return (await hub.enrollment.createToken({ uses: 1, labels }, system)).token;
+      },
+    };
+  } catch (err) {
+    await hub.dispose();
+    throw err;
+  }
+}
+
+/** A device over mqtt.js that never reconnects on its own (tests decide when it connects). */
+export function connectDevice(
+  url: string,
+  id: string,
+  password: string | undefined,
+  options: IClientOptions = {},
+): Promise<MqttClient> {
+  return connectAsync(url, {
+    username: id,
+    ...(password !== undefined && { password }),
+    clientId: id,
+    reconnectPeriod: 0,
+    connectTimeout: 5000,
+    ...options,
+  });
+}
+
+/** The error mqtt.js rejects a refused CONNECT with, or fails if the CONNECT was accepted. */
+export async function refusedConnect(
+  url: string,
+  id: string,
+  password: string | undefined,
+  options: IClientOptions = {},
+): Promise<Error & { code?: number }> {
+  try {
+    const client = await connectDevice(url, id, password, options);
+    await client.endAsync(true);
+  } catch (err) {
+    return err as Error & { code?: number };
+  }
+  throw new Error(`the CONNECT of ${id} was accepted`);
+}
+
+/** The next message on `topic` (a filter the client has subscribed to), as text. */
+export function nextMessage(client: MqttClient, topic: string, timeoutMs = 5000): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      client.off('message', onMessage);
+      reject(new Error(`no message on ${topic} within ${timeoutMs} ms`));
+    }, timeoutMs);
+    function onMessage(received: string, payload: Buffer): void {
+      if (received !== topic) return;
+      clearTimeout(timer);
+      client.off('message', onMessage);
+      resolve(payload.toString('utf8'));
+    }
+    client.on('message', onMessage);
+  });
+}
+
+/** Resolves when the broker closes the client's connection. */
+export function closed(client: MqttClient): Promise<void> {
+  return new Promise((resolve) => {
+    if (client.disconnected || !client.connected) return resolve();
+    client.once('close', () => resolve());
+  });
+}
+
+/** Enrolls `id` with a fresh token over MQTT and returns its credential (`fld_…`). */
+export async function enroll(hub: MqttTestHub, id: string): Promise<string> {
+  const client = await connectDevice(hub.mqttUrl, id, await hub.enrollmentToken());
+  try {
+    const credential = nextMessage(client, `flotilla/${id}/credential`);
+    await client.subscribeAsync(`flotilla/${id}/credential`, { qos: 1 });
+    return (JSON.parse(await credential) as { credential: string }).credential;
+  } finally {
+    await client.endAsync();
+  }
+}
