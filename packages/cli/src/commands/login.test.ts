@@ -26,6 +26,7 @@ before(async () => {
   hub = await startHub({
     port: 0,
     host: '127.0.0.1',
+    mqttPort: false,
     dataDir: join(dir, 'hub'),
     logLevel: 'silent',
     adminPassword: PASSWORD,

@@ -17,7 +17,14 @@ let dataDir: string;
 
 before(async () => {
   dataDir = mkdtempSync(join(tmpdir(), 'flotilla-revocation-'));
-  hub = await startHub({ port: 0, host: '127.0.0.1', dataDir, logLevel: 'silent', adminPassword: ADMIN_PASSWORD });
+  hub = await startHub({
+    port: 0,
+    host: '127.0.0.1',
+    mqttPort: false,
+    dataDir,
+    logLevel: 'silent',
+    adminPassword: ADMIN_PASSWORD,
+  });
 });
 after(async () => {
   await hub.close();
