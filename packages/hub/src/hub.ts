@@ -129,9 +129,15 @@ async function listen(app: FastifyInstance, config: HubConfig): Promise<number> 
   return typeof address === 'object' && address !== null ? address.port : config.port;
 }
 
-async function listenMqtt(broker: MqttBroker, config: HubConfig, port: number): Promise<number> {
+async function listenMqtt(
+  broker: MqttBroker,
+  config: HubConfig,
+  port: number,
+  tls: HubTls | undefined,
+): Promise<number> {
   try {
-    return await broker.listen({ port, host: config.host });
+    // With TLS the MQTT port serves MQTTS, with the same certificate as HTTPS.
+    return await broker.listen({ port, host: config.host, tls: tls && { key: tls.key, cert: tls.cert, ca: tls.ca } });
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') {
       throw new HubStartError(
@@ -357,7 +363,7 @@ export async function startHub(options: HubOptions = {}): Promise<RunningHub> {
   let mqttPort: number | undefined;
   try {
     port = await listen(hub.app, config);
-    if (hub.mqtt && config.mqttPort !== false) mqttPort = await listenMqtt(hub.mqtt, config, config.mqttPort);
+    if (hub.mqtt && config.mqttPort !== false) mqttPort = await listenMqtt(hub.mqtt, config, config.mqttPort, hub.tls);
   } catch (err) {
     await hub.close();
     throw err;

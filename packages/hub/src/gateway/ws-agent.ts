@@ -118,8 +118,9 @@ type AgentSocket = WebSocket & { [kSession]?: DeviceSession };
  * The client certificate of a TLS connection, when it verified against the CA the server was
  * given (the hub CA): TLS asks for one but lets devices without one in (they enroll first), so
  * `authorized` says whether the one presented, if any, checks out. One that does not is ignored.
+ * Also used by the MQTT broker for MQTTS and `/mqtt` over WSS.
  */
-function verifiedPeer(socket: Socket): PeerCertificate | undefined {
+export function verifiedPeer(socket: Socket): PeerCertificate | undefined {
   if (!(socket instanceof TLSSocket) || !socket.authorized) return undefined;
   const certificate = socket.getPeerCertificate();
   if (!certificate.serialNumber) return undefined;

@@ -1,6 +1,9 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { StoredEvent } from '@flotilla/protocol';
 import { eventually } from '../gateway/testing.js';
 import { HubStartError, startHub } from '../index.js';
@@ -373,14 +376,42 @@ describe('MQTT broker without device authentication', () => {
 });
 
 describe('startHub with MQTT', () => {
+  test('with --tls the MQTT port serves MQTTS with the hub CA', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'flotilla-mqtts-'));
+    const hub = await startHub({
+      port: 0,
+      host: '127.0.0.1',
+      mqttPort: 0,
+      tls: true,
+      dataDir,
+      logLevel: 'silent',
+      adminPassword: 'mqtt-test-password',
+    });
+    try {
+      assert.ok(hub.tls && hub.mqttPort);
+      const url = `mqtts://127.0.0.1:${hub.mqttPort}`;
+      const { token } = await hub.createEnrollmentToken({ uses: 1 });
+      const enrolling = await connectDevice(url, 'm-tls', token, { ca: hub.tls.ca, servername: 'localhost' });
+      const credential = nextMessage(enrolling, 'flotilla/m-tls/credential');
+      await enrolling.subscribeAsync('flotilla/m-tls/credential', { qos: 1 });
+      const { credential: secret } = JSON.parse(await credential) as { credential: string };
+      await enrolling.endAsync();
+      const device = await connectDevice(url, 'm-tls', secret, { ca: hub.tls.ca, servername: 'localhost' });
+      assert.equal(device.connected, true);
+      await device.endAsync();
+      // The hub's certificate is checked: a client that does not trust the hub CA is refused by TLS itself.
+      await assert.rejects(connectDevice(url, 'm-tls', secret, { servername: 'localhost' }), /certificate/);
+    } finally {
+      await hub.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+
   test('a taken MQTT port fails the start with one line saying how to choose another', async () => {
     const blocker: Server = createServer();
     await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
     const address = blocker.address();
     const port = typeof address === 'object' && address ? address.port : 0;
-    const { mkdtempSync, rmSync } = await import('node:fs');
-    const { tmpdir } = await import('node:os');
-    const { join } = await import('node:path');
     const dataDir = mkdtempSync(join(tmpdir(), 'flotilla-mqtt-'));
     try {
       await assert.rejects(

@@ -13,6 +13,8 @@ import type { Logger } from 'pino';
 import { ErrorCodes, MAX_FRAME_BYTES, envelope, isDeviceId, type Clock } from '@flotilla/protocol';
 import type { SecurityEvent } from '../enrollment/security.js';
 import type { AgentGateway } from '../gateway/agent-gateway.js';
+import { verifiedPeer } from '../gateway/ws-agent.js';
+import type { PeerCertificate } from '../tls/device-certificates.js';
 import type { DeviceSession } from '../gateway/session.js';
 import { ConnackCodes, MqttConnection, connectRefusal, type ConnectRefusal, type MqttHubSide } from './connection.js';
 import { decodePublish, helloFacts } from './decode.js';
@@ -73,6 +75,8 @@ export class MqttBroker {
   private readonly connects = new WeakMap<Client, ConnectPacket>();
   /** Sessions that already had a refusal recorded (recorded once per session, counted every time). */
   private readonly reported = new WeakSet<DeviceSession>();
+  /** Verified client certificates of MQTTS (or WSS) connections, by client. */
+  private readonly peers = new WeakMap<Client, PeerCertificate>();
   /** Devices whose new credential waits, retained, on their credential topic. */
   private readonly pendingCredentials = new Set<string>();
   private readonly servers = new Set<Server>();
@@ -111,13 +115,17 @@ export class MqttBroker {
     return new MqttBroker(options, aedes);
   }
 
-  /** Serves one client connection: a TCP or TLS socket, or the stream of a WebSocket on `/mqtt`. */
-  handle(stream: Duplex): void {
+  /**
+   * Serves one client connection: a TCP or TLS socket, or the stream of a WebSocket on `/mqtt`
+   * (with `peer`, the client certificate of its TLS socket when it verified against the hub CA).
+   */
+  handle(stream: Duplex, peer?: PeerCertificate): void {
     const limited = limitPacketSize(stream, this.maxPacketBytes, (verdict, announced) => {
       this.gateway.countFrameError(verdict === 'too_large' ? ErrorCodes.FRAME_TOO_LARGE : ErrorCodes.BAD_FRAME);
       this.log.debug({ verdict, announced, limit: this.maxPacketBytes }, 'MQTT packet refused, connection closed');
     });
     const client = this.aedes.handle(limited);
+    if (peer) this.peers.set(client, peer);
     limited.once('close', () => {
       const link = this.links.get(client);
       if (!link) return;
@@ -131,9 +139,21 @@ export class MqttBroker {
    * bound. Rejects with the listen error (`EADDRINUSE`, ...) as Node reports it.
    */
   async listen(options: { port: number; host: string; tls?: MqttTlsOptions | undefined }): Promise<number> {
-    const onConnection = (socket: Socket): void => this.handle(socket);
+    const onConnection = (socket: Socket): void => this.handle(socket, verifiedPeer(socket));
+    // MQTTS asks for a client certificate like HTTPS does, but lets devices without one in (they
+    // enroll first); the gateway checks one that verified against the hub CA (docs/security.md).
     const server = options.tls
-      ? createTlsServer({ key: options.tls.key, cert: options.tls.cert, ca: options.tls.ca }, onConnection)
+      ? createTlsServer(
+          {
+            key: options.tls.key,
+            cert: options.tls.cert,
+            ca: options.tls.ca,
+            requestCert: true,
+            rejectUnauthorized: false,
+            minVersion: 'TLSv1.2',
+          },
+          onConnection,
+        )
       : createTcpServer(onConnection);
     // A client that breaks the TLS handshake is its own problem, not the hub's.
     server.on('tlsClientError', (err: Error) => this.log.debug({ err }, 'MQTTS handshake failed'));
@@ -198,7 +218,7 @@ export class MqttBroker {
         null,
       );
     }
-    const connection = new MqttConnection(client, username, this.hubSide, this.clock);
+    const connection = new MqttConnection(client, username, this.hubSide, this.clock, this.peers.get(client));
     const session = this.gateway.open(connection, 'mqtt');
     this.links.set(client, { session, connection });
     connection.awaitDecision(done);

@@ -1,6 +1,7 @@
 import type { Client } from 'aedes';
 import { ErrorCodes, type Clock, type Message } from '@flotilla/protocol';
 import type { AgentConnection } from '../gateway/session.js';
+import type { PeerCertificate } from '../tls/device-certificates.js';
 import { hubTopics } from './topics.js';
 
 /**
@@ -54,6 +55,8 @@ export class MqttConnection implements AgentConnection {
     readonly device: string,
     private readonly hub: MqttHubSide,
     private readonly clock: Clock,
+    /** The client certificate of an MQTTS connection, when it verified against the hub CA. */
+    readonly peerCertificate: PeerCertificate | undefined,
   ) {}
 
   /** Sequence number of the next frame built from a publish (0 was the hello). */

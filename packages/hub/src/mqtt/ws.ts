@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { createWebSocketStream, type WebSocket } from 'ws';
+import { verifiedPeer } from '../gateway/ws-agent.js';
 import type { MqttBroker } from './broker.js';
 
 /** MQTT over WebSocket (subprotocol `mqtt`), for browsers and devices behind HTTP-only proxies. */
@@ -12,10 +13,14 @@ export const MQTT_WS_PATH = '/mqtt';
  */
 export function registerMqttWebSocket(app: FastifyInstance, options: { broker: MqttBroker }): void {
   const { broker } = options;
-  app.get(MQTT_WS_PATH, { websocket: true, config: { public: true }, schema: { hide: true } }, (socket: WebSocket) => {
-    const stream = createWebSocketStream(socket);
-    // Peers that break the WebSocket protocol are closed by ws itself; the broker sees the close.
-    stream.on('error', () => undefined);
-    broker.handle(stream);
-  });
+  app.get(
+    MQTT_WS_PATH,
+    { websocket: true, config: { public: true }, schema: { hide: true } },
+    (socket: WebSocket, request) => {
+      const stream = createWebSocketStream(socket);
+      // Peers that break the WebSocket protocol are closed by ws itself; the broker sees the close.
+      stream.on('error', () => undefined);
+      broker.handle(stream, verifiedPeer(request.raw.socket));
+    },
+  );
 }

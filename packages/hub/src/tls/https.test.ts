@@ -29,7 +29,14 @@ after(() => {
   for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
 });
 
-const base: HubOptions = { port: 0, host: '127.0.0.1', logLevel: 'silent', adminPassword: 'tls-test-admin-password' };
+// Port 1883 belongs to the machine's Mosquitto; MQTTS is tested in mqtt/broker.test.ts.
+const base: HubOptions = {
+  port: 0,
+  host: '127.0.0.1',
+  mqttPort: false,
+  logLevel: 'silent',
+  adminPassword: 'tls-test-admin-password',
+};
 
 function get(
   hub: RunningHub,
