@@ -2,6 +2,8 @@ import { pino, type Logger } from 'pino';
 import type { FastifyInstance } from 'fastify';
 import { systemClock, type Clock } from '@flotilla/protocol';
 import { Bus } from './bus.js';
+import { registerCommandRoutes } from './commands/routes.js';
+import { CommandService } from './commands/service.js';
 import { registerClientWebSocket } from './client-ws/endpoint.js';
 import { HUB_VERSION, hubUrl, resolveHubConfig, type HubConfig, type HubOptions } from './config.js';
 import { registerEnrollmentRoutes } from './enrollment/routes.js';
@@ -164,6 +166,7 @@ export interface HubParts {
   /** See RunningHub.initialAdminPassword. */
   readonly initialAdminPassword: string | undefined;
   readonly enrollment: DeviceEnrollment;
+  readonly commands: CommandService;
   /** Undefined without TLS. */
   readonly tls: HubTls | undefined;
   /** The embedded MQTT broker (not listening yet: startHub does that); undefined with `mqttPort: false`. */
@@ -322,6 +325,20 @@ export async function assembleHub(config: HubConfig, options: { logger: Logger; 
       unhookDecommission();
       await gateway.close();
     });
+    const commands = new CommandService({
+      storage,
+      registry,
+      gateway,
+      bus,
+      clock,
+      metrics,
+      logger: logger.child({ component: 'commands' }),
+    });
+    // Before the gateway: callers waiting on a command get its record as it stands.
+    cleanup.push(async () => commands.close());
+    // Records a stopped hub left open are closed as soon as their deadline has passed.
+    void commands.sweep();
+    registerCommandRoutes(app, { commands, registry });
     registerEnrollmentRoutes(app, { enrollment });
     registerTlsRoutes(app, { tls });
     registerAgentWebSocket(app, { gateway });
@@ -334,6 +351,7 @@ export async function assembleHub(config: HubConfig, options: { logger: Logger; 
       registry,
       gateway,
       enrollment,
+      commands,
       tls,
       mqtt,
       storage,

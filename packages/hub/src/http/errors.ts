@@ -32,6 +32,12 @@ export const ApiErrors = {
   TOKEN_NOT_FOUND: spec('token_not_found', 404, 'no such API token'),
   USERNAME_TAKEN: spec('username_taken', 409, 'a user with this username exists'),
   DEVICE_NOT_FOUND: spec('device_not_found', 404, 'no such device'),
+  COMMAND_NOT_FOUND: spec('command_not_found', 404, 'no such command'),
+  DEVICE_OFFLINE: spec('device_offline', 409, 'the device is offline'),
+  UNKNOWN_CAPABILITY: spec('unknown_capability', 400, 'no such HAL capability'),
+  UNKNOWN_COMMAND: spec('unknown_command', 400, 'the capability has no such command'),
+  BAD_ARGS: spec('bad_args', 400, 'the arguments do not fit the command'),
+  CAPABILITY_NOT_DECLARED: spec('capability_not_declared', 422, 'the device did not declare this capability'),
   SCHEMA_NOT_FOUND: spec('schema_not_found', 404, 'no such HAL capability'),
   ENROLLMENT_TOKEN_NOT_FOUND: spec(
     'enrollment_token_not_found',

@@ -4,6 +4,7 @@ import { EventStore } from './event-store.js';
 import { IdentityStore } from './identity.js';
 import { DeviceIdentityStore } from './device-identity.js';
 import { TlsStore } from './tls.js';
+import { CommandStore } from './commands.js';
 import { migrateToLatest } from './migrate.js';
 import { openPostgres } from './postgres.js';
 import { SnapshotStore } from './snapshots.js';
@@ -34,6 +35,7 @@ class EngineStorage implements Storage {
   readonly identity: IdentityStore;
   readonly deviceIdentity: DeviceIdentityStore;
   readonly tls: TlsStore;
+  readonly commands: CommandStore;
   readonly #connection: EngineConnection;
   readonly #events: EventStore;
   readonly #snapshots: SnapshotStore;
@@ -48,6 +50,7 @@ class EngineStorage implements Storage {
     this.identity = new IdentityStore(connection);
     this.deviceIdentity = new DeviceIdentityStore(connection);
     this.tls = new TlsStore(connection);
+    this.commands = new CommandStore(connection);
   }
 
   appendEvents: Storage['appendEvents'] = (events) => this.#open(() => this.#events.append(events));

@@ -103,6 +103,24 @@ export interface DeviceCertificatesTable {
   revoked_at: number | null;
 }
 
+export interface CommandsTable {
+  id: string;
+  device_id: string;
+  capability: string;
+  command: string;
+  args: string;
+  priority: string;
+  status: string;
+  result: string | null;
+  error: string | null;
+  timeout_ms: number;
+  actor: string;
+  issued_at: number;
+  delivered_at: number | null;
+  completed_at: number | null;
+  deadline: number;
+}
+
 export interface Database {
   events: EventsTable;
   snapshots: SnapshotsTable;
@@ -115,4 +133,5 @@ export interface Database {
   device_credentials: DeviceCredentialsTable;
   hub_ca: HubCaTable;
   device_certificates: DeviceCertificatesTable;
+  commands: CommandsTable;
 }

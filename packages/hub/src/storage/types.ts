@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { IdentityStore } from './identity.js';
 import type { DeviceIdentityStore } from './device-identity.js';
 import type { TlsStore } from './tls.js';
+import type { CommandStore } from './commands.js';
 
 /**
  * The storage contract every engine implements (SQLite through node:sqlite, PostgreSQL).
@@ -55,6 +56,7 @@ export interface Storage {
   readonly deviceIdentity: DeviceIdentityStore;
   /** The hub CA and the device certificates it issued (migration 0005). */
   readonly tls: TlsStore;
+  readonly commands: CommandStore;
   /**
    * Appends atomically, in order; returns the stored events with their positions. Calls made
    * in the same turn of the event loop (or while a commit runs) share one transaction, and

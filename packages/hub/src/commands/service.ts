@@ -1,0 +1,370 @@
+import { randomUUID } from 'node:crypto';
+import type { Logger } from 'pino';
+import {
+  HalErrorCodes,
+  halCapability,
+  resolveCommand,
+  type Clock,
+  type EventMetadata,
+  type HalErrorCode,
+  type TimerHandle,
+} from '@flotilla/protocol';
+import type { Bus } from '../bus.js';
+import { appendAndPublish } from '../enrollment/security.js';
+import type { AgentGateway, ResultReport } from '../gateway/agent-gateway.js';
+import { ApiError, ApiErrors, type ApiErrorSpec } from '../http/errors.js';
+import { counter, histogram } from '../http/instruments.js';
+import type { HubMetrics } from '../metrics.js';
+import type { Registry } from '../registry/registry.js';
+import type { CommandOutcome, CommandRow } from '../storage/commands.js';
+import type { Storage } from '../storage/types.js';
+
+/**
+ * Commands to devices: validated against the HAL capability the device declared, sent through
+ * the gateway (whatever the transport), correlated with the device's `result`, and recorded —
+ * a row per command (storage/commands.ts) and an event per step, with the actor:
+ * CommandIssued → CommandDelivered → CommandSucceeded | CommandFailed | CommandTimedOut.
+ *
+ * Everything a caller can get wrong is refused before anything is sent: unknown device,
+ * capability not declared, unknown command, bad arguments, device offline. Results that come
+ * late, twice, from another device or for no command are dropped and counted.
+ */
+
+export const CommandEventTypes = {
+  Issued: 'CommandIssued',
+  Delivered: 'CommandDelivered',
+  Succeeded: 'CommandSucceeded',
+  Failed: 'CommandFailed',
+  TimedOut: 'CommandTimedOut',
+} as const;
+
+export const DEFAULT_COMMAND_TIMEOUT_MS = 30_000;
+export const MAX_COMMAND_TIMEOUT_MS = 3_600_000;
+/**
+ * How long past `timeoutMs` the hub still waits: the agent answers `timed_out` itself when its
+ * handler overruns, and that answer, with the device's own words, should win over ours.
+ */
+export const RESULT_GRACE_MS = 2_000;
+/** How often open records past their deadline (left by a hub that stopped) are closed. */
+const SWEEP_EVERY_MS = 60_000;
+
+export interface CommandRequest {
+  capability: string;
+  command: string;
+  args: Record<string, unknown>;
+  timeoutMs?: number;
+}
+
+export interface CommandServiceOptions {
+  storage: Storage;
+  registry: Registry;
+  gateway: AgentGateway;
+  bus: Bus;
+  clock: Clock;
+  logger: Logger;
+  metrics: HubMetrics;
+}
+
+interface Pending {
+  row: CommandRow;
+  timer: TimerHandle;
+  settle: (row: CommandRow) => void;
+  done: Promise<CommandRow>;
+  /**
+   * The command's storage writes, one after the other: a fast device can answer before
+   * "delivered" is written, and the log must still read issued → delivered → outcome.
+   */
+  writes: Promise<void>;
+}
+
+const halErrors: Record<HalErrorCode, ApiErrorSpec> = {
+  [HalErrorCodes.UNKNOWN_CAPABILITY]: ApiErrors.UNKNOWN_CAPABILITY,
+  [HalErrorCodes.UNKNOWN_COMMAND]: ApiErrors.UNKNOWN_COMMAND,
+  [HalErrorCodes.BAD_ARGS]: ApiErrors.BAD_ARGS,
+  [HalErrorCodes.CAPABILITY_NOT_DECLARED]: ApiErrors.CAPABILITY_NOT_DECLARED,
+};
+
+export class CommandService {
+  readonly #o: CommandServiceOptions;
+  readonly #pending = new Map<string, Pending>();
+  readonly #outcomes;
+  readonly #strayResults;
+  readonly #latency;
+  readonly #onResult = (report: ResultReport): void => this.#result(report);
+  readonly #sweep: TimerHandle;
+  #closed = false;
+
+  constructor(options: CommandServiceOptions) {
+    this.#o = options;
+    const registry = options.metrics.registry;
+    this.#outcomes = counter(registry, 'flotilla_commands_total', 'Commands by final status', ['status']);
+    this.#strayResults = counter(
+      registry,
+      'flotilla_command_stray_results_total',
+      'Results dropped: late (after the timeout), duplicate, wrong_device, unknown',
+      ['reason'],
+    );
+    this.#latency = histogram(
+      registry,
+      'flotilla_command_duration_seconds',
+      'From issued to the device’s result',
+      ['status'],
+      [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    );
+    options.gateway.on('result', this.#onResult);
+    this.#sweep = options.clock.setInterval(() => void this.sweep(), SWEEP_EVERY_MS);
+  }
+
+  /**
+   * Validates and sends a command. Resolves once it is recorded and on its way, with `done`,
+   * which resolves with the final record (never rejects: a storage failure while recording the
+   * outcome still settles it, as the in-memory record).
+   */
+  async issue(
+    deviceId: string,
+    request: CommandRequest,
+    metadata: EventMetadata,
+  ): Promise<{ row: CommandRow; done: Promise<CommandRow> }> {
+    if (this.#closed) throw new ApiError(ApiErrors.SHUTTING_DOWN);
+    const { registry, gateway, storage, clock } = this.#o;
+    const device = registry.get(deviceId);
+    if (!device) throw new ApiError(ApiErrors.DEVICE_NOT_FOUND, `no device ${deviceId}`);
+    const declared = device.capabilities;
+    let resolved: {
+      capability: string;
+      command: string;
+      args: Record<string, unknown>;
+      priority: 'critical' | 'normal';
+    };
+    if (halCapability(request.capability) === undefined && declared.some((c) => c.name === request.capability)) {
+      // A vendor capability (outside the HAL catalogue): the device declared it, so it alone knows its commands.
+      resolved = { ...request, priority: 'normal' };
+    } else {
+      const checked = resolveCommand(request, declared);
+      if (!checked.ok) throw new ApiError(halErrors[checked.error.code], `${deviceId}: ${checked.error.message}`);
+      resolved = checked.value;
+    }
+    const session = gateway.session(deviceId);
+    if (!session || session.state !== 'active') {
+      throw new ApiError(ApiErrors.DEVICE_OFFLINE, `${deviceId} is offline: commands are not queued for later`);
+    }
+
+    const now = clock.now();
+    const timeoutMs = request.timeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS;
+    const row: CommandRow = {
+      id: randomUUID(),
+      deviceId,
+      capability: resolved.capability,
+      command: resolved.command,
+      args: resolved.args,
+      priority: resolved.priority,
+      status: 'issued',
+      result: undefined,
+      error: null,
+      timeoutMs,
+      actor: metadata.actor,
+      issuedAt: now,
+      deliveredAt: null,
+      completedAt: null,
+      deadline: now + timeoutMs + RESULT_GRACE_MS,
+    };
+    await storage.commands.insert(row);
+    const correlation = { ...metadata, correlationId: row.id };
+    await this.#event(
+      deviceId,
+      CommandEventTypes.Issued,
+      {
+        id: row.id,
+        capability: row.capability,
+        command: row.command,
+        args: row.args,
+        priority: row.priority,
+        timeoutMs,
+        ...(row.capability !== request.capability && { requestedCapability: request.capability }),
+      },
+      correlation,
+    );
+
+    let settle!: (row: CommandRow) => void;
+    const done = new Promise<CommandRow>((resolve) => (settle = resolve));
+    const timer = clock.setTimeout(
+      () =>
+        void this.#finish(row.id, {
+          status: 'timed_out',
+          error: { code: 'timed_out', message: `no result from ${deviceId} within ${timeoutMs} ms` },
+          completedAt: clock.now(),
+        }),
+      timeoutMs + RESULT_GRACE_MS,
+    );
+    const pending: Pending = { row, timer, settle, done, writes: Promise.resolve() };
+    this.#pending.set(row.id, pending);
+
+    const sent = gateway.sendTo(deviceId, 'command', {
+      id: row.id,
+      capability: row.capability,
+      command: row.command,
+      args: row.args,
+      timeoutMs,
+      priority: row.priority,
+    });
+    if (!sent) {
+      // The device went away between the check and the send.
+      await this.#finish(row.id, {
+        status: 'failed',
+        error: { code: 'device_offline', message: `${deviceId} disconnected before the command was sent` },
+        completedAt: clock.now(),
+      });
+      return { row: await done, done };
+    }
+    row.status = 'delivered';
+    row.deliveredAt = clock.now();
+    const delivered = { ...row };
+    await this.#write(pending, async () => {
+      if (await storage.commands.markDelivered(row.id, delivered.deliveredAt ?? 0)) {
+        await this.#event(deviceId, CommandEventTypes.Delivered, { id: row.id }, correlation);
+      }
+    });
+    return { row: delivered, done };
+  }
+
+  /** A recorded command, or 404. */
+  async get(id: string): Promise<CommandRow> {
+    const row = this.#pending.get(id)?.row ?? (await this.#o.storage.commands.get(id));
+    if (!row) throw new ApiError(ApiErrors.COMMAND_NOT_FOUND, `no command ${id}`);
+    return { ...row };
+  }
+
+  async listByDevice(deviceId: string, limit: number): Promise<CommandRow[]> {
+    if (!this.#o.registry.get(deviceId)) throw new ApiError(ApiErrors.DEVICE_NOT_FOUND, `no device ${deviceId}`);
+    return this.#o.storage.commands.listByDevice(deviceId, limit);
+  }
+
+  /** Closes open records past their deadline that no hub is waiting for (their hub stopped). */
+  async sweep(): Promise<number> {
+    const { storage, clock, logger } = this.#o;
+    let closed = 0;
+    try {
+      for (const row of await storage.commands.overdue(clock.now(), 1000)) {
+        if (this.#pending.has(row.id)) continue;
+        const outcome: CommandOutcome = {
+          status: 'timed_out',
+          error: { code: 'hub_stopped', message: 'the hub that sent this command stopped before its result came' },
+          completedAt: clock.now(),
+        };
+        if (await storage.commands.complete(row.id, outcome)) {
+          closed++;
+          await this.#event(
+            row.deviceId,
+            CommandEventTypes.TimedOut,
+            { id: row.id, error: outcome.error },
+            {
+              actor: 'system',
+              correlationId: row.id,
+              causationId: null,
+            },
+          );
+        }
+      }
+    } catch (err) {
+      logger.warn({ err }, 'cannot close abandoned commands; trying again later');
+    }
+    return closed;
+  }
+
+  /** Stops listening; waiting callers get their commands as they stand (open ones stay open for the sweep). */
+  close(): void {
+    this.#closed = true;
+    this.#sweep.cancel();
+    this.#o.gateway.off('result', this.#onResult);
+    for (const pending of this.#pending.values()) {
+      pending.timer.cancel();
+      pending.settle({ ...pending.row });
+    }
+    this.#pending.clear();
+  }
+
+  #result(report: ResultReport): void {
+    const { id, status, result, error } = report.result;
+    const pending = this.#pending.get(id);
+    if (!pending) {
+      void this.#stray(report);
+      return;
+    }
+    if (pending.row.deviceId !== report.device) {
+      this.#strayResults.inc({ reason: 'wrong_device' });
+      this.#o.logger.warn({ device: report.device, command: id }, 'a device answered a command sent to another device');
+      return;
+    }
+    const outcome: CommandOutcome = { status, completedAt: this.#o.clock.now() };
+    if (result !== undefined) outcome.result = result;
+    if (error !== undefined) outcome.error = error;
+    else if (status !== 'succeeded') outcome.error = { code: status, message: `the device reported ${status}` };
+    void this.#finish(id, outcome);
+  }
+
+  async #stray(report: ResultReport): Promise<void> {
+    let reason = 'unknown';
+    try {
+      const row = await this.#o.storage.commands.get(report.result.id);
+      if (row && row.deviceId !== report.device) reason = 'wrong_device';
+      else if (row?.status === 'timed_out') reason = 'late';
+      else if (row) reason = 'duplicate';
+    } catch {
+      // Counted as unknown: the storage error is logged where it happened.
+    }
+    this.#strayResults.inc({ reason });
+    this.#o.logger.info({ device: report.device, command: report.result.id, reason }, 'dropped a command result');
+  }
+
+  async #finish(id: string, outcome: CommandOutcome): Promise<void> {
+    const pending = this.#pending.get(id);
+    if (!pending) return;
+    this.#pending.delete(id);
+    pending.timer.cancel();
+    const row = pending.row;
+    row.status = outcome.status;
+    row.completedAt = outcome.completedAt;
+    if (outcome.result !== undefined) row.result = outcome.result;
+    row.error = outcome.error ?? null;
+    this.#outcomes.inc({ status: outcome.status });
+    this.#latency.observe({ status: outcome.status }, (outcome.completedAt - row.issuedAt) / 1000);
+    const type =
+      outcome.status === 'succeeded'
+        ? CommandEventTypes.Succeeded
+        : outcome.status === 'failed'
+          ? CommandEventTypes.Failed
+          : CommandEventTypes.TimedOut;
+    const final = { ...row };
+    await this.#write(pending, async () => {
+      if (await this.#o.storage.commands.complete(id, outcome)) {
+        await this.#event(
+          row.deviceId,
+          type,
+          {
+            id,
+            ...(outcome.result !== undefined && { result: outcome.result }),
+            ...(outcome.error && { error: outcome.error }),
+          },
+          {
+            actor: outcome.status === 'timed_out' ? 'system' : `device:${row.deviceId}`,
+            correlationId: id,
+            causationId: null,
+          },
+        );
+      }
+    });
+    pending.settle(final);
+  }
+
+  /** Runs a write after the command's earlier ones; a failure is logged, and later writes still run. */
+  #write(pending: Pending, write: () => Promise<void>): Promise<void> {
+    pending.writes = pending.writes.then(write).catch((err: unknown) => {
+      this.#o.logger.error({ err, command: pending.row.id }, 'cannot record a command step');
+    });
+    return pending.writes;
+  }
+
+  async #event(deviceId: string, type: string, data: Record<string, unknown>, metadata: EventMetadata): Promise<void> {
+    await appendAndPublish(this.#o, deviceId, type, data, metadata);
+  }
+}

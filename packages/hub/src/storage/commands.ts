@@ -1,0 +1,161 @@
+import type { EngineConnection } from './engine.js';
+import { guard } from './errors.js';
+import type { CommandsTable } from './schema.js';
+
+/**
+ * Typed queries over the command records (migration 0007). The commands module decides what
+ * the statuses mean; this stores and finds them. Times are epoch ms.
+ */
+
+export const COMMAND_STATUSES = ['issued', 'delivered', 'succeeded', 'failed', 'timed_out'] as const;
+export type CommandStatus = (typeof COMMAND_STATUSES)[number];
+export const OPEN_STATUSES: readonly CommandStatus[] = ['issued', 'delivered'];
+
+export interface CommandRow {
+  id: string;
+  deviceId: string;
+  capability: string;
+  command: string;
+  args: Record<string, unknown>;
+  priority: 'critical' | 'normal';
+  status: CommandStatus;
+  result: unknown;
+  error: { code: string; message: string } | null;
+  timeoutMs: number;
+  actor: string;
+  issuedAt: number;
+  deliveredAt: number | null;
+  completedAt: number | null;
+  deadline: number;
+}
+
+/** What an outcome changes. */
+export interface CommandOutcome {
+  status: Extract<CommandStatus, 'succeeded' | 'failed' | 'timed_out'>;
+  result?: unknown;
+  error?: { code: string; message: string };
+  completedAt: number;
+}
+
+const num = (v: number | string | null): number | null => (v === null ? null : Number(v));
+const parse = (v: string | null): unknown => (v === null ? null : (JSON.parse(v) as unknown));
+
+function toRow(r: CommandsTable): CommandRow {
+  return {
+    id: r.id,
+    deviceId: r.device_id,
+    capability: r.capability,
+    command: r.command,
+    args: JSON.parse(r.args) as Record<string, unknown>,
+    priority: r.priority === 'critical' ? 'critical' : 'normal',
+    status: r.status as CommandStatus,
+    result: parse(r.result) ?? undefined,
+    error: parse(r.error) as CommandRow['error'],
+    timeoutMs: Number(r.timeout_ms),
+    actor: r.actor,
+    issuedAt: Number(r.issued_at),
+    deliveredAt: num(r.delivered_at),
+    completedAt: num(r.completed_at),
+    deadline: Number(r.deadline),
+  };
+}
+
+export class CommandStore {
+  readonly #engine: EngineConnection;
+
+  constructor(engine: EngineConnection) {
+    this.#engine = engine;
+  }
+
+  async insert(row: CommandRow): Promise<void> {
+    await guard('recording a command', () =>
+      this.#engine.db
+        .insertInto('commands')
+        .values({
+          id: row.id,
+          device_id: row.deviceId,
+          capability: row.capability,
+          command: row.command,
+          args: JSON.stringify(row.args),
+          priority: row.priority,
+          status: row.status,
+          result: row.result === undefined ? null : JSON.stringify(row.result),
+          error: row.error === null ? null : JSON.stringify(row.error),
+          timeout_ms: row.timeoutMs,
+          actor: row.actor,
+          issued_at: row.issuedAt,
+          delivered_at: row.deliveredAt,
+          completed_at: row.completedAt,
+          deadline: row.deadline,
+        })
+        .execute(),
+    );
+  }
+
+  /** Issued → delivered; false when the command is no longer issued (it already has an outcome). */
+  async markDelivered(id: string, at: number): Promise<boolean> {
+    const result = await guard('recording a command delivery', () =>
+      this.#engine.db
+        .updateTable('commands')
+        .set({ status: 'delivered', delivered_at: at })
+        .where('id', '=', id)
+        .where('status', '=', 'issued')
+        .executeTakeFirst(),
+    );
+    return Number(result.numUpdatedRows) === 1;
+  }
+
+  /** Records the outcome of an open command; false when it already had one (nothing changes). */
+  async complete(id: string, outcome: CommandOutcome): Promise<boolean> {
+    const result = await guard('recording a command outcome', () =>
+      this.#engine.db
+        .updateTable('commands')
+        .set({
+          status: outcome.status,
+          result: outcome.result === undefined ? null : JSON.stringify(outcome.result),
+          error: outcome.error === undefined ? null : JSON.stringify(outcome.error),
+          completed_at: outcome.completedAt,
+        })
+        .where('id', '=', id)
+        .where('status', 'in', OPEN_STATUSES)
+        .executeTakeFirst(),
+    );
+    return Number(result.numUpdatedRows) === 1;
+  }
+
+  async get(id: string): Promise<CommandRow | undefined> {
+    const row = await guard('reading a command', () =>
+      this.#engine.db.selectFrom('commands').selectAll().where('id', '=', id).executeTakeFirst(),
+    );
+    return row && toRow(row);
+  }
+
+  /** The device's commands, newest first. */
+  async listByDevice(deviceId: string, limit: number): Promise<CommandRow[]> {
+    const rows = await guard('listing commands', () =>
+      this.#engine.db
+        .selectFrom('commands')
+        .selectAll()
+        .where('device_id', '=', deviceId)
+        .orderBy('issued_at', 'desc')
+        .orderBy('id', 'desc')
+        .limit(limit)
+        .execute(),
+    );
+    return rows.map(toRow);
+  }
+
+  /** Open commands whose deadline has passed (their hub stopped waiting without closing them). */
+  async overdue(now: number, limit: number): Promise<CommandRow[]> {
+    const rows = await guard('finding abandoned commands', () =>
+      this.#engine.db
+        .selectFrom('commands')
+        .selectAll()
+        .where('status', 'in', OPEN_STATUSES)
+        .where('deadline', '<', now)
+        .limit(limit)
+        .execute(),
+    );
+    return rows.map(toRow);
+  }
+}
