@@ -3,6 +3,11 @@ import type { Logger } from 'pino';
 import type { Clock } from '@flotilla/protocol';
 import { HubStartError, HubStartErrorCodes } from './http/errors.js';
 import type { TlsConfig } from './tls/hub-tls.js';
+import {
+  resolveTelemetrySettings,
+  type ResolvedTelemetrySettings,
+  type TelemetrySettings,
+} from './telemetry/settings.js';
 
 /** Options of `startHub`. Every field is optional; the defaults run a hub on embedded storage. */
 export interface HubOptions {
@@ -64,6 +69,8 @@ export interface HubOptions {
   tlsNames?: readonly string[];
   /** Enrolled devices must present their client certificate on every connection (needs TLS). */
   requireClientCert?: boolean;
+  /** Telemetry retention, rollup schedule, accepted clock skew and queue size (docs/telemetry.md). */
+  telemetry?: TelemetrySettings;
 }
 
 /** HubOptions with every default applied and every value checked. */
@@ -84,6 +91,7 @@ export interface HubConfig {
   deviceMessageLimit: { rate: number; burst: number } | undefined;
   /** Undefined: plain HTTP. */
   tls: TlsConfig | undefined;
+  telemetry: ResolvedTelemetrySettings;
 }
 
 export const HUB_DEFAULTS = {
@@ -170,6 +178,7 @@ export function resolveHubConfig(options: HubOptions): HubConfig {
       ),
     ),
     tls: tlsConfig(options, host),
+    telemetry: telemetrySettings(options.telemetry),
   };
 }
 
@@ -195,6 +204,14 @@ function tlsConfig(options: HubOptions, host: string): TlsConfig | undefined {
     requireClientCert: options.requireClientCert ?? false,
     host,
   };
+}
+
+function telemetrySettings(settings: TelemetrySettings | undefined): ResolvedTelemetrySettings {
+  try {
+    return resolveTelemetrySettings(settings);
+  } catch (err) {
+    throw bad((err as Error).message);
+  }
 }
 
 /** A burst of two seconds' worth: a device that was quiet may catch up at once. */

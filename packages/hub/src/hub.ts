@@ -49,6 +49,10 @@ export interface HubTlsMaterial {
    */
   readonly ca: string;
 }
+import { TelemetryIngest } from './telemetry/ingest.js';
+import { TelemetryMaintenanceJob } from './telemetry/maintenance.js';
+import { telemetryMetrics } from './telemetry/metrics.js';
+import { registerTelemetryRoutes } from './telemetry/routes.js';
 
 /** A hub that is listening. */
 export interface RunningHub {
@@ -171,6 +175,10 @@ export interface HubParts {
   readonly tls: HubTls | undefined;
   /** The embedded MQTT broker (not listening yet: startHub does that); undefined with `mqttPort: false`. */
   readonly mqtt: MqttBroker | undefined;
+  /** The one path telemetry takes to storage; transports call `submit` and watch `pressure`. */
+  readonly telemetry: TelemetryIngest;
+  /** Rollups and retention, on the hub's clock. */
+  readonly telemetryMaintenance: TelemetryMaintenanceJob;
   readonly storage: Storage;
   readonly bus: Bus;
   readonly metrics: HubMetrics;
@@ -225,6 +233,30 @@ export async function assembleHub(config: HubConfig, options: { logger: Logger; 
       );
     }
     cleanup.push(() => registry.close());
+
+    const telemetryInstruments = telemetryMetrics(metrics.registry);
+    const telemetry = new TelemetryIngest({
+      store: storage.telemetry,
+      clock,
+      metrics: telemetryInstruments,
+      logger: logger.child({ component: 'telemetry' }),
+      maxFutureMs: config.telemetry.maxFutureMs,
+      maxPastMs: config.telemetry.maxPastMs,
+      highWaterPoints: config.telemetry.highWaterPoints,
+    });
+    const telemetryMaintenance = new TelemetryMaintenanceJob({
+      store: storage.telemetry,
+      settings: config.telemetry,
+      clock,
+      metrics: telemetryInstruments,
+      logger: logger.child({ component: 'telemetry' }),
+    });
+    telemetryMaintenance.start();
+    // Closed after the gateway (which submits) and before storage: what is queued gets written.
+    cleanup.push(async () => {
+      await telemetryMaintenance.close();
+      await telemetry.close();
+    });
 
     const loginFailures = counter(metrics.registry, 'flotilla_login_failures_total', 'Failed logins, by reason', [
       'reason',
@@ -289,6 +321,7 @@ export async function assembleHub(config: HubConfig, options: { logger: Logger; 
       hubVersion: HUB_VERSION,
       ...(config.deviceAuth && { authenticate: helloAuthentication(enrollment, tls) }),
       onSecurityEvent: (event) => security.record(event),
+      ingest: telemetry,
     });
     let mqtt: MqttBroker | undefined;
     if (config.mqttPort !== false) {
@@ -341,6 +374,7 @@ export async function assembleHub(config: HubConfig, options: { logger: Logger; 
     registerCommandRoutes(app, { commands, registry });
     registerEnrollmentRoutes(app, { enrollment });
     registerTlsRoutes(app, { tls });
+    registerTelemetryRoutes(app, { registry, store: storage.telemetry, clock });
     registerAgentWebSocket(app, { gateway });
     registerClientWebSocket(app, { bus, clock, metrics, revocations });
     await app.ready();
@@ -354,6 +388,8 @@ export async function assembleHub(config: HubConfig, options: { logger: Logger; 
       commands,
       tls,
       mqtt,
+      telemetry,
+      telemetryMaintenance,
       storage,
       bus,
       metrics,

@@ -12,6 +12,7 @@ import {
 import type { Bus } from '../bus.js';
 import type { HelloAuthRequest, HelloAuthResult } from '../enrollment/service.js';
 import type { SecurityEvent } from '../enrollment/security.js';
+import type { TelemetryIngest } from '../telemetry/ingest.js';
 import type { HubMetrics } from '../metrics.js';
 import { Presence } from '../presence/presence.js';
 import { DisconnectReasons, type DisconnectReason } from '../registry/projection.js';
@@ -67,6 +68,8 @@ export interface AgentGatewayOptions {
   authenticate?: (request: HelloAuthRequest) => Promise<HelloAuthResult>;
   /** Told of refused hellos and of frames speaking for another device. */
   onSecurityEvent?: (event: SecurityEvent) => void;
+  /** Where telemetry is stored; absent: telemetry only updates the registry and the bus. */
+  ingest?: Pick<TelemetryIngest, 'submit'>;
 }
 
 /** A command's outcome as a device reported it; command routing subscribes to these. */
@@ -114,6 +117,7 @@ export class AgentGateway extends EventEmitter<AgentGatewayEvents> implements Se
   private readonly hubVersion: string;
   private readonly authenticate: AgentGatewayOptions['authenticate'];
   private readonly onSecurityEvent: AgentGatewayOptions['onSecurityEvent'];
+  private readonly ingest: AgentGatewayOptions['ingest'];
   private readonly unhook: () => void;
   /** Sessions that already sent a frame for another device (recorded once per session). */
   private readonly mismatched = new WeakSet<DeviceSession>();
@@ -132,6 +136,7 @@ export class AgentGateway extends EventEmitter<AgentGatewayEvents> implements Se
     this.hubVersion = options.hubVersion;
     this.authenticate = options.authenticate;
     this.onSecurityEvent = options.onSecurityEvent;
+    this.ingest = options.ingest;
     this.heartbeatIntervalMs = options.heartbeatIntervalMs ?? DEFAULT_HEARTBEAT_INTERVAL_MS;
     this.messageLimit = options.messageLimit === null ? undefined : (options.messageLimit ?? DEFAULT_MESSAGE_LIMIT);
     this.presence = new Presence({ clock: this.clock, heartbeatIntervalMs: this.heartbeatIntervalMs });
@@ -273,6 +278,7 @@ export class AgentGateway extends EventEmitter<AgentGatewayEvents> implements Se
         session.telemetrySubject,
         samples === undefined ? { ts: message.ts, metrics } : { ts: message.ts, metrics, samples },
       );
+      this.store(id, message);
     },
     event: (session, id, message) => {
       const { type, data } = message.payload;
@@ -381,6 +387,25 @@ export class AgentGateway extends EventEmitter<AgentGatewayEvents> implements Se
         },
       );
     this.track(connecting, id, 'connect');
+  }
+
+  /**
+   * Hands the message to the ingest. No seq: the envelope's is per session, so it cannot tell a
+   * replay from a new message after a reconnect; the agent's own telemetry numbering, and the
+   * acks that answer it, are the next step (docs/telemetry.md). Refusals are counted by the
+   * ingest; a failed write is logged (the device is not told yet).
+   */
+  private store(id: string, message: MessageOf<'telemetry'>): void {
+    if (!this.ingest) return;
+    const { metrics, samples } = message.payload;
+    this.ingest
+      .submit(id, [samples === undefined ? { ts: message.ts, metrics } : { ts: message.ts, metrics, samples }])
+      .then(
+        (result) => {
+          if (result.refused.length > 0) this.log.debug({ device: id, refused: result.refused }, 'telemetry refused');
+        },
+        (err: unknown) => this.log.error({ err, device: id }, 'cannot store telemetry'),
+      );
   }
 
   /** The session ended on the device's side or by silence: the device goes offline, unless a newer session took over. */

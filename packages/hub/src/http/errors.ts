@@ -20,6 +20,7 @@ export const ApiErrors = {
   BAD_REQUEST: spec('bad_request', 400, 'the request is malformed'),
   BAD_CURSOR: spec('bad_cursor', 400, 'the cursor is malformed or belongs to another listing'),
   BAD_SELECTOR: spec('bad_selector', 400, 'the label selector cannot be parsed'),
+  TOO_MANY_BUCKETS: spec('too_many_buckets', 400, 'the time range holds more buckets than one answer may hold'),
   MISSING_TOKEN: spec('missing_token', 401, 'this request needs a bearer token'),
   MALFORMED_TOKEN: spec('malformed_token', 401, 'the Authorization header is not a bearer token the hub can read'),
   INVALID_TOKEN: spec('invalid_token', 401, 'the token is not valid (unknown, tampered with or signed by another key)'),

@@ -28,6 +28,11 @@ export interface EngineConnection {
 
 /** Column types whose spelling differs between engines; migrations use only these. */
 export interface SchemaDialect {
+  /**
+   * The engine, for the rare migration whose layout differs in more than a type name (telemetry:
+   * PostgreSQL partitions or a TimescaleDB hypertable, one plain table on SQLite).
+   */
+  readonly engine: Engine;
   /** A 64-bit integer column (read back as a JS number). */
   readonly bigint: ColumnDataType;
   /** A JSON document column (written and read as JSON text). */

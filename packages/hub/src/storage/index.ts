@@ -15,3 +15,5 @@ export {
 export { DEFAULT_DATA_DIR, DATABASE_FILE } from './sqlite.js';
 export { LOCK_FILE } from './data-dir-lock.js';
 export { createTestDatabase, type TestDatabase } from './testing.js';
+export { TelemetryStore } from './telemetry-store.js';
+export type * from './telemetry-types.js';

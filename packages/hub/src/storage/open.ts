@@ -8,6 +8,7 @@ import { CommandStore } from './commands.js';
 import { migrateToLatest } from './migrate.js';
 import { openPostgres } from './postgres.js';
 import { SnapshotStore } from './snapshots.js';
+import { TelemetryStore } from './telemetry-store.js';
 import { DEFAULT_DATA_DIR, openSqlite } from './sqlite.js';
 import type { Engine, OpenStorageOptions, Snapshot, Storage } from './types.js';
 
@@ -36,6 +37,7 @@ class EngineStorage implements Storage {
   readonly deviceIdentity: DeviceIdentityStore;
   readonly tls: TlsStore;
   readonly commands: CommandStore;
+  readonly telemetry: TelemetryStore;
   readonly #connection: EngineConnection;
   readonly #events: EventStore;
   readonly #snapshots: SnapshotStore;
@@ -51,6 +53,7 @@ class EngineStorage implements Storage {
     this.deviceIdentity = new DeviceIdentityStore(connection);
     this.tls = new TlsStore(connection);
     this.commands = new CommandStore(connection);
+    this.telemetry = new TelemetryStore(connection);
   }
 
   appendEvents: Storage['appendEvents'] = (events) => this.#open(() => this.#events.append(events));

@@ -21,6 +21,7 @@ const EVENT_LOG_LOCK_KEY = 0x466c6f74696c6c61n; // "Flotilla"
 const UNIQUE_VIOLATION = '23505';
 
 const schema: SchemaDialect = {
+  engine: 'postgres',
   bigint: 'bigint',
   // json, not jsonb: documents come back exactly as written, as on SQLite (jsonb reorders keys
   // and refuses the string "\u0000", which a device may well send), and the log is read whole,

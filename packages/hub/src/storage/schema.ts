@@ -121,6 +121,57 @@ export interface CommandsTable {
   deadline: number;
 }
 
+export interface TelemetryPointsTable {
+  device: string;
+  metric: string;
+  ts: number;
+  value: number;
+}
+
+export interface TelemetrySamplesTable {
+  device: string;
+  name: string;
+  ts: number;
+  data: string;
+}
+
+export interface TelemetrySeenTable {
+  device: string;
+  seq: number;
+  ts: number;
+}
+
+export interface TelemetryLatestTable {
+  device: string;
+  metric: string;
+  ts: number;
+  value: number;
+}
+
+export interface TelemetryDirtyTable {
+  device: string;
+  bucket: number;
+  version: number;
+  claimed: number | null;
+}
+
+export interface TelemetryRollupTable {
+  device: string;
+  metric: string;
+  bucket: number;
+  min_value: number;
+  max_value: number;
+  total: number;
+  n: number;
+  last_ts: number;
+  last_value: number;
+}
+
+export interface TelemetrySettingsTable {
+  name: string;
+  value: string;
+}
+
 export interface Database {
   events: EventsTable;
   snapshots: SnapshotsTable;
@@ -134,4 +185,12 @@ export interface Database {
   hub_ca: HubCaTable;
   device_certificates: DeviceCertificatesTable;
   commands: CommandsTable;
+  telemetry_points: TelemetryPointsTable;
+  telemetry_samples: TelemetrySamplesTable;
+  telemetry_seen: TelemetrySeenTable;
+  telemetry_latest: TelemetryLatestTable;
+  telemetry_dirty: TelemetryDirtyTable;
+  telemetry_rollup_1m: TelemetryRollupTable;
+  telemetry_rollup_1h: TelemetryRollupTable;
+  telemetry_settings: TelemetrySettingsTable;
 }

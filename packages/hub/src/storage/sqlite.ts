@@ -24,6 +24,7 @@ const SQLITE_CONSTRAINT_PRIMARYKEY = 1555;
 const SQLITE_CONSTRAINT_UNIQUE = 2067;
 
 const schema: SchemaDialect = {
+  engine: 'sqlite',
   bigint: 'integer',
   // Declared as TEXT on purpose: SQLite would give a column declared JSON numeric affinity and
   // store the document `123` as the integer 123.

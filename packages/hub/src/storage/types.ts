@@ -4,6 +4,7 @@ import type { IdentityStore } from './identity.js';
 import type { DeviceIdentityStore } from './device-identity.js';
 import type { TlsStore } from './tls.js';
 import type { CommandStore } from './commands.js';
+import type { TelemetryStore } from './telemetry-store.js';
 
 /**
  * The storage contract every engine implements (SQLite through node:sqlite, PostgreSQL).
@@ -57,6 +58,8 @@ export interface Storage {
   /** The hub CA and the device certificates it issued (migration 0005). */
   readonly tls: TlsStore;
   readonly commands: CommandStore;
+  /** Telemetry points, samples, dedup records and rollups (migration 0006). */
+  readonly telemetry: TelemetryStore;
   /**
    * Appends atomically, in order; returns the stored events with their positions. Calls made
    * in the same turn of the event loop (or while a commit runs) share one transaction, and

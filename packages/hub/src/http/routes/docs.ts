@@ -25,6 +25,7 @@ export async function registerDocs(app: FastifyInstance, options: { version: str
       tags: [
         { name: 'devices', description: 'The device registry' },
         { name: 'events', description: 'The append-only event log' },
+        { name: 'telemetry', description: 'Stored telemetry: raw points, rollups, latest values, fleet aggregates' },
         { name: 'system', description: 'Health, readiness and metrics' },
         { name: 'auth', description: 'Login, refresh and logout (docs/security.md)' },
         { name: 'users', description: 'User accounts and their roles' },

@@ -5,6 +5,7 @@ import { snapshots } from './0002_snapshots.js';
 import { identity } from './0003_identity.js';
 import { deviceIdentity } from './0004_device_identity.js';
 import { tls } from './0005_tls.js';
+import { telemetry } from './0006_telemetry.js';
 import { commands } from './0007_commands.js';
 
 /**
@@ -19,5 +20,6 @@ export const migrations: Readonly<Record<string, (schema: SchemaDialect) => Migr
   '0003_identity': identity,
   '0004_device_identity': deviceIdentity,
   '0005_tls': tls,
+  '0006_telemetry': telemetry,
   '0007_commands': commands,
 };

@@ -1,0 +1,140 @@
+import { sql } from 'kysely';
+import type { EngineConnection } from './engine.js';
+import { guard } from './errors.js';
+import type {
+  AggregateQuery,
+  AggregateRow,
+  LatestValue,
+  RawQuery,
+  SampleQuery,
+  StoredSample,
+  TimedValue,
+} from './telemetry-types.js';
+
+/** Devices per statement: far below SQLite's and PostgreSQL's parameter limits. */
+const DEVICES_PER_STATEMENT = 500;
+
+interface AggregateSqlRow {
+  device: string;
+  bucket: number | string;
+  mn: number;
+  mx: number;
+  total: number;
+  n: number | string;
+  last_ts: number | string;
+  last_value: number;
+}
+
+/**
+ * Reads of the telemetry tables, the same SQL on both engines. Aggregates come back per device
+ * and bucket (min, max, sum, count, last with its time), so the caller can merge devices and
+ * finer buckets exactly; `last` is the value of the newest point, found through the series index.
+ */
+export class TelemetryQueries {
+  readonly #engine: EngineConnection;
+
+  constructor(engine: EngineConnection) {
+    this.#engine = engine;
+  }
+
+  async aggregate(query: AggregateQuery): Promise<AggregateRow[]> {
+    const out: AggregateRow[] = [];
+    for (let i = 0; i < query.devices.length; i += DEVICES_PER_STATEMENT) {
+      const devices = query.devices.slice(i, i + DEVICES_PER_STATEMENT);
+      const rows = await guard('reading telemetry aggregates', () =>
+        (query.source === 'raw' ? this.#raw(query, devices) : this.#rollup(query, devices)).execute(this.#engine.db),
+      );
+      for (const row of rows.rows) {
+        out.push({
+          device: row.device,
+          bucket: Number(row.bucket),
+          min: Number(row.mn),
+          max: Number(row.mx),
+          sum: Number(row.total),
+          count: Number(row.n),
+          lastTs: Number(row.last_ts),
+          last: Number(row.last_value),
+        });
+      }
+    }
+    return out.sort((a, b) => a.bucket - b.bucket || (a.device < b.device ? -1 : a.device > b.device ? 1 : 0));
+  }
+
+  #raw(query: AggregateQuery, devices: readonly string[]) {
+    const b = sql.lit(query.bucketMs);
+    return sql<AggregateSqlRow>`
+      select a.device, a.bucket, a.mn, a.mx, a.total, a.n, a.last_ts,
+        (select max(q.value) from telemetry_points q
+          where q.device = a.device and q.metric = ${query.metric} and q.ts = a.last_ts) as last_value
+      from (
+        select p.device as device, (p.ts / ${b}) * ${b} as bucket, min(p.value) as mn, max(p.value) as mx,
+          sum(p.value) as total, count(*) as n, max(p.ts) as last_ts
+        from telemetry_points p
+        where p.device in (${sql.join(devices)}) and p.metric = ${query.metric}
+          and p.ts >= ${query.from} and p.ts < ${query.to}
+        group by 1, 2
+      ) a`;
+  }
+
+  #rollup(query: AggregateQuery, devices: readonly string[]) {
+    const b = sql.lit(query.bucketMs);
+    const table = sql.table(query.source === 'rollup_1h' ? 'telemetry_rollup_1h' : 'telemetry_rollup_1m');
+    return sql<AggregateSqlRow>`
+      select a.device, a.bucket, a.mn, a.mx, a.total, a.n, a.last_ts,
+        (select max(q.last_value) from ${table} q
+          where q.device = a.device and q.metric = ${query.metric}
+            and q.bucket >= a.bucket and q.bucket < a.bucket + ${b} and q.last_ts = a.last_ts) as last_value
+      from (
+        select r.device as device, (r.bucket / ${b}) * ${b} as bucket, min(r.min_value) as mn,
+          max(r.max_value) as mx, sum(r.total) as total, cast(sum(r.n) as bigint) as n, max(r.last_ts) as last_ts
+        from ${table} r
+        where r.device in (${sql.join(devices)}) and r.metric = ${query.metric}
+          and r.bucket >= ${query.from} and r.bucket < ${query.to}
+        group by 1, 2
+      ) a`;
+  }
+
+  async points(query: RawQuery): Promise<TimedValue[]> {
+    const rows = await guard('reading telemetry points', () =>
+      this.#engine.db
+        .selectFrom('telemetry_points')
+        .select(['ts', 'value'])
+        .where('device', '=', query.device)
+        .where('metric', '=', query.metric)
+        .where('ts', '>=', query.from)
+        .where('ts', '<', query.to)
+        .orderBy('ts')
+        .limit(query.limit)
+        .execute(),
+    );
+    return rows.map((row) => ({ ts: Number(row.ts), value: Number(row.value) }));
+  }
+
+  async latest(device: string): Promise<LatestValue[]> {
+    const rows = await guard('reading latest telemetry', () =>
+      this.#engine.db
+        .selectFrom('telemetry_latest')
+        .select(['metric', 'ts', 'value'])
+        .where('device', '=', device)
+        .orderBy('metric')
+        .execute(),
+    );
+    return rows.map((row) => ({ metric: row.metric, ts: Number(row.ts), value: Number(row.value) }));
+  }
+
+  async samples(query: SampleQuery): Promise<StoredSample[]> {
+    const rows = await guard('reading telemetry samples', () =>
+      this.#engine.db
+        .selectFrom('telemetry_samples')
+        .select(['ts', 'data'])
+        .where('device', '=', query.device)
+        .where('name', '=', query.name)
+        .where('ts', '>=', query.from)
+        .where('ts', '<', query.to)
+        .orderBy('ts')
+        .limit(query.limit)
+        .execute(),
+    );
+    return rows.map((row) => ({ ts: Number(row.ts), data: JSON.parse(row.data) as unknown }));
+  }
+}

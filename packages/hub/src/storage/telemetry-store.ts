@@ -1,0 +1,87 @@
+import type { EngineConnection } from './engine.js';
+import { guard } from './errors.js';
+import { TelemetryMaintenance } from './telemetry-maintenance.js';
+import { TelemetryPartitions } from './telemetry-partitions.js';
+import { TelemetryQueries } from './telemetry-queries.js';
+import type {
+  AggregateQuery,
+  AggregateRow,
+  LatestValue,
+  RawQuery,
+  RetentionCutoffs,
+  RetentionResult,
+  SampleQuery,
+  StoredSample,
+  TelemetryLayout,
+  TelemetryWrite,
+  TimedValue,
+  WriteOutcome,
+} from './telemetry-types.js';
+import { TelemetryWriter } from './telemetry-writes.js';
+
+/**
+ * The telemetry tables (migration 0006) on either engine: batched writes with dedup, reads,
+ * rollups and retention. The telemetry module (src/telemetry/) owns the queue, validation and
+ * scheduling; this class only talks to the database.
+ */
+export class TelemetryStore {
+  readonly #engine: EngineConnection;
+  readonly #writer: TelemetryWriter;
+  readonly #queries: TelemetryQueries;
+  readonly #maintenance: TelemetryMaintenance;
+  #layout: Promise<TelemetryLayout> | undefined;
+
+  constructor(engine: EngineConnection) {
+    this.#engine = engine;
+    const partitions = new TelemetryPartitions(engine);
+    this.#writer = new TelemetryWriter(engine, partitions);
+    this.#queries = new TelemetryQueries(engine);
+    this.#maintenance = new TelemetryMaintenance(engine, partitions);
+  }
+
+  /** How raw points are laid out here (`plain` on SQLite; `partitioned` or `timescale` on PostgreSQL). */
+  layout(): Promise<TelemetryLayout> {
+    this.#layout ??= guard('reading the telemetry layout', async () => {
+      const row = await this.#engine.db
+        .selectFrom('telemetry_settings')
+        .select('value')
+        .where('name', '=', 'layout')
+        .executeTakeFirst();
+      const value = row?.value;
+      return value === 'partitioned' || value === 'timescale' ? value : 'plain';
+    }).catch((error: unknown) => {
+      this.#layout = undefined;
+      throw error;
+    });
+    return this.#layout;
+  }
+
+  /** One transaction; one outcome per item, in order. */
+  async write(items: readonly TelemetryWrite[]): Promise<WriteOutcome[]> {
+    return this.#writer.write(items, await this.layout());
+  }
+
+  aggregate(query: AggregateQuery): Promise<AggregateRow[]> {
+    return this.#queries.aggregate(query);
+  }
+
+  points(query: RawQuery): Promise<TimedValue[]> {
+    return this.#queries.points(query);
+  }
+
+  latest(device: string): Promise<LatestValue[]> {
+    return this.#queries.latest(device);
+  }
+
+  samples(query: SampleQuery): Promise<StoredSample[]> {
+    return this.#queries.samples(query);
+  }
+
+  rollup(rawCutoff: number, maxTransactions?: number): Promise<number> {
+    return this.#maintenance.rollup(rawCutoff, maxTransactions);
+  }
+
+  async retain(cutoffs: RetentionCutoffs): Promise<RetentionResult> {
+    return this.#maintenance.retain(cutoffs, await this.layout());
+  }
+}
