@@ -81,7 +81,7 @@ test(
     const url = urlFrom(io.out());
     assert.match(url, /^https:\/\/127\.0\.0\.1:\d+$/);
     assert.match(io.out(), new RegExp(`  Agents connect to ${url.replace('https', 'wss')}/ws/agent\n`));
-    assert.match(io.out(), /  MQTT devices +mqtts:\/\/127\.0\.0\.1:\d+ and wss:\/\/127\.0\.0\.1:\d+\/mqtt\n/);
+    assert.match(io.out(), / {2}MQTT devices +mqtts:\/\/127\.0\.0\.1:\d+ and wss:\/\/127\.0\.0\.1:\d+\/mqtt\n/);
     assert.match(io.out(), new RegExp(`  Hub CA +${url}/api/v1/tls/ca \\(fingerprint [0-9A-F:]+\\)\n`));
     io.signal();
     assert.equal(await done, 0, io.err());

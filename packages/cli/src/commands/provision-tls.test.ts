@@ -26,6 +26,8 @@ let agent: ChildProcess | undefined;
 before(async () => {
   hub = await startHub({
     port: 0,
+    // Port 1883 belongs to the machine's Mosquitto.
+    mqttPort: false,
     host: '127.0.0.1',
     dataDir: join(dir, 'hub'),
     logLevel: 'silent',
