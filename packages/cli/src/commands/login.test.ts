@@ -208,7 +208,11 @@ test('a corrupt credentials file fails commands in one line without quoting it; 
       `flotilla devices: ${join(config, 'credentials.json')} is not a valid credentials file; run flotilla login again\n`,
     ],
   );
-  await loginTo(config);
+  const replaced = await run(['login', '--hub', hub.url, '--username', 'admin'], config, { stdin: `${PASSWORD}\n` });
+  assert.deepEqual(
+    [replaced.code, replaced.err],
+    [0, `flotilla login: replaced ${join(config, 'credentials.json')}, which was not a valid credentials file\n`],
+  );
   assert.equal(session(config).username, 'admin');
 });
 

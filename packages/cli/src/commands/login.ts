@@ -41,14 +41,13 @@ const help = helpText({
     'Examples:\n  flotilla login --hub http://hub.local:8080 --username admin\n  printf \'%s\\n\' "$PASSWORD" | flotilla login --username admin --password-stdin\n  flotilla login --token flt_…',
 });
 
-/** The stored logins, or none when the file is unreadable (a new login replaces it, and says so). */
-export function readOrReplace(store: CredentialStore, io: Io): CredentialsFile {
+/** The stored logins, or none when the file is unreadable (a new login replaces it). */
+function readOrEmpty(store: CredentialStore): { file: CredentialsFile; problem?: CredentialsError } {
   try {
-    return store.read();
+    return { file: store.read() };
   } catch (err) {
     if (!(err instanceof CredentialsError)) throw err;
-    io.stderr.write(`flotilla login: ${err.message}; replacing it\n`);
-    return { version: 1, current: null, hubs: {} };
+    return { file: { version: 1, current: null, hubs: {} }, problem: err };
   }
 }
 
@@ -91,7 +90,8 @@ async function run(argv: readonly string[], io: Io): Promise<number> {
       'no place for credentials: set FLOTILLA_CONFIG_DIR, XDG_CONFIG_HOME or HOME',
       ExitCodes.FAILURE,
     );
-  const hub = values.hub ?? readOrReplace(store, io).current ?? DEFAULT_HUB_URL;
+  const before = readOrEmpty(store);
+  const hub = values.hub ?? before.file.current ?? DEFAULT_HUB_URL;
 
   let login: StoredLogin;
   let role: string;
@@ -136,7 +136,7 @@ async function run(argv: readonly string[], io: Io): Promise<number> {
 
   const key = normalizeHubUrl(hub);
   const replaced = await store.locked(async () => {
-    const file = readOrReplace(store, io);
+    const { file } = readOrEmpty(store);
     const previous = file.hubs[key];
     file.hubs[key] = login;
     file.current = key;
@@ -149,6 +149,8 @@ async function run(argv: readonly string[], io: Io): Promise<number> {
       .logout(replaced.refreshToken)
       .catch(() => {});
   }
+  if (before.problem)
+    io.stderr.write(`flotilla login: replaced ${store.path}, which was not a valid credentials file\n`);
   const how = login.kind === 'token' ? 'with an API token' : 'with a password';
   io.stdout.write(`Logged in to ${key} as ${login.username} (${role}) ${how}; saved in ${store.path}\n`);
   return ExitCodes.OK;
