@@ -25,7 +25,6 @@ before(async () => {
     // Port 1883 belongs to the machine's Mosquitto.
     mqttPort: false,
     host: '127.0.0.1',
-    mqttPort: false,
     dataDir: join(dir, 'hub'),
     logLevel: 'silent',
     adminPassword: PASSWORD,
