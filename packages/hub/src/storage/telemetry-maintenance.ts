@@ -3,7 +3,7 @@ import { sql, type Kysely, type Transaction } from 'kysely';
 import type { EngineConnection } from './engine.js';
 import { guard } from './errors.js';
 import type { Database } from './schema.js';
-import type { TelemetryPartitions } from './telemetry-partitions.js';
+import { DAY_MS, type TelemetryPartitions } from './telemetry-partitions.js';
 import type { RetentionCutoffs, RetentionResult, TelemetryLayout } from './telemetry-types.js';
 
 /** Dirty device-minutes recomputed per transaction: short transactions, so writers wait little. */
@@ -129,8 +129,9 @@ export class TelemetryMaintenance {
         .deleteFrom('telemetry_dirty')
         .where('bucket', '<', cutoffs.raw - 60_000)
         .execute();
-      // A series whose newest point is older than every cutoff has no rows left anywhere.
-      const oldest = Math.min(cutoffs.raw, cutoffs.rollup1m, cutoffs.rollup1h);
+      // A series whose newest point is older than every cutoff has no rows left anywhere. The
+      // catalogue's ts may trail the newest point by SERIES_REFRESH_MS: a day of margin.
+      const oldest = Math.min(cutoffs.raw, cutoffs.rollup1m, cutoffs.rollup1h) - DAY_MS;
       await db.deleteFrom('telemetry_latest').where('ts', '<', oldest).execute();
       return { points, partitions, rollups };
     });

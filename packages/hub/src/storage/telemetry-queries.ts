@@ -110,16 +110,35 @@ export class TelemetryQueries {
     return rows.map((row) => ({ ts: Number(row.ts), value: Number(row.value) }));
   }
 
+  /**
+   * The newest point of every series of the device, read from raw points through the series
+   * index (the catalogue row may be up to a minute behind); a series whose raw points are past
+   * retention answers with the catalogue's value.
+   */
   async latest(device: string): Promise<LatestValue[]> {
-    const rows = await guard('reading latest telemetry', () =>
-      this.#engine.db
-        .selectFrom('telemetry_latest')
-        .select(['metric', 'ts', 'value'])
-        .where('device', '=', device)
-        .orderBy('metric')
-        .execute(),
+    const { rows } = await guard('reading latest telemetry', () =>
+      sql<{
+        metric: string;
+        ts: number | string | null;
+        value: number | null;
+        cat_ts: number | string;
+        cat_value: number;
+      }>`
+        select x.metric, x.ts, x.cat_ts, x.cat_value,
+          (select max(p.value) from telemetry_points p
+            where p.device = ${device} and p.metric = x.metric and p.ts = x.ts) as value
+        from (
+          select l.metric as metric, l.ts as cat_ts, l.value as cat_value,
+            (select max(q.ts) from telemetry_points q where q.device = l.device and q.metric = l.metric) as ts
+          from telemetry_latest l where l.device = ${device}
+        ) x
+        order by x.metric`.execute(this.#engine.db),
     );
-    return rows.map((row) => ({ metric: row.metric, ts: Number(row.ts), value: Number(row.value) }));
+    return rows.map((row) =>
+      row.ts === null || row.value === null
+        ? { metric: row.metric, ts: Number(row.cat_ts), value: Number(row.cat_value) }
+        : { metric: row.metric, ts: Number(row.ts), value: Number(row.value) },
+    );
   }
 
   async samples(query: SampleQuery): Promise<StoredSample[]> {

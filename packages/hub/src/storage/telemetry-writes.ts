@@ -12,6 +12,15 @@ export const MINUTE_MS = 60_000;
 /** SQLite: bound parameters per INSERT (its limit is 32,766); ~500 four-column rows. */
 const SQLITE_PARAMS_PER_STATEMENT = 2_000;
 
+/**
+ * `telemetry_latest` is the series catalogue (rollups and retention walk it); a series' row is
+ * written when the series is new to this process, and then at most once per this much data time,
+ * not at every point: upserting every series of every batch cost as much as the points themselves.
+ */
+export const SERIES_REFRESH_MS = 60_000;
+/** Series remembered per process; past it the cache starts over (rows are only rewritten). */
+const MAX_CACHED_SERIES = 1_000_000;
+
 /** PostgreSQL: "no partition of relation found for row" (another hub's retention dropped it). */
 const CHECK_VIOLATION = '23514';
 
@@ -38,6 +47,8 @@ const DIRTY = [col('device', 'text'), col('bucket', 'int8'), col('version', 'int
 export class TelemetryWriter {
   readonly #engine: EngineConnection;
   readonly #partitions: TelemetryPartitions;
+  /** Series key → data time of the newest point this process wrote to `telemetry_latest`. */
+  readonly #series = new Map<string, number>();
 
   constructor(engine: EngineConnection, partitions: TelemetryPartitions) {
     this.#engine = engine;
@@ -61,7 +72,7 @@ export class TelemetryWriter {
 
   async #writeOnce(items: readonly TelemetryWrite[], layout: TelemetryLayout): Promise<WriteOutcome[]> {
     if (layout === 'partitioned') await this.#partitions.ensure(days(items));
-    return this.#engine.db.transaction().execute(async (trx) => {
+    const { outcomes, latest } = await this.#engine.db.transaction().execute(async (trx) => {
       const outcomes = await this.#dedup(trx, items);
       const points: unknown[][] = [[], [], [], []];
       const samples: unknown[][] = [[], [], [], []];
@@ -82,6 +93,10 @@ export class TelemetryWriter {
           dirty.set(`${device}\u0000${bucket}`, { device, bucket });
         }
       });
+      for (const [key, row] of latest) {
+        const refreshed = this.#series.get(key);
+        if (refreshed !== undefined && row.ts < refreshed + SERIES_REFRESH_MS) latest.delete(key);
+      }
       await this.#insert(trx, 'telemetry_points', POINTS, points);
       await this.#insert(trx, 'telemetry_samples', SAMPLES, samples);
       await this.#insert(
@@ -99,8 +114,12 @@ export class TelemetryWriter {
         columns([...dirty.values()].map((d) => [d.device, d.bucket, 0])),
         'on conflict (device, bucket) do update set version = telemetry_dirty.version + 1',
       );
-      return outcomes;
+      return { outcomes, latest };
     });
+    // Only once committed: a rolled-back row must be written again next time.
+    if (this.#series.size + latest.size > MAX_CACHED_SERIES) this.#series.clear();
+    for (const [key, row] of latest) this.#series.set(key, row.ts);
+    return outcomes;
   }
 
   /** Records each numbered message; those whose (device, seq) is already recorded are duplicates. */

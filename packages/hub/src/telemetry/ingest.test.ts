@@ -47,6 +47,9 @@ for (const engine of ENGINES) {
         await storage.telemetry.samples({ device: 'dup-1', name: 'pose', from: 0, to: T0 + 10_000, limit: 10 }),
         [{ ts: T0 + 1000, data: { x: 1 } }],
       );
+      // The catalogue row was written with the first point only (refreshed once a minute of data
+      // time); the latest value is still the newest point.
+      assert.deepEqual(await storage.telemetry.latest('dup-1'), [{ metric: 'battery', ts: T0 + 2000, value: 88 }]);
       // The same seq from another device is another message.
       const other = await ingest.submit('dup-2', [{ seq: 1, ts: T0, metrics: { battery: 50 } }]);
       assert.deepEqual(other.duplicates, []);
