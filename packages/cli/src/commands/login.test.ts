@@ -214,6 +214,16 @@ test('a corrupt credentials file fails commands in one line without quoting it; 
     [0, `flotilla login: replaced ${join(config, 'credentials.json')}, which was not a valid credentials file\n`],
   );
   assert.equal(session(config).username, 'admin');
+  writeFileSync(join(config, 'credentials.json'), 'not json');
+  const out = await run(['logout'], config);
+  assert.deepEqual(
+    [out.code, out.err],
+    [
+      0,
+      `flotilla logout: deleted ${join(config, 'credentials.json')}, which was not a valid credentials file (nothing was revoked on the hub)\n`,
+    ],
+  );
+  assert.equal(existsSync(join(config, 'credentials.json')), false);
 });
 
 test('logout revokes the session on the hub and deletes the stored credentials', async () => {

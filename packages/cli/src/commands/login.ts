@@ -68,13 +68,6 @@ async function password(values: { passwordStdin: boolean }, username: string, hu
   return typed;
 }
 
-/** A hub's refusal of a login, said the way a person would want to read it. */
-function loginFailure(err: unknown): unknown {
-  if (err instanceof FlotillaApiError && (err.status === 401 || err.status === 429))
-    return new CliError(CliErrorCodes.FAILED, err.message, ExitCodes.FAILURE, { cause: err });
-  return requestFailure(err);
-}
-
 async function run(argv: readonly string[], io: Io): Promise<number> {
   const { values, help: wantsHelp } = parseOptions(loginOptions, argv, io.env);
   if (wantsHelp) {
@@ -122,7 +115,7 @@ async function run(argv: readonly string[], io: Io): Promise<number> {
     try {
       result = await new FlotillaClient({ baseUrl: hub }).login(username, secret);
     } catch (err) {
-      throw loginFailure(err);
+      throw requestFailure(err);
     }
     login = {
       kind: 'session',

@@ -29,7 +29,9 @@ async function run(argv: readonly string[], io: Io): Promise<number> {
     if (!(err instanceof CredentialsError) || !store) throw err;
     // Nothing in it can be used to revoke anything; removing it is all logout can do.
     store.remove();
-    io.stderr.write(`flotilla logout: ${err.message}; deleted it (nothing was revoked on the hub)\n`);
+    io.stderr.write(
+      `flotilla logout: deleted ${store.path}, which was not a valid credentials file (nothing was revoked on the hub)\n`,
+    );
     return ExitCodes.OK;
   }
   const hub = values.hub ?? file?.current ?? DEFAULT_HUB_URL;
