@@ -7,6 +7,7 @@ import { hubCommand } from './commands/hub.js';
 import { loginCommand } from './commands/login.js';
 import { logoutCommand } from './commands/logout.js';
 import { provisionCommand } from './commands/provision.js';
+import { sendCommand } from './commands/send.js';
 import { simCommand } from './commands/sim.js';
 import { CliError, ExitCodes, UsageError } from './errors.js';
 import type { Io } from './io.js';
@@ -20,6 +21,7 @@ export const commands: readonly Command[] = [
   devicesCommand,
   deviceCommand,
   eventsCommand,
+  sendCommand,
   loginCommand,
   logoutCommand,
   provisionCommand,

@@ -13,6 +13,10 @@ import type {
   Me,
   EnrollmentTokenRequest,
   CreatedEnrollmentToken,
+  BroadcastItem,
+  CommandRecord,
+  CommandRequest,
+  SendOptions,
 } from './types.js';
 import { apiUrl, deviceQuery, eventQuery } from './url.js';
 
@@ -164,6 +168,46 @@ export class FlotillaClient {
   /** Decommissions a device: it is disconnected and removed from the registry (the log keeps it). */
   async deleteDevice(id: string, options: RequestOptions = {}): Promise<void> {
     await this.call<void>('DELETE', devicePath(id), { signal: options.signal });
+  }
+
+  /**
+   * Sends a command to a device and resolves with its record once the device answered, failed
+   * or timed out (or once it is on its way, with `async`). Refusals (offline, capability not
+   * declared, bad arguments…) reject with a FlotillaApiError carrying the hub's code.
+   */
+  async sendCommand(id: string, request: CommandRequest, options: SendOptions = {}): Promise<CommandRecord> {
+    return this.call<CommandRecord>('POST', `${devicePath(id)}/commands`, {
+      body: request,
+      ...(options.async && { query: new URLSearchParams({ async: 'true' }) }),
+      signal: options.signal,
+    });
+  }
+
+  /** Sends a command to every device whose labels match `selector`; one item per matching device. */
+  async broadcastCommand(
+    selector: string,
+    request: CommandRequest,
+    options: SendOptions = {},
+  ): Promise<BroadcastItem[]> {
+    const answer = await this.call<{ items: BroadcastItem[] }>('POST', 'api/v1/commands', {
+      body: { selector, ...request },
+      ...(options.async && { query: new URLSearchParams({ async: 'true' }) }),
+      signal: options.signal,
+    });
+    return answer.items;
+  }
+
+  async getCommand(id: string, options: RequestOptions = {}): Promise<CommandRecord> {
+    return this.call<CommandRecord>('GET', `api/v1/commands/${encodeURIComponent(id)}`, { signal: options.signal });
+  }
+
+  /** The device's latest commands, newest first. */
+  async listCommands(deviceId: string, limit = 100, options: RequestOptions = {}): Promise<CommandRecord[]> {
+    const answer = await this.call<{ items: CommandRecord[] }>('GET', `${devicePath(deviceId)}/commands`, {
+      query: new URLSearchParams({ limit: String(limit) }),
+      signal: options.signal,
+    });
+    return answer.items;
   }
 
   /** One page of the event log. */

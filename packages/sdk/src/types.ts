@@ -112,6 +112,48 @@ export interface CreatedEnrollmentToken extends EnrollmentTokenInfo {
 }
 
 /** Per-call options. */
+/** A command for a device: a HAL capability's command with its arguments (docs/hal.md). */
+export interface CommandRequest {
+  capability: string;
+  command: string;
+  args?: Record<string, unknown>;
+  /** How long the device has to answer (ms, default 30000). */
+  timeoutMs?: number;
+}
+
+export type CommandStatus = 'issued' | 'delivered' | 'succeeded' | 'failed' | 'timed_out';
+
+/** A command's record on the hub (docs/commands.md). */
+export interface CommandRecord {
+  id: string;
+  device: string;
+  /** As sent: a v1 request to a v2-only device is upcast. */
+  capability: string;
+  command: string;
+  args: Record<string, unknown>;
+  priority: 'critical' | 'normal';
+  status: CommandStatus;
+  result?: unknown;
+  error?: { code: string; message: string };
+  timeoutMs: number;
+  actor: string;
+  issuedAt: number;
+  deliveredAt: number | null;
+  completedAt: number | null;
+}
+
+/** One device's part of a broadcast: its command, or why it got none. */
+export interface BroadcastItem {
+  device: string;
+  command?: CommandRecord;
+  error?: { code: string; message: string };
+}
+
+export interface SendOptions extends RequestOptions {
+  /** Answer once the command is on its way (status `delivered`) instead of waiting for its result. */
+  async?: boolean;
+}
+
 export interface RequestOptions {
   signal?: AbortSignal;
 }
