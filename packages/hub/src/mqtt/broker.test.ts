@@ -226,6 +226,41 @@ describe('MQTT broker', () => {
     }
   });
 
+  test('POST /api/v1/devices/{id}/commands round-trips to an MQTT device that declared the capability in its will', async () => {
+    const credential = await enroll(hub, 'm-rest');
+    const will = {
+      topic: 'flotilla/m-rest/status',
+      payload: Buffer.from(
+        JSON.stringify({ state: 'offline', capabilities: [{ name: 'hal.v1.led', version: '1.0.0' }] }),
+      ),
+      qos: 1 as const,
+      retain: false,
+    };
+    const client = await connectDevice(hub.mqttUrl, 'm-rest', credential, { will });
+    try {
+      assert.deepEqual(hub.registry.get('m-rest')?.capabilities, [{ name: 'hal.v1.led', version: '1.0.0' }]);
+      await client.subscribeAsync('flotilla/m-rest/cmd/#', { qos: 1 });
+      client.on('message', (topic, payload) => {
+        if (topic !== 'flotilla/m-rest/cmd/hal.v1.led') return;
+        const { id } = JSON.parse(payload.toString()) as { id: string };
+        client.publish('flotilla/m-rest/result', JSON.stringify({ id, status: 'succeeded', result: { on: true } }), {
+          qos: 1,
+        });
+      });
+      const res = await hub.inject({
+        method: 'POST',
+        url: '/api/v1/devices/m-rest/commands',
+        payload: { capability: 'hal.v1.led', command: 'set', args: { on: true } },
+      });
+      assert.equal(res.statusCode, 200, res.body);
+      const body = JSON.parse(res.body) as { status: string; result: unknown };
+      assert.equal(body.status, 'succeeded');
+      assert.deepEqual(body.result, { on: true });
+    } finally {
+      await client.endAsync();
+    }
+  });
+
   test('malformed payloads are counted and answered on the error topic; the connection stays', async () => {
     const credential = await enroll(hub, 'm-garbage');
     const client = await connectDevice(hub.mqttUrl, 'm-garbage', credential);

@@ -1,4 +1,13 @@
-import { PROTOCOL_VERSION, ErrorCodes, type ErrorCode, type HelloPayload, type MessageType } from '@flotilla/protocol';
+import { Type } from '@sinclair/typebox';
+import {
+  Capability,
+  PROTOCOL_VERSION,
+  ErrorCodes,
+  compileSchema,
+  type ErrorCode,
+  type HelloPayload,
+  type MessageType,
+} from '@flotilla/protocol';
 import type { DeviceTopic } from './topics.js';
 
 /**
@@ -97,20 +106,27 @@ function decodeStatus(device: string, payload: Buffer, seq: number, now: number)
 
 /** The facts a last will may state, with the longest value `hello` accepts for each. */
 const WILL_FACTS = { name: 128, type: 64, model: 128 } as const;
+const validCapabilities = compileSchema<Capability[]>(Type.Array(Capability, { maxItems: 256 }));
+
+export type WillFacts = Pick<HelloPayload, 'name' | 'type' | 'model' | 'capabilities'>;
 
 /**
  * The facts an MQTT device states at CONNECT: a JSON last will on its status topic may name its
- * `name`, `type` and `model` (`{"state":"offline","type":"esp32"}`). Anything else, or a value
- * `hello` would refuse, is left out: the registry keeps what it knows, and a new device is `generic`.
+ * `name`, `type`, `model` and `capabilities` (`{"state":"offline","type":"esp32",
+ * "capabilities":[{"name":"hal.v1.led","version":"1.0.0"}]}`), as a `hello` would; commands are
+ * checked against the capabilities. Anything else, or a value `hello` would refuse, is left out:
+ * the registry keeps what it knows, and a new device is `generic` with no capabilities.
  */
-export function helloFacts(willPayload: Buffer | string | undefined): Pick<HelloPayload, 'name' | 'type' | 'model'> {
+export function helloFacts(willPayload: Buffer | string | undefined): WillFacts {
   if (willPayload === undefined) return {};
   const parsed = json(Buffer.from(willPayload));
   if (!parsed || !isObject(parsed.value)) return {};
-  const facts: Record<string, string> = {};
-  for (const [key, max] of Object.entries(WILL_FACTS)) {
+  const facts: WillFacts = {};
+  for (const [key, max] of Object.entries(WILL_FACTS) as [keyof typeof WILL_FACTS, number][]) {
     const value = parsed.value[key];
     if (typeof value === 'string' && value.length <= max) facts[key] = value;
   }
+  const capabilities = validCapabilities(parsed.value['capabilities']);
+  if (capabilities.ok) facts.capabilities = capabilities.value;
   return facts;
 }
