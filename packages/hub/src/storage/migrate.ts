@@ -13,7 +13,14 @@ import type { Database } from './schema.js';
 export async function migrateToLatest(db: Kysely<Database>, schema: SchemaDialect): Promise<void> {
   const resolved: Record<string, Migration> = {};
   for (const [name, create] of Object.entries(migrations)) resolved[name] = create(schema);
-  const migrator = new Migrator({ db, provider: { getMigrations: async () => resolved } });
+  // Unordered: migrations are numbered by the issue that needs them and may land out of order
+  // (0006 after 0007); a database that has a later one still gets an earlier one it lacks. A
+  // database with a migration this hub does not know is still refused.
+  const migrator = new Migrator({
+    db,
+    provider: { getMigrations: async () => resolved },
+    allowUnorderedMigrations: true,
+  });
   const { error, results } = await migrator.migrateToLatest();
   if (error === undefined) return;
   const failed = results?.find((result) => result.status === 'Error')?.migrationName;

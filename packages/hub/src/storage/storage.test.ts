@@ -1,10 +1,49 @@
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
+import { join } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
+import pg from 'pg';
 import { StorageClosedError } from './errors.js';
+import { DATABASE_FILE } from './sqlite.js';
 import { migrations } from './migrations/index.js';
 import { openStorage } from './open.js';
 import { createTestTarget, ENGINES, type TestTarget } from './testing.js';
 import type { NewEvent, Snapshot } from './types.js';
+
+const TELEMETRY_TABLES = [
+  'telemetry_points',
+  'telemetry_samples',
+  'telemetry_seen',
+  'telemetry_latest',
+  'telemetry_dirty',
+  'telemetry_rollup_1m',
+  'telemetry_rollup_1h',
+  'telemetry_settings',
+];
+
+/** Drops migration 0006's tables and its record, straight through the engine's own driver. */
+async function unapplyTelemetry(engine: string, target: TestTarget): Promise<void> {
+  const statements = [
+    ...TELEMETRY_TABLES.map((table) => `drop table ${table}`),
+    "delete from kysely_migration where name = '0006_telemetry'",
+  ];
+  if (engine === 'postgres') {
+    const client = new pg.Client({ connectionString: target.options.databaseUrl });
+    await client.connect();
+    try {
+      for (const statement of statements) await client.query(statement);
+    } finally {
+      await client.end();
+    }
+    return;
+  }
+  const database = new DatabaseSync(join(target.options.dataDir as string, DATABASE_FILE));
+  try {
+    for (const statement of statements) database.exec(statement);
+  } finally {
+    database.close();
+  }
+}
 
 function event(id: string): NewEvent {
   return {
@@ -65,6 +104,22 @@ for (const engine of ENGINES) {
       assert.equal(await third.countEvents(), 3);
       await third.close();
       assert.deepEqual(Object.keys(migrations), [...Object.keys(migrations)].sort());
+    });
+
+    it('applies a migration that landed after a later-numbered one the database already has', async () => {
+      const first = await openStorage(target.options);
+      await first.close();
+      // As if this database had been migrated before 0006_telemetry existed.
+      await unapplyTelemetry(engine, target);
+      const second = await openStorage(target.options);
+      try {
+        await second.telemetry.write([
+          { device: 'r1', seq: 1, ts: 1_700_000_000_000, points: [{ metric: 'm', value: 1 }], samples: [] },
+        ]);
+        assert.deepEqual(await second.telemetry.latest('r1'), [{ metric: 'm', ts: 1_700_000_000_000, value: 1 }]);
+      } finally {
+        await second.close();
+      }
     });
 
     it('saves, loads and overwrites snapshots of any JSON state', async () => {
