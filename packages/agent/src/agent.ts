@@ -23,6 +23,7 @@ import {
 import { Backoff } from './backoff.js';
 import { CommandRegistry, DEFAULT_COMMAND_TIMEOUT_MS, type CommandHandler } from './commands.js';
 import { IdentityFileCredentials, type CredentialStore } from './credentials.js';
+import { ClientTls } from './client-tls.js';
 import { AgentError, AgentErrorCodes } from './errors.js';
 import { collectFacts, mergeCapabilities, mergeFacts, type Facts } from './facts.js';
 import { resolveIdentity } from './identity.js';
@@ -55,6 +56,14 @@ const REFUSALS: ReadonlySet<string> = new Set([
   ErrorCodes.CREDENTIAL_REVOKED,
   ErrorCodes.ENROLLMENT_EXPIRED,
   ErrorCodes.ENROLLMENT_EXHAUSTED,
+  ErrorCodes.CERTIFICATE_REQUIRED,
+  ErrorCodes.INVALID_CSR,
+]);
+
+/** Refusals of the client certificate the agent can fix itself: it drops the certificate and asks for a new one. */
+const CERTIFICATE_REFUSALS: ReadonlySet<string> = new Set([
+  ErrorCodes.CERTIFICATE_MISMATCH,
+  ErrorCodes.CERTIFICATE_REVOKED,
 ]);
 
 /** What an operator should do about each refusal, for the log line. */
@@ -64,6 +73,9 @@ const REFUSAL_HINTS: Readonly<Record<string, string>> = {
     'an administrator revoked this device; remove "credential" from identity.json and enroll again with a new token',
   [ErrorCodes.ENROLLMENT_EXPIRED]: 'the enrollment token has expired; ask for a new one',
   [ErrorCodes.ENROLLMENT_EXHAUSTED]: 'the enrollment token has no uses left; ask for a new one',
+  [ErrorCodes.CERTIFICATE_REQUIRED]:
+    'the hub requires a client certificate and this device has none: revoke its credential and enroll it again over wss://',
+  [ErrorCodes.INVALID_CSR]: 'the hub could not use the certificate request; this is a bug, please report it',
 };
 
 /**
@@ -111,6 +123,7 @@ export class Agent extends EventEmitter<{ state: [StateEvent] }> {
   private credential: string | undefined;
   /** The hub refused our token on the current socket: reconnect only after `authRetryMs`. */
   private refused = false;
+  private readonly tls: ClientTls;
 
   private readonly counters: AgentStats = { sent: 0, received: 0, dropped: 0, invalidFrames: 0, attempts: 0 };
 
@@ -130,6 +143,16 @@ export class Agent extends EventEmitter<{ state: [StateEvent] }> {
     this.id = resolveIdentity({ id: options.id, stateDir: options.stateDir }).id;
     this.credentials = options.credentials ?? new IdentityFileCredentials(options.stateDir);
     this.credential = this.credentials.load(this.id);
+    this.tls = new ClientTls({
+      id: this.id,
+      url: this.url,
+      stateDir: options.stateDir,
+      ca: options.ca,
+      caFile: options.caFile,
+      clientCertificate: options.clientCertificate ?? true,
+      clock: this.clock,
+      logger: this.logger,
+    });
     this.createdAt = this.clock.now();
   }
 
@@ -225,7 +248,11 @@ export class Agent extends EventEmitter<{ state: [StateEvent] }> {
     this.transition({ state: 'Registering', attempt: this.counters.attempts, url: this.url });
     // No compression: inflate/deflate contexts cost ~300 KB per socket, which 10,000 simulated
     // agents cannot afford, and our frames are small.
-    const ws = new WebSocket(this.url, { perMessageDeflate: false, maxPayload: MAX_FRAME_BYTES });
+    const ws = new WebSocket(this.url, {
+      perMessageDeflate: false,
+      maxPayload: MAX_FRAME_BYTES,
+      ...this.tls.socketOptions(),
+    });
     this.socket = ws;
     ws.on('open', () => this.onOpen(ws));
     ws.on('message', (data) => this.onMessage(ws, data));
@@ -247,13 +274,16 @@ export class Agent extends EventEmitter<{ state: [StateEvent] }> {
     if (capabilities) hello.capabilities = capabilities;
     const token = this.credential ?? this.options.token;
     if (token !== undefined) hello.token = token;
+    const csr = this.tls.csr();
+    if (csr !== undefined) hello.csr = csr;
     this.send(ws, 'hello', hello);
   }
 
-  private onSocketError(ws: WebSocket, err: Error): void {
+  private onSocketError(ws: WebSocket, err: Error & { code?: string }): void {
     if (this.socket !== ws) return;
     this.closeReason ??= 'socket_error';
     this.closeDetail ??= err.message;
+    this.tls.explain(err);
   }
 
   private onClose(ws: WebSocket, code: number): void {
@@ -369,6 +399,8 @@ export class Agent extends EventEmitter<{ state: [StateEvent] }> {
     this.registrationTimer?.cancel();
     this.registrationTimer = undefined;
     if (welcome.credential !== undefined) this.enrolled(welcome.credential);
+    if (welcome.certificate !== undefined || welcome.ca !== undefined)
+      this.tls.welcomed(welcome.certificate, welcome.ca);
     this.session = welcome.sessionId;
     this.heartbeatMs = welcome.heartbeatIntervalMs;
     this.connectedAt = this.clock.now();
@@ -435,6 +467,13 @@ export class Agent extends EventEmitter<{ state: [StateEvent] }> {
     if (error.code === ErrorCodes.REPLACED) {
       this.replaced = true;
       this.drop(ws, 'replaced', 'another connection for this device id took over');
+    } else if (CERTIFICATE_REFUSALS.has(error.code) && this.tls.dropCertificate()) {
+      // Stale (revoked, re-enrolled) or not this id's: connect without it and ask for a new one.
+      this.logger.warn(
+        { device: this.id, code: error.code },
+        'the hub refused the client certificate; asking for a new one',
+      );
+      this.drop(ws, 'refused', error.message);
     } else if (REFUSALS.has(error.code)) {
       this.refused = true;
       const retryMs = this.options.authRetryMs ?? DEFAULT_AUTH_RETRY_MS;

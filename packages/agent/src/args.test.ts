@@ -55,3 +55,16 @@ test('bad input is one line of error, never a throw', () => {
     }
   }
 });
+
+test('--ca FILE, or FLOTILLA_CA, names the CA file; the flag wins', () => {
+  const parsed = parseAgentArgs(['--hub', 'https://hub', '--ca', '/etc/hub-ca.pem'], { FLOTILLA_CA: '/other.pem' });
+  assert.ok(parsed.ok && !parsed.help);
+  assert.equal(parsed.options.caFile, '/etc/hub-ca.pem');
+  const fromEnv = parseAgentArgs(['--hub', 'https://hub'], { FLOTILLA_CA: '/other.pem' });
+  assert.ok(fromEnv.ok && !fromEnv.help);
+  assert.equal(fromEnv.options.caFile, '/other.pem');
+  assert.deepEqual(parseAgentArgs(['--hub', 'https://hub', '--ca', '']), {
+    ok: false,
+    error: '--ca must not be empty',
+  });
+});

@@ -3,7 +3,7 @@ import { isDeviceId } from '@flotilla/protocol';
 import { LOGGER_LEVELS } from './logger.js';
 import { agentSocketUrl } from './url.js';
 
-export const AGENT_USAGE = `Usage: flotilla-agent --hub URL [--id ID] [--state DIR] [--token T]
+export const AGENT_USAGE = `Usage: flotilla-agent --hub URL [--id ID] [--state DIR] [--token T] [--ca FILE]
 
 Connects this machine to a Flotilla hub as a device and reports its facts and system metrics.
 
@@ -13,6 +13,9 @@ Options:
   --state DIR    state directory (default ~/.flotilla-agent)
   --token T      enrollment token (fle_…) for the first connection; the credential the hub
                  returns is kept in <state>/identity.json and used from then on
+  --ca FILE      CA certificate (PEM) to verify a https:// or wss:// hub with before
+                 enrollment (or FLOTILLA_CA); the hub's own CA is kept in <state>/ca.pem
+                 after it, with this device's client certificate
   --log-level L  debug, info, warn, error or silent (default info, or FLOTILLA_LOG_LEVEL)
   -h, --help     show this help
 `;
@@ -24,6 +27,8 @@ export interface AgentArgs {
   stateDir?: string;
   token?: string;
   logLevel?: string;
+  /** `--ca FILE`, else FLOTILLA_CA. */
+  caFile?: string;
 }
 
 export type ParsedAgentArgs =
@@ -33,8 +38,19 @@ export type ParsedAgentArgs =
  * Parses `flotilla-agent` / `flotilla agent` flags. Never throws and never exits: the caller
  * prints `error` as one line and exits 2, so both commands fail the same way.
  */
-export function parseAgentArgs(argv: readonly string[]): ParsedAgentArgs {
-  let values: { hub?: string; id?: string; state?: string; token?: string; 'log-level'?: string; help?: boolean };
+export function parseAgentArgs(
+  argv: readonly string[],
+  env: Readonly<Record<string, string | undefined>> = {},
+): ParsedAgentArgs {
+  let values: {
+    hub?: string;
+    id?: string;
+    state?: string;
+    token?: string;
+    ca?: string;
+    'log-level'?: string;
+    help?: boolean;
+  };
   try {
     ({ values } = parseArgs({
       args: [...argv],
@@ -45,6 +61,7 @@ export function parseAgentArgs(argv: readonly string[]): ParsedAgentArgs {
         id: { type: 'string' },
         state: { type: 'string' },
         token: { type: 'string' },
+        ca: { type: 'string' },
         'log-level': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -75,5 +92,8 @@ export function parseAgentArgs(argv: readonly string[]): ParsedAgentArgs {
   if (values.state !== undefined) options.stateDir = values.state;
   if (values.token !== undefined) options.token = values.token;
   if (values['log-level'] !== undefined) options.logLevel = values['log-level'];
+  const caFile = values.ca ?? (env['FLOTILLA_CA'] || undefined);
+  if (caFile === '') return { ok: false, error: '--ca must not be empty' };
+  if (caFile !== undefined) options.caFile = caFile;
   return { ok: true, help: false, options };
 }

@@ -4,7 +4,7 @@ import { AGENT_USAGE, parseAgentArgs } from './args.js';
 import { AgentError } from './errors.js';
 import { createLogger } from './logger.js';
 
-const parsed = parseAgentArgs(process.argv.slice(2));
+const parsed = parseAgentArgs(process.argv.slice(2), process.env);
 if (!parsed.ok) {
   process.stderr.write(`flotilla-agent: ${parsed.error} (see --help)\n`);
   process.exit(2);

@@ -15,6 +15,19 @@ export interface AgentOptions {
    * credential, which is kept in `credentials` and presented from then on. Never logged.
    */
   token?: string;
+  /**
+   * CA certificate(s), PEM, to verify a `wss://` hub with, besides the `ca.pem` the hub handed
+   * this device at enrollment (kept in `stateDir`). With neither, the system's trust store.
+   */
+  ca?: string;
+  /** A file holding `ca` (`--ca`, FLOTILLA_CA); read once, at construction. */
+  caFile?: string;
+  /**
+   * Over `wss://`, ask the hub for a client certificate (a CSR in `hello`) when there is none in
+   * `stateDir` or it expires within 30 days, keep it, and present it from then on (default true;
+   * the simulator turns it off).
+   */
+  clientCertificate?: boolean;
   /** Where the device credential is kept (default: `credential` in `<stateDir>/identity.json`, mode 0600). */
   credentials?: CredentialStore;
   /**

@@ -8,7 +8,7 @@ import type { Io } from '../io.js';
  */
 async function run(argv: readonly string[], io: Io): Promise<number> {
   const { Agent, AgentError, AGENT_USAGE, createLogger, parseAgentArgs } = await import('@flotilla/agent');
-  const parsed = parseAgentArgs(argv);
+  const parsed = parseAgentArgs(argv, io.env);
   if (!parsed.ok) throw new UsageError(parsed.error);
   if (parsed.help) {
     io.stdout.write(AGENT_USAGE.replace('Usage: flotilla-agent', 'Usage: flotilla agent'));

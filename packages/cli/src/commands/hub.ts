@@ -145,6 +145,7 @@ async function run(argv: readonly string[], io: Io): Promise<number> {
           signal: simStart.signal,
           token: enrollment.token,
           stateDir: values.data,
+          ...(hub.tls && { ca: hub.tls.ca }),
         });
       } catch (err) {
         if (!simStart.signal.aborted) {
