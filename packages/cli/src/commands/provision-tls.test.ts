@@ -70,10 +70,14 @@ test('the hub CA is embedded and the unit, run as systemd would, enrolls over WS
   const { executable, args } = execStart(unit, env);
   assert.equal(executable, DevicePaths.bin);
   const state = join(dir, 'agent-state');
-  agent = spawn(process.execPath, [agentBin, ...args.map((a) => (a === DevicePaths.state ? state : a))], {
-    env: { ...env, PATH: process.env['PATH'] ?? '', FLOTILLA_LOG_LEVEL: 'silent' },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
+  agent = spawn(
+    process.execPath,
+    [agentBin, ...args.map((a) => (a === DevicePaths.state ? state : a === DevicePaths.ca ? caFile : a))],
+    {
+      env: { ...env, PATH: process.env['PATH'] ?? '', FLOTILLA_LOG_LEVEL: 'silent' },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    },
+  );
   let stderr = '';
   agent.stderr?.on('data', (chunk: Buffer) => (stderr += String(chunk)));
 
