@@ -57,6 +57,8 @@ before(async () => {
   hub = await startHub({
     port: 0,
     host: '127.0.0.1',
+    // Port 1883 belongs to the machine's Mosquitto; MQTTS is tested in the hub's mqtt tests.
+    mqttPort: false,
     dataDir: join(root, 'hub'),
     logLevel: 'silent',
     adminPassword: ADMIN_PASSWORD,
