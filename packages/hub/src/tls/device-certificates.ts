@@ -1,4 +1,4 @@
-import { X509Certificate, createHash } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
 import { ErrorCodes, type Clock } from '@flotilla/protocol';
 import type { DeviceIdentityStore } from '../storage/device-identity.js';
@@ -110,11 +110,4 @@ export class DeviceCertificates {
     const count = await this.options.store.revokeCertificates(deviceId, this.options.clock.now());
     if (count > 0) this.options.logger.info({ device: deviceId, count }, 'device certificates revoked');
   }
-}
-
-/** The common name and serial of a certificate in PEM (tests, and transports that get PEM). */
-export function peerOf(pem: string): PeerCertificate {
-  const certificate = new X509Certificate(pem);
-  const commonName = /(?:^|\n)CN=([^\n]*)/.exec(certificate.subject)?.[1];
-  return { commonName, serial: certificate.serialNumber };
 }
