@@ -80,6 +80,8 @@ export class MqttBroker {
   /** Devices whose new credential waits, retained, on their credential topic. */
   private readonly pendingCredentials = new Set<string>();
   private readonly servers = new Set<Server>();
+  /** Open connections, authenticated or not: closing the hub must not wait for a silent one's CONNECT timeout. */
+  private readonly streams = new Set<Duplex>();
   private closing: Promise<void> | undefined;
 
   private constructor(options: MqttBrokerOptions, aedes: Aedes) {
@@ -126,7 +128,9 @@ export class MqttBroker {
     });
     const client = this.aedes.handle(limited);
     if (peer) this.peers.set(client, peer);
+    this.streams.add(limited);
     limited.once('close', () => {
+      this.streams.delete(limited);
       const link = this.links.get(client);
       if (!link) return;
       this.links.delete(client);
@@ -175,6 +179,7 @@ export class MqttBroker {
     this.closing ??= (async () => {
       const stopped = [...this.servers].map((server) => new Promise<void>((resolve) => server.close(() => resolve())));
       await new Promise<void>((resolve) => this.aedes.close(() => resolve()));
+      for (const stream of this.streams) stream.destroy();
       await Promise.all(stopped);
     })();
     return this.closing;
