@@ -164,6 +164,24 @@ test('an expired access token is refreshed on the way and the rotated refresh to
   assert.notEqual(session(config).refreshToken, third.refreshToken);
 });
 
+test('two commands refreshing the same session at once share one refresh (the lock), and the session lives on', async () => {
+  const config = configDir();
+  await loginTo(config);
+  const first = session(config);
+  clock.advance(16 * 60_000);
+  const [a, b] = await Promise.all([
+    run(['devices', '--json'], config),
+    run(['events', '--json', '--limit', '1'], config),
+  ]);
+  assert.deepEqual([a.code, a.err, b.code], [0, '', 0], b.err);
+  const after = session(config);
+  assert.notEqual(after.refreshToken, first.refreshToken);
+  // Had both presented the old refresh token, the hub would have ended every session of the user.
+  const again = await run(['devices'], config);
+  assert.equal(again.code, 0, again.err);
+  assert.equal(session(config).refreshToken, after.refreshToken, 'no second refresh was needed');
+});
+
 test('a stored login that can no longer be refreshed says to log in again', async () => {
   const config = configDir();
   await loginTo(config);
