@@ -36,7 +36,7 @@ for (const engine of ENGINES) {
       });
       const results = await Promise.all([
         hub.telemetry.submit('kiwi-1', [
-          battery(1, T0, 90, 40),
+          { ...battery(1, T0, 90, 40), samples: { pose: { x: 1, y: 2 } } },
           battery(2, T0 + 30_000, 80),
           battery(3, T0 + 6 * MIN, 70, 41),
         ]),
@@ -115,6 +115,19 @@ for (const engine of ENGINES) {
       });
     });
 
+    it('returns structured samples by name', async () => {
+      const response = await hub.inject(`/api/v1/devices/kiwi-1/telemetry/samples?name=pose&from=${T0}&limit=5`);
+      assert.equal(response.statusCode, 200, response.body);
+      assert.deepEqual(json(response), {
+        device: 'kiwi-1',
+        name: 'pose',
+        from: T0,
+        to: TEST_START,
+        samples: [{ ts: T0, data: { x: 1, y: 2 } }],
+        truncated: false,
+      });
+    });
+
     it('aggregates a fleet selected by labels and type, every point weighing the same', async () => {
       const range = `from=${T0}&to=${T0 + 10 * MIN}`;
       const body = await get(`/api/v1/telemetry?selector=site%3Dlab&type=lekiwi&metric=battery&${range}&bucket=5m`);
@@ -139,6 +152,8 @@ for (const engine of ENGINES) {
       };
       await expect('/api/v1/devices/ghost/telemetry?metric=battery', 404, 'device_not_found');
       await expect('/api/v1/devices/ghost/telemetry/latest', 404, 'device_not_found');
+      await expect('/api/v1/devices/ghost/telemetry/samples?name=pose', 404, 'device_not_found');
+      await expect('/api/v1/devices/kiwi-1/telemetry/samples', 400, 'bad_request');
       await expect('/api/v1/devices/kiwi-1/telemetry', 400, 'bad_request');
       await expect('/api/v1/devices/kiwi-1/telemetry?metric=bad%20name', 400, 'bad_request');
       await expect('/api/v1/devices/kiwi-1/telemetry?metric=battery&bucket=5x', 400, 'bad_request');

@@ -126,6 +126,30 @@ const LatestBody = Type.Object(
   { additionalProperties: false },
 );
 
+const SamplesQuery = Type.Object(
+  {
+    name: { ...Metric, description: 'Sample name, e.g. `pose`' },
+    from: Type.Optional(TimeParam('Inclusive start (default: an hour before `to`)')),
+    to: Type.Optional(TimeParam('Exclusive end (default: now)')),
+    limit: Type.Optional(
+      Type.Integer({ minimum: 1, maximum: MAX_RAW_POINTS, description: 'Samples at most; default 1000' }),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+const SamplesBody = Type.Object(
+  {
+    device: Type.String(),
+    name: Type.String(),
+    from: Type.Number(),
+    to: Type.Number(),
+    samples: Type.Array(Type.Object({ ts: Type.Number(), data: Type.Unknown() }, { additionalProperties: false })),
+    truncated: Type.Boolean({ description: 'More samples than `limit` lie in the range' }),
+  },
+  { additionalProperties: false },
+);
+
 const IdParams = Type.Object({ id: DeviceIdParam }, { additionalProperties: false });
 
 export interface TelemetryRouteDeps {
@@ -243,6 +267,36 @@ export function registerTelemetryRoutes(app: FastifyInstance, deps: TelemetryRou
       const metrics: Record<string, { ts: number; value: number }> = {};
       for (const { metric, ts, value } of await store.latest(id)) metrics[metric] = { ts, value };
       return { device: id, metrics };
+    },
+  );
+
+  app.get<{ Params: Static<typeof IdParams>; Querystring: Static<typeof SamplesQuery> }>(
+    '/api/v1/devices/:id/telemetry/samples',
+    {
+      config: { permission: 'devices:read' },
+      schema: {
+        tags: ['telemetry'],
+        summary: 'Structured samples (pose, servo arrays) of a device by name, oldest first',
+        params: IdParams,
+        querystring: SamplesQuery,
+        response: { 200: SamplesBody, 404: ErrorRef, ...commonErrorResponses },
+      },
+    },
+    async (request) => {
+      const { id } = request.params;
+      const query = request.query;
+      known(id);
+      const { from, to } = range(query, clock.now());
+      const limit = query.limit ?? 1000;
+      const samples = await store.samples({ device: id, name: query.name, from, to, limit: limit + 1 });
+      return {
+        device: id,
+        name: query.name,
+        from,
+        to,
+        samples: samples.slice(0, limit),
+        truncated: samples.length > limit,
+      };
     },
   );
 
