@@ -179,6 +179,43 @@ test('answers commands with results: succeeded, unsupported, timed out', async (
   assert.equal(to.payload.error?.code, 'command_timed_out');
 });
 
+test('a job reports progress and stops when the hub cancels it; its handler is told through its signal', async (t) => {
+  const { peer, agent } = await session(t);
+  let abortedWith: unknown;
+  agent.registerCommandHandler('hal.v1.motor.stepper', 'home', async (_args, ctx) => {
+    ctx.progress(0.25, 'seeking the switch');
+    ctx.progress(7); // clamped
+    await new Promise<void>((resolve) =>
+      ctx.signal.addEventListener('abort', () => {
+        abortedWith = ctx.signal.reason;
+        resolve();
+      }),
+    );
+    ctx.progress(0.9); // after the answer: dropped
+    return { homed: true };
+  });
+  const first = peer.nextFrame((m) => m.type === 'progress');
+  const clampedFrame = peer.nextFrame((m) => m.type === 'progress' && m.payload.progress === 1);
+  const result = peer.nextFrame((m) => m.type === 'result' && m.payload.id === 'j1');
+  peer.send('bot-1', 'command', { id: 'j1', capability: 'hal.v1.motor.stepper', command: 'home', args: {} });
+  assert.deepEqual((await first).payload, { id: 'j1', progress: 0.25, message: 'seeking the switch' });
+  assert.deepEqual((await clampedFrame).payload, { id: 'j1', progress: 1 });
+
+  peer.send('bot-1', 'cancel', { id: 'j1', reason: 'operator stopped it' });
+  assert.deepEqual((await result).payload, {
+    id: 'j1',
+    status: 'cancelled',
+    error: { code: 'cancelled', message: 'operator stopped it' },
+  });
+  assert.equal(abortedWith, 'operator stopped it');
+  // Cancelling what is not running changes nothing: the next command runs as usual.
+  peer.send('bot-1', 'cancel', { id: 'nothing-here' });
+  agent.registerCommandHandler('hal.v1.led', 'set', () => ({ lit: true }));
+  const next = peer.nextFrame((m) => m.type === 'result' && m.payload.id === 'after');
+  peer.send('bot-1', 'command', { id: 'after', capability: 'hal.v1.led', command: 'set', args: { on: true } });
+  assert.deepEqual((await next).payload, { id: 'after', status: 'succeeded', result: { lit: true } });
+});
+
 test('answers a malformed or misaddressed frame with an error frame and stays connected', async (t) => {
   const { peer, agent } = await session(t);
   const badJson = peer.nextFrame(ofType('error'));

@@ -110,7 +110,8 @@ export class Agent extends EventEmitter<{ state: [StateEvent] }> {
   private pingSeq = -1;
   private pingAt = 0;
   private rtt: number | undefined;
-  private inflight: Set<string> | undefined;
+  /** Running commands by id, with what cancels each. */
+  private inflight: Map<string, AbortController> | undefined;
 
   private registrationTimer: TimerHandle | undefined;
   private heartbeatTimer: TimerHandle | undefined;
@@ -373,6 +374,10 @@ export class Agent extends EventEmitter<{ state: [StateEvent] }> {
         return;
       case 'command':
         return this.onCommand(msg.payload);
+      case 'cancel':
+        // A command that already finished (or never ran here) has nothing to cancel.
+        this.inflight?.get(msg.payload.id)?.abort(msg.payload.reason ?? 'cancelled by the hub');
+        return;
       case 'error':
         return this.onHubError(ws, msg.payload);
       default:
@@ -444,10 +449,22 @@ export class Agent extends EventEmitter<{ state: [StateEvent] }> {
   private onCommand(command: CommandPayload): void {
     // The hub may redeliver a command whose result it has not seen; run each id once at a time.
     if (this.inflight?.has(command.id)) return;
-    (this.inflight ??= new Set()).add(command.id);
+    const cancel = new AbortController();
+    (this.inflight ??= new Map()).set(command.id, cancel);
     const registry = this.registry ?? (this.registry = new CommandRegistry());
+    const progress = (fraction: number, message?: string): void => {
+      this.sendChecked(
+        'progress',
+        message === undefined
+          ? { id: command.id, progress: fraction }
+          : { id: command.id, progress: fraction, message },
+      );
+    };
     void registry
-      .execute(command, this.id, this.clock, this.options.commandTimeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS)
+      .execute(command, this.id, this.clock, this.options.commandTimeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS, {
+        progress,
+        cancel: cancel.signal,
+      })
       .then((result) => {
         this.inflight?.delete(command.id);
         if (!this.sendChecked('result', result)) {
@@ -512,7 +529,7 @@ export class Agent extends EventEmitter<{ state: [StateEvent] }> {
    * here, at the call, rather than as an error frame from the hub later. Until store-and-forward
    * arrives (a later issue), what cannot be sent now is dropped and counted in `stats.dropped`.
    */
-  private sendChecked<T extends 'telemetry' | 'event' | 'log' | 'result'>(
+  private sendChecked<T extends 'telemetry' | 'event' | 'log' | 'result' | 'progress'>(
     type: T,
     payload: PayloadOf<T>,
     ts?: number,

@@ -6,8 +6,20 @@ export interface CommandContext {
   device: string;
   /** The command's id, as the hub will correlate the result. */
   id: string;
-  /** Aborted when the command times out, so long handlers can give up their work. */
+  /**
+   * Aborted when the command times out or the hub cancels it, so long handlers can give up their
+   * work (`signal.reason` says which).
+   */
   signal: AbortSignal;
+  /** Reports how far a long-running command (a job) has got: 0 … 1, with an optional note. */
+  progress(fraction: number, message?: string): void;
+}
+
+/** What the agent wires into a running command: where progress goes, and the hub's cancel. */
+export interface ExecuteHooks {
+  progress?: (fraction: number, message?: string) => void;
+  /** Aborted when the hub asks to cancel the command. */
+  cancel?: AbortSignal;
 }
 
 export type CommandArgs = Readonly<Record<string, unknown>>;
@@ -63,6 +75,7 @@ export class CommandRegistry {
     device: string,
     clock: Clock,
     defaultTimeoutMs = DEFAULT_COMMAND_TIMEOUT_MS,
+    hooks: ExecuteHooks = {},
   ): Promise<ResultPayload> {
     const { id } = command;
     const handler = this.handlers.get(command.capability)?.get(command.command);
@@ -94,11 +107,32 @@ export class CommandRegistry {
         if (settled) return;
         settled = true;
         timer.cancel();
+        hooks.cancel?.removeEventListener('abort', onCancel);
         resolve(result);
+      };
+      // The hub asked to stop: answer at once; the handler is told through its signal and
+      // whatever it returns afterwards is dropped, as after a timeout.
+      const onCancel = (): void => {
+        const reason = hooks.cancel?.reason;
+        controller.abort(reason);
+        finish({
+          id,
+          status: 'cancelled',
+          error: {
+            code: AgentErrorCodes.COMMAND_CANCELLED,
+            message: typeof reason === 'string' && reason !== '' ? reason : 'cancelled by the hub',
+          },
+        });
+      };
+      if (hooks.cancel?.aborted) onCancel();
+      else hooks.cancel?.addEventListener('abort', onCancel, { once: true });
+      const progress = (fraction: number, message?: string): void => {
+        if (settled || !Number.isFinite(fraction)) return;
+        hooks.progress?.(Math.min(1, Math.max(0, fraction)), message?.slice(0, 256));
       };
       // Promise.resolve().then() turns a handler's synchronous throw into a rejection too.
       Promise.resolve()
-        .then(() => handler(command.args, { device, id, signal: controller.signal }))
+        .then(() => handler(command.args, { device, id, signal: controller.signal, progress }))
         .then(
           (result) => finish(result === undefined ? { id, status: 'succeeded' } : { id, status: 'succeeded', result }),
           (err: unknown) => finish({ id, status: 'failed', error: errorOf(err) }),

@@ -27,6 +27,8 @@ export const AgentErrorCodes = {
   COMMAND_FAILED: 'command_failed',
   /** (wire) The handler did not finish within `timeoutMs`. */
   COMMAND_TIMED_OUT: 'command_timed_out',
+  /** The hub cancelled the command while it ran. */
+  COMMAND_CANCELLED: 'cancelled',
 } as const;
 
 export type AgentErrorCode = (typeof AgentErrorCodes)[keyof typeof AgentErrorCodes];

@@ -17,6 +17,8 @@ export const MESSAGE_TYPES = [
   'log',
   'command',
   'result',
+  'progress',
+  'cancel',
   'ack',
   'error',
 ] as const;
@@ -30,9 +32,10 @@ export const DEVICE_TO_HUB: readonly MessageType[] = [
   'event',
   'log',
   'result',
+  'progress',
   'error',
 ];
-export const HUB_TO_DEVICE: readonly MessageType[] = ['welcome', 'command', 'ack', 'error'];
+export const HUB_TO_DEVICE: readonly MessageType[] = ['welcome', 'command', 'cancel', 'ack', 'error'];
 
 const metricName = Type.String({ pattern: '^[A-Za-z_][A-Za-z0-9_.:-]{0,127}$' });
 
@@ -139,13 +142,33 @@ export const CommandPayload = Type.Object(
   { additionalProperties: false },
 );
 
-export const COMMAND_STATUSES = ['succeeded', 'failed', 'timed_out'] as const;
+export const COMMAND_STATUSES = ['succeeded', 'failed', 'timed_out', 'cancelled'] as const;
 export const ResultPayload = Type.Object(
   {
     id: Type.String({ minLength: 1, maxLength: 128 }),
     status: Type.Union(COMMAND_STATUSES.map((s) => Type.Literal(s))),
     result: Type.Optional(Type.Unknown()),
     error: Type.Optional(Type.Object({ code: Type.String(), message: Type.String() })),
+  },
+  { additionalProperties: false },
+);
+
+/** How far a long-running command (a job) has got; sent by the device as often as it likes. */
+export const ProgressPayload = Type.Object(
+  {
+    id: Type.String({ minLength: 1, maxLength: 128 }),
+    /** 0 … 1. */
+    progress: Type.Number({ minimum: 0, maximum: 1 }),
+    message: Type.Optional(Type.String({ maxLength: 256 })),
+  },
+  { additionalProperties: false },
+);
+
+/** Asks the device to stop a running command; it answers with a `result` of status `cancelled` (or its real outcome, if it was faster). */
+export const CancelPayload = Type.Object(
+  {
+    id: Type.String({ minLength: 1, maxLength: 128 }),
+    reason: Type.Optional(Type.String({ maxLength: 256 })),
   },
   { additionalProperties: false },
 );
@@ -209,6 +232,8 @@ export const EventMessage = envelope('event', EventPayload);
 export const LogMessage = envelope('log', LogPayload);
 export const CommandMessage = envelope('command', CommandPayload);
 export const ResultMessage = envelope('result', ResultPayload);
+export const ProgressMessage = envelope('progress', ProgressPayload);
+export const CancelMessage = envelope('cancel', CancelPayload);
 export const AckMessage = envelope('ack', AckPayload);
 export const ErrorMessage = envelope('error', ErrorPayload);
 
@@ -221,6 +246,8 @@ export const MessageSchemas = {
   log: LogMessage,
   command: CommandMessage,
   result: ResultMessage,
+  progress: ProgressMessage,
+  cancel: CancelMessage,
   ack: AckMessage,
   error: ErrorMessage,
 } as const satisfies Record<MessageType, TSchema>;
@@ -233,6 +260,8 @@ export type EventMessage = Static<typeof EventMessage>;
 export type LogMessage = Static<typeof LogMessage>;
 export type CommandMessage = Static<typeof CommandMessage>;
 export type ResultMessage = Static<typeof ResultMessage>;
+export type ProgressMessage = Static<typeof ProgressMessage>;
+export type CancelMessage = Static<typeof CancelMessage>;
 export type AckMessage = Static<typeof AckMessage>;
 export type ErrorMessage = Static<typeof ErrorMessage>;
 
@@ -245,6 +274,8 @@ export type Message =
   | LogMessage
   | CommandMessage
   | ResultMessage
+  | ProgressMessage
+  | CancelMessage
   | AckMessage
   | ErrorMessage;
 
@@ -256,5 +287,7 @@ export type WelcomePayload = Static<typeof WelcomePayload>;
 export type TelemetryPayload = Static<typeof TelemetryPayload>;
 export type CommandPayload = Static<typeof CommandPayload>;
 export type ResultPayload = Static<typeof ResultPayload>;
+export type ProgressPayload = Static<typeof ProgressPayload>;
+export type CancelPayload = Static<typeof CancelPayload>;
 export type ErrorPayload = Static<typeof ErrorPayload>;
 export type LogLevel = (typeof LOG_LEVELS)[number];

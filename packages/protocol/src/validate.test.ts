@@ -43,6 +43,8 @@ const examples: { [T in MessageType]: PayloadOf<T> } = {
     timeoutMs: 5000,
   },
   result: { id: 'cmd-1', status: 'succeeded', result: { ok: true } },
+  progress: { id: 'cmd-2', progress: 0.4, message: 'leg 2 of 5' },
+  cancel: { id: 'cmd-2', reason: 'operator stopped the patrol' },
   ack: { of: 'heartbeat', seq: 3 },
   error: { code: 'bad_frame', message: '/payload must be object', ref: { type: 'telemetry', seq: 9 } },
 };

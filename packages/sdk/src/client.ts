@@ -197,6 +197,26 @@ export class FlotillaClient {
     return answer.items;
   }
 
+  /** Asks the device to stop a running command; the record changes when the device answers. */
+  async cancelCommand(id: string, reason?: string, options: RequestOptions = {}): Promise<CommandRecord> {
+    return this.call<CommandRecord>('POST', `api/v1/commands/${encodeURIComponent(id)}/cancel`, {
+      body: reason === undefined ? {} : { reason },
+      signal: options.signal,
+    });
+  }
+
+  /** Long-running commands with their progress, newest first; `open` for only those still running. */
+  async listJobs(
+    filter: { open?: boolean; limit?: number } = {},
+    options: RequestOptions = {},
+  ): Promise<CommandRecord[]> {
+    const query = new URLSearchParams();
+    if (filter.open) query.set('open', 'true');
+    if (filter.limit !== undefined) query.set('limit', String(filter.limit));
+    const answer = await this.call<{ items: CommandRecord[] }>('GET', 'api/v1/jobs', { query, signal: options.signal });
+    return answer.items;
+  }
+
   async getCommand(id: string, options: RequestOptions = {}): Promise<CommandRecord> {
     return this.call<CommandRecord>('GET', `api/v1/commands/${encodeURIComponent(id)}`, { signal: options.signal });
   }

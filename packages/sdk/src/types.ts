@@ -121,7 +121,7 @@ export interface CommandRequest {
   timeoutMs?: number;
 }
 
-export type CommandStatus = 'issued' | 'delivered' | 'succeeded' | 'failed' | 'timed_out';
+export type CommandStatus = 'issued' | 'delivered' | 'succeeded' | 'failed' | 'timed_out' | 'cancelled';
 
 /** A command's record on the hub (docs/commands.md). */
 export interface CommandRecord {
@@ -140,6 +140,11 @@ export interface CommandRecord {
   issuedAt: number;
   deliveredAt: number | null;
   completedAt: number | null;
+  /** Long-running: reports progress and can be cancelled. */
+  job: boolean;
+  /** 0 … 1 as last reported; null before the first report. */
+  progress: number | null;
+  progressMessage: string | null;
 }
 
 /** One device's part of a broadcast: its command, or why it got none. */

@@ -112,8 +112,8 @@ for (const engine of ENGINES) {
     });
 
     async function commandEvents(id: string): Promise<StoredEvent[]> {
-      return (await hub.storage.readEvents({ aggregateId: id, limit: 100, order: 'asc' })).filter((e) =>
-        e.type.startsWith('Command'),
+      return (await hub.storage.readEvents({ aggregateId: id, limit: 100, order: 'asc' })).filter(
+        (e) => e.type.startsWith('Command') || e.type.startsWith('Job'),
       );
     }
 
@@ -264,6 +264,79 @@ for (const engine of ENGINES) {
       assert.equal(json<ErrorBodyJson>(bad).error.code, 'bad_selector');
     });
 
+    test('a job reports progress (written once a second), is listed, and is cancelled through the device', async () => {
+      const r6 = await robot('cmd-stepper', ['hal.v1.motor.stepper']);
+      const res = await send('cmd-stepper', { capability: 'hal.v1.motor.stepper', command: 'home' }, '?async=true');
+      assert.equal(res.statusCode, 202, res.body);
+      const job = json<CommandJson & { job: boolean; progress: number | null }>(res);
+      assert.equal(job.job, true);
+      assert.equal(job.progress, null);
+      const { id } = payloadOf(await r6.next('command'));
+
+      r6.send('progress', { id, progress: 0.2, message: 'seeking' });
+      r6.send('progress', { id, progress: 0.5 }); // within the second: memory only
+      await eventually(async () => (await jobEvents(id)).length === 1, 'first progress written');
+      const open = json<{ items: Array<{ id: string; progress: number; progressMessage: string | null }> }>(
+        await hub.inject('/api/v1/jobs?open=true'),
+      ).items;
+      assert.deepEqual(
+        open.filter((j) => j.id === id).map((j) => [j.progress, j.progressMessage]),
+        [[0.5, null]],
+      );
+      hub.clock.advance(1000);
+      r6.send('progress', { id, progress: 0.8, message: 'backing off' });
+      await eventually(async () => (await jobEvents(id)).length === 2, 'second progress written');
+      assert.equal((await hub.storage.commands.get(id))?.progress, 0.8);
+
+      const cancel = await hub.inject({
+        method: 'POST',
+        url: `/api/v1/commands/${id}/cancel`,
+        payload: { reason: 'blocked aisle' },
+      });
+      assert.equal(cancel.statusCode, 202, cancel.body);
+      assert.deepEqual((await r6.next('cancel')).payload, { id, reason: 'blocked aisle' });
+      r6.send('result', { id, status: 'cancelled', error: { code: 'cancelled', message: 'blocked aisle' } });
+      await eventually(
+        async () => (await commandEvents('cmd-stepper')).some((e) => e.type === 'CommandCancelled'),
+        'cancelled',
+      );
+      assert.equal(json<CommandJson>(await hub.inject(`/api/v1/commands/${id}`)).status, 'cancelled');
+      assert.deepEqual(
+        (await commandEvents('cmd-stepper')).map((e) => e.type),
+        [
+          'CommandIssued',
+          'CommandDelivered',
+          'JobProgress',
+          'JobProgress',
+          'CommandCancelRequested',
+          'CommandCancelled',
+        ],
+      );
+      const requested = (await commandEvents('cmd-stepper')).find((e) => e.type === 'CommandCancelRequested');
+      assert.equal(requested?.metadata.actor, 'user:admin');
+      const stillOpen = json<{ items: Array<{ id: string }> }>(await hub.inject('/api/v1/jobs?open=true')).items;
+      assert.ok(!stillOpen.some((j) => j.id === id));
+      assert.ok(
+        json<{ items: Array<{ id: string }> }>(await hub.inject('/api/v1/jobs')).items.some((j) => j.id === id),
+      );
+
+      const again = await hub.inject({ method: 'POST', url: `/api/v1/commands/${id}/cancel` });
+      assert.equal(json<ErrorBodyJson>(again).error.code, 'command_not_running');
+      assert.equal(again.statusCode, 409);
+      const unknown = await hub.inject({ method: 'POST', url: '/api/v1/commands/no-such/cancel' });
+      assert.equal(unknown.statusCode, 404);
+      const viewer = await hub.app.inject({
+        method: 'POST',
+        url: `/api/v1/commands/${id}/cancel`,
+        headers: { authorization: `Bearer ${await hub.tokenFor('viewer')}` },
+      });
+      assert.equal(viewer.statusCode, 403);
+    });
+
+    async function jobEvents(id: string): Promise<StoredEvent[]> {
+      return (await commandEvents('cmd-stepper')).filter((e) => e.type === 'JobProgress' && e.data['id'] === id);
+    }
+
     test('records a stopped hub left open are closed as timed out once past their deadline', async () => {
       const now = hub.clock.now();
       await hub.storage.commands.insert({
@@ -282,6 +355,9 @@ for (const engine of ENGINES) {
         deliveredAt: now - 10_000,
         completedAt: null,
         deadline: now - 7_000,
+        job: false,
+        progress: null,
+        progressMessage: null,
       });
       assert.equal(await hub.commands.sweep(), 1);
       const row = await hub.storage.commands.get('abandoned-1');

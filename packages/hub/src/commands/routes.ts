@@ -9,8 +9,8 @@ import type { CommandRow } from '../storage/commands.js';
 import { MAX_COMMAND_TIMEOUT_MS, type CommandService } from './service.js';
 
 const Status = Type.Union(
-  ['issued', 'delivered', 'succeeded', 'failed', 'timed_out'].map((s) => Type.Literal(s)),
-  { description: 'issued → delivered → succeeded | failed | timed_out' },
+  ['issued', 'delivered', 'succeeded', 'failed', 'timed_out', 'cancelled'].map((s) => Type.Literal(s)),
+  { description: 'issued → delivered → succeeded | failed | timed_out | cancelled' },
 );
 const ErrorInfo = Type.Object({ code: Type.String(), message: Type.String() }, { additionalProperties: false });
 
@@ -30,6 +30,9 @@ const CommandView = Type.Object(
     issuedAt: Type.Number(),
     deliveredAt: Type.Union([Type.Number(), Type.Null()]),
     completedAt: Type.Union([Type.Number(), Type.Null()]),
+    job: Type.Boolean({ description: 'long-running: reports progress and can be cancelled' }),
+    progress: Type.Union([Type.Number(), Type.Null()], { description: '0 … 1 as last reported; null before' }),
+    progressMessage: Type.Union([Type.String(), Type.Null()]),
   },
   { additionalProperties: false },
 );
@@ -99,8 +102,23 @@ function view(row: CommandRow): Static<typeof CommandView> {
     issuedAt: row.issuedAt,
     deliveredAt: row.deliveredAt,
     completedAt: row.completedAt,
+    job: row.job,
+    progress: row.progress,
+    progressMessage: row.progressMessage,
   };
 }
+
+const CancelBody = Type.Object(
+  { reason: Type.Optional(Type.String({ minLength: 1, maxLength: 256, description: 'told to the device' })) },
+  { additionalProperties: false },
+);
+const JobsQuery = Type.Object(
+  {
+    open: Type.Optional(Type.Boolean({ description: 'only jobs still running' })),
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 100 })),
+  },
+  { additionalProperties: false },
+);
 
 /** Commands over REST: one device, a label selector, and the records. docs/commands.md. */
 export function registerCommandRoutes(
@@ -194,6 +212,42 @@ export function registerCommandRoutes(
       },
     },
     async (request) => view(await commands.get(request.params.id)),
+  );
+
+  app.post<{ Params: Static<typeof CommandIdParams>; Body: Static<typeof CancelBody> | undefined }>(
+    '/api/v1/commands/:id/cancel',
+    {
+      config: { permission: 'commands:send' },
+      schema: {
+        tags: ['commands'],
+        summary: 'Ask the device to stop a running command (202; the record changes when the device answers)',
+        params: CommandIdParams,
+        body: Type.Optional(CancelBody),
+        response: { 202: CommandView, 404: ErrorRef, 409: ErrorRef, ...commonErrorResponses },
+      },
+    },
+    async (request, reply) => {
+      const row = await commands.cancel(request.params.id, request.body?.reason, eventMetadata(request));
+      return reply.code(202).send(view(row));
+    },
+  );
+
+  app.get<{ Querystring: Static<typeof JobsQuery> }>(
+    '/api/v1/jobs',
+    {
+      config: { permission: 'devices:read' },
+      schema: {
+        tags: ['commands'],
+        summary: 'Long-running commands (jobs) with their progress, newest first',
+        querystring: JobsQuery,
+        response: { 200: Type.Object({ items: Type.Array(CommandView) }), ...commonErrorResponses },
+      },
+    },
+    async (request) => ({
+      items: (await commands.listJobs({ open: request.query.open ?? false, limit: request.query.limit ?? 100 })).map(
+        view,
+      ),
+    }),
   );
 
   app.get<{ Params: Static<typeof IdParams>; Querystring: Static<typeof ListQuery> }>(

@@ -11,7 +11,7 @@ import {
 } from '@flotilla/protocol';
 import type { Bus } from '../bus.js';
 import { appendAndPublish } from '../enrollment/security.js';
-import type { AgentGateway, ResultReport } from '../gateway/agent-gateway.js';
+import type { AgentGateway, ProgressReport, ResultReport } from '../gateway/agent-gateway.js';
 import { ApiError, ApiErrors, type ApiErrorSpec } from '../http/errors.js';
 import { counter, histogram } from '../http/instruments.js';
 import type { HubMetrics } from '../metrics.js';
@@ -36,7 +36,14 @@ export const CommandEventTypes = {
   Succeeded: 'CommandSucceeded',
   Failed: 'CommandFailed',
   TimedOut: 'CommandTimedOut',
+  Cancelled: 'CommandCancelled',
+  CancelRequested: 'CommandCancelRequested',
+  /** A job's progress, at most once a second per job (and always at 100 %). */
+  JobProgress: 'JobProgress',
 } as const;
+
+/** Progress reports are stored and published at most this often per job; the rest only update memory. */
+const PROGRESS_EVERY_MS = 1000;
 
 export const DEFAULT_COMMAND_TIMEOUT_MS = 30_000;
 export const MAX_COMMAND_TIMEOUT_MS = 3_600_000;
@@ -75,6 +82,8 @@ interface Pending {
    * "delivered" is written, and the log must still read issued → delivered → outcome.
    */
   writes: Promise<void>;
+  /** When progress was last written (ms), so a chatty device costs one write a second. */
+  progressWrittenAt: number;
 }
 
 const halErrors: Record<HalErrorCode, ApiErrorSpec> = {
@@ -91,6 +100,7 @@ export class CommandService {
   readonly #strayResults;
   readonly #latency;
   readonly #onResult = (report: ResultReport): void => this.#result(report);
+  readonly #onProgress = (report: ProgressReport): void => this.#progress(report);
   readonly #sweep: TimerHandle;
   #closed = false;
 
@@ -112,6 +122,7 @@ export class CommandService {
       [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
     );
     options.gateway.on('result', this.#onResult);
+    options.gateway.on('progress', this.#onProgress);
     this.#sweep = options.clock.setInterval(() => void this.sweep(), SWEEP_EVERY_MS);
   }
 
@@ -167,6 +178,9 @@ export class CommandService {
       deliveredAt: null,
       completedAt: null,
       deadline: now + timeoutMs + RESULT_GRACE_MS,
+      job: halCapability(resolved.capability)?.commands[resolved.command]?.job === true,
+      progress: null,
+      progressMessage: null,
     };
     await storage.commands.insert(row);
     const correlation = { ...metadata, correlationId: row.id };
@@ -196,7 +210,7 @@ export class CommandService {
         }),
       timeoutMs + RESULT_GRACE_MS,
     );
-    const pending: Pending = { row, timer, settle, done, writes: Promise.resolve() };
+    const pending: Pending = { row, timer, settle, done, writes: Promise.resolve(), progressWrittenAt: -Infinity };
     this.#pending.set(row.id, pending);
 
     const sent = gateway.sendTo(deviceId, 'command', {
@@ -231,6 +245,42 @@ export class CommandService {
   async get(id: string): Promise<CommandRow> {
     const row = this.#pending.get(id)?.row ?? (await this.#o.storage.commands.get(id));
     if (!row) throw new ApiError(ApiErrors.COMMAND_NOT_FOUND, `no command ${id}`);
+    return { ...row };
+  }
+
+  /** Jobs, newest first (`open`: only those still running). */
+  async listJobs(options: { open: boolean; limit: number }): Promise<CommandRow[]> {
+    const rows = await this.#o.storage.commands.listJobs(options);
+    // What this hub holds in memory is fresher than the last write (progress is written once a second).
+    return rows.map((row) => ({ ...(this.#pending.get(row.id)?.row ?? row) }));
+  }
+
+  /**
+   * Asks the device to stop a running command. The record changes when the device answers
+   * (`cancelled`, or its real outcome if it finished first); a device that never answers times out.
+   */
+  async cancel(id: string, reason: string | undefined, metadata: EventMetadata): Promise<CommandRow> {
+    const pending = this.#pending.get(id);
+    if (!pending) {
+      const row = await this.#o.storage.commands.get(id);
+      if (!row) throw new ApiError(ApiErrors.COMMAND_NOT_FOUND, `no command ${id}`);
+      throw new ApiError(
+        ApiErrors.COMMAND_NOT_RUNNING,
+        row.completedAt !== null
+          ? `command ${id} has finished (${row.status})`
+          : `command ${id} is not running on this hub (it stopped before the command finished)`,
+      );
+    }
+    const { row } = pending;
+    const sent = this.#o.gateway.sendTo(row.deviceId, 'cancel', reason === undefined ? { id } : { id, reason });
+    await this.#write(pending, () =>
+      this.#event(
+        row.deviceId,
+        CommandEventTypes.CancelRequested,
+        { id, ...(reason !== undefined && { reason }), delivered: sent },
+        { ...metadata, correlationId: id },
+      ),
+    );
     return { ...row };
   }
 
@@ -276,6 +326,7 @@ export class CommandService {
     this.#closed = true;
     this.#sweep.cancel();
     this.#o.gateway.off('result', this.#onResult);
+    this.#o.gateway.off('progress', this.#onProgress);
     for (const pending of this.#pending.values()) {
       pending.timer.cancel();
       pending.settle({ ...pending.row });
@@ -300,6 +351,30 @@ export class CommandService {
     if (error !== undefined) outcome.error = error;
     else if (status !== 'succeeded') outcome.error = { code: status, message: `the device reported ${status}` };
     void this.#finish(id, outcome);
+  }
+
+  #progress(report: ProgressReport): void {
+    const { id, progress, message } = report.progress;
+    const pending = this.#pending.get(id);
+    if (!pending || pending.row.deviceId !== report.device) {
+      this.#strayResults.inc({ reason: pending ? 'wrong_device' : 'progress_unknown' });
+      return;
+    }
+    const { row } = pending;
+    row.progress = progress;
+    row.progressMessage = message ?? null;
+    const now = this.#o.clock.now();
+    if (progress < 1 && now - pending.progressWrittenAt < PROGRESS_EVERY_MS) return;
+    pending.progressWrittenAt = now;
+    void this.#write(pending, async () => {
+      await this.#o.storage.commands.setProgress(id, progress, message ?? null);
+      await this.#event(
+        row.deviceId,
+        CommandEventTypes.JobProgress,
+        { id, progress, ...(message !== undefined && { message }) },
+        { actor: `device:${row.deviceId}`, correlationId: id, causationId: null },
+      );
+    });
   }
 
   async #stray(report: ResultReport): Promise<void> {
@@ -328,12 +403,12 @@ export class CommandService {
     row.error = outcome.error ?? null;
     this.#outcomes.inc({ status: outcome.status });
     this.#latency.observe({ status: outcome.status }, (outcome.completedAt - row.issuedAt) / 1000);
-    const type =
-      outcome.status === 'succeeded'
-        ? CommandEventTypes.Succeeded
-        : outcome.status === 'failed'
-          ? CommandEventTypes.Failed
-          : CommandEventTypes.TimedOut;
+    const type = {
+      succeeded: CommandEventTypes.Succeeded,
+      failed: CommandEventTypes.Failed,
+      timed_out: CommandEventTypes.TimedOut,
+      cancelled: CommandEventTypes.Cancelled,
+    }[outcome.status];
     const final = { ...row };
     await this.#write(pending, async () => {
       if (await this.#o.storage.commands.complete(id, outcome)) {

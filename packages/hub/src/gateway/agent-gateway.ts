@@ -88,8 +88,16 @@ export interface DeviceErrorReport {
   error: PayloadOf<'error'>;
 }
 
+/** How far a device says a running command (a job) has got. */
+export interface ProgressReport {
+  device: string;
+  sessionId: string;
+  progress: PayloadOf<'progress'>;
+}
+
 export interface AgentGatewayEvents {
   result: [ResultReport];
+  progress: [ProgressReport];
   deviceError: [DeviceErrorReport];
 }
 
@@ -289,6 +297,9 @@ export class AgentGateway extends EventEmitter<AgentGatewayEvents> implements Se
     },
     result: (session, id, message) => {
       this.emit('result', { device: id, sessionId: session.sessionId, ts: message.ts, result: message.payload });
+    },
+    progress: (session, id, message) => {
+      this.emit('progress', { device: id, sessionId: session.sessionId, progress: message.payload });
     },
     error: (session, id, message) => {
       this.log.debug({ device: id, error: message.payload }, 'device refused a frame');

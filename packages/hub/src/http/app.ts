@@ -96,6 +96,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     return undefined;
   });
 
+  // A POST without a body (`curl -X POST …/cancel`) is an empty object: routes whose body is all
+  // optional work without one, and the others name the missing property instead of "body must be object".
+  app.addHook('preValidation', async (request) => {
+    if (request.body === undefined && request.routeOptions.schema?.body !== undefined) request.body = {};
+  });
+
   registerRequestContext(app);
   registerErrorHandling(app);
   // The API speaks JSON only; a text body is an unsupported media type (415), not a body that

@@ -1,5 +1,6 @@
 import type { EngineConnection } from './engine.js';
 import { guard } from './errors.js';
+import type { Selectable } from 'kysely';
 import type { CommandsTable } from './schema.js';
 
 /**
@@ -7,7 +8,7 @@ import type { CommandsTable } from './schema.js';
  * the statuses mean; this stores and finds them. Times are epoch ms.
  */
 
-export const COMMAND_STATUSES = ['issued', 'delivered', 'succeeded', 'failed', 'timed_out'] as const;
+export const COMMAND_STATUSES = ['issued', 'delivered', 'succeeded', 'failed', 'timed_out', 'cancelled'] as const;
 export type CommandStatus = (typeof COMMAND_STATUSES)[number];
 export const OPEN_STATUSES: readonly CommandStatus[] = ['issued', 'delivered'];
 
@@ -27,11 +28,16 @@ export interface CommandRow {
   deliveredAt: number | null;
   completedAt: number | null;
   deadline: number;
+  /** A long-running command (the HAL marks it `job`): it reports progress and can be cancelled. */
+  job: boolean;
+  /** 0 … 1, as the device last reported it; null before the first report. */
+  progress: number | null;
+  progressMessage: string | null;
 }
 
 /** What an outcome changes. */
 export interface CommandOutcome {
-  status: Extract<CommandStatus, 'succeeded' | 'failed' | 'timed_out'>;
+  status: Extract<CommandStatus, 'succeeded' | 'failed' | 'timed_out' | 'cancelled'>;
   result?: unknown;
   error?: { code: string; message: string };
   completedAt: number;
@@ -40,7 +46,7 @@ export interface CommandOutcome {
 const num = (v: number | string | null): number | null => (v === null ? null : Number(v));
 const parse = (v: string | null): unknown => (v === null ? null : (JSON.parse(v) as unknown));
 
-function toRow(r: CommandsTable): CommandRow {
+function toRow(r: Selectable<CommandsTable>): CommandRow {
   return {
     id: r.id,
     deviceId: r.device_id,
@@ -57,6 +63,9 @@ function toRow(r: CommandsTable): CommandRow {
     deliveredAt: num(r.delivered_at),
     completedAt: num(r.completed_at),
     deadline: Number(r.deadline),
+    job: Number(r.job) === 1,
+    progress: r.progress === null ? null : Number(r.progress),
+    progressMessage: r.progress_message,
   };
 }
 
@@ -87,6 +96,9 @@ export class CommandStore {
           delivered_at: row.deliveredAt,
           completed_at: row.completedAt,
           deadline: row.deadline,
+          job: row.job ? 1 : 0,
+          progress: row.progress,
+          progress_message: row.progressMessage,
         })
         .execute(),
     );
@@ -142,6 +154,28 @@ export class CommandStore {
         .limit(limit)
         .execute(),
     );
+    return rows.map(toRow);
+  }
+
+  /** The latest progress a device reported for an open command. */
+  async setProgress(id: string, progress: number, message: string | null): Promise<void> {
+    await guard('recording job progress', () =>
+      this.#engine.db
+        .updateTable('commands')
+        .set({ progress, progress_message: message })
+        .where('id', '=', id)
+        .where('status', 'in', OPEN_STATUSES)
+        .execute(),
+    );
+  }
+
+  /** Jobs (long-running commands), newest first; only those still running with `open`. */
+  async listJobs(options: { open: boolean; limit: number }): Promise<CommandRow[]> {
+    const rows = await guard('listing jobs', () => {
+      let query = this.#engine.db.selectFrom('commands').selectAll().where('job', '=', 1);
+      if (options.open) query = query.where('status', 'in', OPEN_STATUSES);
+      return query.orderBy('issued_at', 'desc').orderBy('id', 'desc').limit(options.limit).execute();
+    });
     return rows.map(toRow);
   }
 

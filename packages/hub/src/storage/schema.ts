@@ -119,6 +119,9 @@ export interface CommandsTable {
   delivered_at: number | null;
   completed_at: number | null;
   deadline: number;
+  job: Generated<number>;
+  progress: number | null;
+  progress_message: string | null;
 }
 
 export interface TelemetryPointsTable {

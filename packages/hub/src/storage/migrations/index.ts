@@ -7,6 +7,7 @@ import { deviceIdentity } from './0004_device_identity.js';
 import { tls } from './0005_tls.js';
 import { telemetry } from './0006_telemetry.js';
 import { commands } from './0007_commands.js';
+import { jobs } from './0008_jobs.js';
 
 /**
  * Every migration, applied in name order at open on both engines. A later issue adds its own
@@ -22,4 +23,5 @@ export const migrations: Readonly<Record<string, (schema: SchemaDialect) => Migr
   '0005_tls': tls,
   '0006_telemetry': telemetry,
   '0007_commands': commands,
+  '0008_jobs': jobs,
 };
