@@ -56,6 +56,20 @@ test('bad input is one line of error, never a throw', () => {
   }
 });
 
+test('--token T, or FLOTILLA_ENROLLMENT_TOKEN, is the enrollment token; the flag wins', () => {
+  const flag = parseAgentArgs(['--hub', 'https://hub', '--token', 'fle_flag'], {
+    FLOTILLA_ENROLLMENT_TOKEN: 'fle_env',
+  });
+  assert.ok(flag.ok && !flag.help);
+  assert.equal(flag.options.token, 'fle_flag');
+  const env = parseAgentArgs(['--hub', 'https://hub'], { FLOTILLA_ENROLLMENT_TOKEN: 'fle_env' });
+  assert.ok(env.ok && !env.help);
+  assert.equal(env.options.token, 'fle_env');
+  const empty = parseAgentArgs(['--hub', 'https://hub'], { FLOTILLA_ENROLLMENT_TOKEN: '' });
+  assert.ok(empty.ok && !empty.help);
+  assert.equal(empty.options.token, undefined);
+});
+
 test('--ca FILE, or FLOTILLA_CA, names the CA file; the flag wins', () => {
   const parsed = parseAgentArgs(['--hub', 'https://hub', '--ca', '/etc/hub-ca.pem'], { FLOTILLA_CA: '/other.pem' });
   assert.ok(parsed.ok && !parsed.help);

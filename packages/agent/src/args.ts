@@ -11,8 +11,9 @@ Options:
   --hub URL      hub address: http(s):// or ws(s):// (the agent connects to <URL>/ws/agent)
   --id ID        device id; default: the one kept in <state>/identity.json, created once
   --state DIR    state directory (default ~/.flotilla-agent)
-  --token T      enrollment token (fle_…) for the first connection; the credential the hub
-                 returns is kept in <state>/identity.json and used from then on
+  --token T      enrollment token (fle_…) for the first connection (or FLOTILLA_ENROLLMENT_TOKEN,
+                 which keeps it off the process list); the credential the hub returns is
+                 kept in <state>/identity.json and used from then on
   --ca FILE      CA certificate (PEM) to verify a https:// or wss:// hub with before
                  enrollment (or FLOTILLA_CA); the hub's own CA is kept in <state>/ca.pem
                  after it, with this device's client certificate
@@ -90,7 +91,9 @@ export function parseAgentArgs(
   const options: AgentArgs = { hubUrl: values.hub };
   if (values.id !== undefined) options.id = values.id;
   if (values.state !== undefined) options.stateDir = values.state;
-  if (values.token !== undefined) options.token = values.token;
+  // From the environment, the token stays out of /proc/<pid>/cmdline and `systemctl status`.
+  const token = values.token ?? (env['FLOTILLA_ENROLLMENT_TOKEN'] || undefined);
+  if (token !== undefined) options.token = token;
   if (values['log-level'] !== undefined) options.logLevel = values['log-level'];
   const caFile = values.ca ?? (env['FLOTILLA_CA'] || undefined);
   if (caFile === '') return { ok: false, error: '--ca must not be empty' };

@@ -107,13 +107,15 @@ test(
       ...env,
       FLOTILLA_DEVICE_ID: 'provisioned-1',
     });
-    const parsed = parseAgentArgs(args);
+    const unitEnv = { ...env, FLOTILLA_DEVICE_ID: 'provisioned-1' };
+    const parsed = parseAgentArgs(args, unitEnv);
     assert.ok(parsed.ok && !parsed.help, JSON.stringify(parsed));
     assert.equal(parsed.options.stateDir, DevicePaths.state);
     // The one change: a state directory this test may write instead of /var/lib/flotilla.
     const state = join(dir, 'agent-state');
     const agentArgv = args.map((a) => (a === DevicePaths.state ? state : a));
-    const io = testIo({ env: { FLOTILLA_LOG_LEVEL: 'silent' } });
+    // The process environment systemd gives the unit: the EnvironmentFile's variables.
+    const io = testIo({ env: { ...unitEnv, FLOTILLA_LOG_LEVEL: 'silent' } });
     const done = main(['agent', ...agentArgv], io);
     await until('the provisioned agent to be online with its labels', async () => {
       const device = await admin.getDevice('provisioned-1').catch(() => undefined);

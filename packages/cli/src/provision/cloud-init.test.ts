@@ -75,7 +75,9 @@ test("the unit's command line passes the agent's own argument parser", () => {
   const env = { ...parseEnvFile(fileOf(config, DevicePaths.config).content), FLOTILLA_DEVICE_ID: 'robot-7' };
   const { executable, args } = execStart(fileOf(config, DevicePaths.unit).content, env);
   assert.equal(executable, DevicePaths.bin);
-  const parsed = parseAgentArgs(args);
+  assert.ok(!args.includes('--token'), 'the token reaches the agent through its environment, not its command line');
+  // systemd hands the EnvironmentFile's variables to the process: the agent reads the token there.
+  const parsed = parseAgentArgs(args, env);
   assert.ok(parsed.ok && !parsed.help, JSON.stringify(parsed));
   assert.deepEqual(parsed.options, {
     hubUrl: 'https://hub.example.com:8443',

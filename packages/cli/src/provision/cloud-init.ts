@@ -48,7 +48,9 @@ export interface UserDataInit {
 
 /**
  * The agent's command line in the unit, after the executable. `${NAME}` is replaced by systemd
- * from the EnvironmentFile, each as one word.
+ * from the EnvironmentFile, each as one word. The enrollment token is not on it: the agent reads
+ * FLOTILLA_ENROLLMENT_TOKEN from the environment (the same file), so it never shows in the
+ * process list or `systemctl status`.
  */
 export function agentArgs(init: Pick<UserDataInit, 'ca' | 'agentTakesCa'>): string[] {
   return [
@@ -58,8 +60,6 @@ export function agentArgs(init: Pick<UserDataInit, 'ca' | 'agentTakesCa'>): stri
     '${FLOTILLA_DEVICE_ID}',
     '--state',
     DevicePaths.state,
-    '--token',
-    '${FLOTILLA_ENROLLMENT_TOKEN}',
     ...(init.ca !== undefined && init.agentTakesCa ? ['--ca', DevicePaths.ca] : []),
   ];
 }
