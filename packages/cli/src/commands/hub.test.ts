@@ -19,16 +19,34 @@ after(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
 // Port 1883 belongs to the machine's Mosquitto: every hub here takes a free MQTT port.
 const QUIET = { FLOTILLA_LOG_LEVEL: 'silent', FLOTILLA_MQTT_PORT: '0' };
 
+/**
+ * Every hub these tests start, so one a failed test left running is stopped at the end: a hub
+ * still listening would keep this file's process, and the whole suite, from ever finishing.
+ */
+const hubs: Array<{ io: ReturnType<typeof testIo>; done: Promise<number>; finished: boolean }> = [];
+function runHub(argv: string[], io: ReturnType<typeof testIo>): Promise<number> {
+  const entry = { io, done: main(argv, io), finished: false };
+  void entry.done.finally(() => (entry.finished = true)).catch(() => undefined);
+  hubs.push(entry);
+  return entry.done;
+}
+after(async () => {
+  for (const hub of hubs.filter((h) => !h.finished)) {
+    hub.io.signal();
+    await hub.done.catch(() => undefined);
+  }
+});
+
 function urlFrom(out: string): string {
   const m = /Console and API +(https?:\/\/\S+)\//.exec(out);
   assert.ok(m, out);
   return m[1] as string;
 }
 
-test('hub prints its URLs, runs simulated robots, and stops cleanly on Ctrl-C', { timeout: 30_000 }, async () => {
+test('hub prints its URLs, runs simulated robots, and stops cleanly on Ctrl-C', { timeout: 90_000 }, async () => {
   const data = dataDir();
   const io = testIo({ env: { ...QUIET, FLOTILLA_SIM: '2' } });
-  const done = main(
+  const done = runHub(
     ['hub', '--port', '0', '--host', '127.0.0.1', '--data', data, '--sim-kind', 'xle', '--heartbeat-interval', '1s'],
     io,
   );
@@ -50,20 +68,20 @@ test('hub prints its URLs, runs simulated robots, and stops cleanly on Ctrl-C', 
   assert.match(io.err(), /Stopping…\nStopped\.\n$/);
 });
 
-test('a hub that cannot start says why in one line and exits 1', { timeout: 30_000 }, async () => {
+test('a hub that cannot start says why in one line and exits 1', { timeout: 90_000 }, async () => {
   const data = dataDir();
   const first = testIo({ env: QUIET });
-  const running = main(['hub', '--port', '0', '--host', '127.0.0.1', '--data', data], first);
+  const running = runHub(['hub', '--port', '0', '--host', '127.0.0.1', '--data', data], first);
   await first.waitForOutput('Press Ctrl-C to stop.');
   const port = new URL(urlFrom(first.out())).port;
 
   const sameDir = testIo({ env: QUIET });
-  assert.equal(await main(['hub', '--port', '0', '--data', data], sameDir), 1);
+  assert.equal(await runHub(['hub', '--port', '0', '--data', data], sameDir), 1);
   assert.match(sameDir.err(), /^flotilla hub: [^\n]+\n$/);
   assert.doesNotMatch(sameDir.err(), /\n\s+at /, 'no stack trace');
 
   const samePort = testIo({ env: QUIET });
-  assert.equal(await main(['hub', '--port', port, '--host', '127.0.0.1', '--data', dataDir()], samePort), 1);
+  assert.equal(await runHub(['hub', '--port', port, '--host', '127.0.0.1', '--data', dataDir()], samePort), 1);
   assert.match(samePort.err(), new RegExp(`^flotilla hub: port ${port} on 127.0.0.1 is already in use[^\\n]*\\n$`));
 
   first.signal();
@@ -76,7 +94,7 @@ test(
   async () => {
     const data = dataDir();
     const io = testIo({ env: QUIET });
-    const done = main(['hub', '--tls', '--port', '0', '--host', '127.0.0.1', '--data', data], io);
+    const done = runHub(['hub', '--tls', '--port', '0', '--host', '127.0.0.1', '--data', data], io);
     await io.waitForOutput('Press Ctrl-C to stop.');
     const url = urlFrom(io.out());
     assert.match(url, /^https:\/\/127\.0\.0\.1:\d+$/);
@@ -87,7 +105,7 @@ test(
     assert.equal(await done, 0, io.err());
 
     const missing = testIo({ env: QUIET });
-    const code = await main(
+    const code = await runHub(
       [
         'hub',
         '--port',
@@ -104,17 +122,17 @@ test(
     assert.equal(code, 1);
     assert.match(missing.err(), /^flotilla hub: cannot read the TLS certificate file \S+nope\.pem: no such file\n$/);
     const half = testIo({ env: QUIET });
-    assert.equal(await main(['hub', '--port', '0', '--data', dataDir(), '--tls-cert', join(data, 'x.pem')], half), 1);
+    assert.equal(await runHub(['hub', '--port', '0', '--data', dataDir(), '--tls-cert', join(data, 'x.pem')], half), 1);
     assert.match(half.err(), /^flotilla hub: [^\n]*--tls-key[^\n]*\n$/);
   },
 );
 
 test(
   '--nats is accepted with a note that it does nothing yet; --mqtt-port off runs without MQTT',
-  { timeout: 30_000 },
+  { timeout: 90_000 },
   async () => {
     const io = testIo({ env: { ...QUIET, FLOTILLA_NATS_URL: 'nats://127.0.0.1:4222' } });
-    const done = main(['hub', '--port', '0', '--host', '127.0.0.1', '--data', dataDir(), '--mqtt-port', 'off'], io);
+    const done = runHub(['hub', '--port', '0', '--host', '127.0.0.1', '--data', dataDir(), '--mqtt-port', 'off'], io);
     await io.waitForOutput('Press Ctrl-C to stop.');
     io.signal();
     assert.equal(await done, 0);
@@ -124,7 +142,7 @@ test(
     );
     assert.match(io.out(), / {2}MQTT devices +off \(--mqtt-port off\)\n/);
     const quiet = testIo({ env: QUIET });
-    const plain = main(['hub', '--port', '0', '--host', '127.0.0.1', '--data', dataDir()], quiet);
+    const plain = runHub(['hub', '--port', '0', '--host', '127.0.0.1', '--data', dataDir()], quiet);
     await quiet.waitForOutput('Press Ctrl-C to stop.');
     quiet.signal();
     assert.equal(await plain, 0);
@@ -134,10 +152,10 @@ test(
 
 test(
   'a second Ctrl-C right after the first is the same keypress; one a second later forces the exit',
-  { timeout: 30_000 },
+  { timeout: 90_000 },
   async () => {
     const io = testIo({ env: QUIET });
-    const done = main(['hub', '--port', '0', '--host', '127.0.0.1', '--data', dataDir()], io);
+    const done = runHub(['hub', '--port', '0', '--host', '127.0.0.1', '--data', dataDir()], io);
     await io.waitForOutput('Press Ctrl-C to stop.');
     io.signal();
     io.signal();
@@ -145,7 +163,7 @@ test(
     assert.doesNotMatch(io.err(), /before a clean shutdown/);
 
     const forced = testIo({ env: QUIET });
-    const stopping = main(['hub', '--port', '0', '--host', '127.0.0.1', '--data', dataDir()], forced);
+    const stopping = runHub(['hub', '--port', '0', '--host', '127.0.0.1', '--data', dataDir()], forced);
     await forced.waitForOutput('Press Ctrl-C to stop.');
     const client = new FlotillaClient({ baseUrl: urlFrom(forced.out()) });
     forced.signal();
@@ -169,10 +187,10 @@ test(
 
 test(
   '--insecure-devices lets a device without a token in, and says so in the banner',
-  { timeout: 30_000 },
+  { timeout: 90_000 },
   async () => {
     const io = testIo({ env: QUIET });
-    const done = main(['hub', '--port', '0', '--host', '127.0.0.1', '--data', dataDir(), '--insecure-devices'], io);
+    const done = runHub(['hub', '--port', '0', '--host', '127.0.0.1', '--data', dataDir(), '--insecure-devices'], io);
     await io.waitForOutput('Press Ctrl-C to stop.');
     assert.match(io.out(), / {2}Devices +ANY device is accepted, without enrollment \(--insecure-devices\)\n/);
     const agent = new Agent({

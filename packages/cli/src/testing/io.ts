@@ -32,7 +32,7 @@ export function testIo(options: TestIoOptions = {}): TestIo {
   const text = { out: '', err: '' };
   const handlers = new Set<(signal: string) => void>();
   const writes = new Set<() => void>();
-  const waitFor = (stream: 'out' | 'err', wanted: string, timeoutMs = 10_000): Promise<void> => {
+  const waitFor = (stream: 'out' | 'err', wanted: string, timeoutMs = 30_000): Promise<void> => {
     if (text[stream].includes(wanted)) return Promise.resolve();
     return new Promise((resolve, reject) => {
       const check = (): void => {
