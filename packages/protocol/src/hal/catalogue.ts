@@ -113,14 +113,24 @@ export function resolveCommand(
   request: { capability: string; command: string; args: unknown },
   declared: readonly Capability[],
 ): HalResult<ResolvedCommand> {
-  const checked = validateCommand(request.capability, request.command, request.args);
-  if (!checked.ok) return checked;
+  if (!byName.has(request.capability)) return validateCommand(request.capability, request.command, request.args);
   const names = new Set(declared.map((c) => c.name));
-  if (names.has(request.capability)) return checked;
   const major = halMajor(request.capability) ?? 0;
   const newer = [...names]
     .filter((n) => family(n) === family(request.capability) && (halMajor(n) ?? 0) > major)
     .sort((a, b) => (halMajor(b) ?? 0) - (halMajor(a) ?? 0));
+  // What the device lacks is the first thing to say: the arguments do not matter then.
+  if (!names.has(request.capability) && newer.length === 0) {
+    return {
+      ok: false,
+      error: {
+        code: HalErrorCodes.CAPABILITY_NOT_DECLARED,
+        message: `the device did not declare ${request.capability}`,
+      },
+    };
+  }
+  const checked = validateCommand(request.capability, request.command, request.args);
+  if (!checked.ok || names.has(request.capability)) return checked;
   for (const target of newer) {
     const form = upcast(checked.value, target);
     if (form) return validateCommand(target, form.command, form.args);
@@ -129,7 +139,7 @@ export function resolveCommand(
     ok: false,
     error: {
       code: HalErrorCodes.CAPABILITY_NOT_DECLARED,
-      message: `the device did not declare ${request.capability}${newer.length > 0 ? ` (it has ${newer.join(', ')}, with no upcast for ${request.command})` : ''}`,
+      message: `the device did not declare ${request.capability} (it has ${newer.join(', ')}, with no upcast for ${request.command})`,
     },
   };
 }

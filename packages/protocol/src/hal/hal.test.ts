@@ -122,6 +122,9 @@ test('resolveCommand: as written for a device that declared it, upcast for one t
     ok: false,
     error: { code: HalErrorCodes.CAPABILITY_NOT_DECLARED, message: 'the device did not declare hal.v1.led' },
   });
+  // What the device lacks comes before what the arguments get wrong.
+  const both = resolveCommand({ ...v1Set, args: { on: 'yes' } }, [{ name: 'hal.v1.battery' }]);
+  assert.equal(both.ok ? undefined : both.error.code, HalErrorCodes.CAPABILITY_NOT_DECLARED);
   // Bad args are refused before any upcast.
   const bad = resolveCommand({ ...v1Set, args: { on: 'yes' } }, [{ name: 'hal.v2.led' }]);
   assert.equal(bad.ok ? undefined : bad.error.code, HalErrorCodes.BAD_ARGS);
