@@ -104,7 +104,7 @@ export async function startSimulation(options: SimulationOptions): Promise<Simul
 
   const credentials = new SimCredentials(options.stateDir);
   const byId = new Map<string, SimDevice>();
-  const registries = simRegistries((id) => byId.get(id)?.robot);
+  const registries = simRegistries((id) => byId.get(id)?.robot, clock);
   const devices: SimDevice[] = [];
   for (let n = 1; n <= count; n++) {
     const k: Kind = kindAt(kind, n - 1);

@@ -47,6 +47,8 @@ export class TonyPi implements SimRobot, Estoppable {
   roll = 0;
   pitch = 0;
   yaw: number;
+  /** Gyro bias (deg/s) the yaw drifts by until the IMU is calibrated (hal.v1.sensor.imu calibrate). */
+  gyroBias = 0.01;
   private yawRate = 0;
   private gait = 0;
   private activityLeft: number;
@@ -101,7 +103,7 @@ export class TonyPi implements SimRobot, Estoppable {
     if (walking)
       this.yawRate = clamp(this.yawRate * Math.exp(-dtS / 5) + this.rng.gaussian(3) * Math.sqrt(dtS), -20, 20);
     else this.yawRate = 0;
-    this.yaw = wrapDegrees(this.yaw + (this.yawRate + 0.01) * dtS + this.rng.gaussian(0.05));
+    this.yaw = wrapDegrees(this.yaw + (this.yawRate + this.gyroBias) * dtS + this.rng.gaussian(0.05));
 
     this.cpuLoad = clamp(lag(this.cpuLoad, walking ? 55 : 18, dtS, 5) + this.rng.gaussian(2), 1, 100);
     this.cpuTemp = lag(this.cpuTemp, 42 + 0.3 * this.cpuLoad, dtS, 60);

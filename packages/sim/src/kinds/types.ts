@@ -37,6 +37,15 @@ export function isDrivable(r: SimRobot): r is SimRobot & Drivable {
   return typeof (r as Partial<Drivable>).drive === 'function';
 }
 
+/** A robot with an IMU whose gyro bias a calibration measures and removes. */
+export interface Calibratable {
+  gyroBias: number;
+}
+
+export function isCalibratable(r: SimRobot): r is SimRobot & Calibratable {
+  return typeof (r as Partial<Calibratable>).gyroBias === 'number';
+}
+
 export function isEstoppable(r: SimRobot): r is SimRobot & Estoppable {
   return typeof (r as Partial<Estoppable>).setEstop === 'function';
 }
