@@ -226,6 +226,26 @@ describe('MQTT broker', () => {
     }
   });
 
+  test('a job over MQTT: progress on flotilla/<id>/progress, the hub’s cancel on flotilla/<id>/cancel', async () => {
+    const credential = await enroll(hub, 'm-job');
+    const client = await connectDevice(hub.mqttUrl, 'm-job', credential);
+    try {
+      await client.subscribeAsync('flotilla/m-job/cancel', { qos: 1 });
+      const progress = new Promise((resolve) => hub.gateway.once('progress', resolve));
+      await client.publishAsync('flotilla/m-job/progress', JSON.stringify({ id: 'job-1', progress: 0.5 }), { qos: 1 });
+      assert.deepEqual(await progress, {
+        device: 'm-job',
+        sessionId: hub.gateway.session('m-job')?.sessionId,
+        progress: { id: 'job-1', progress: 0.5 },
+      });
+      const cancelled = nextMessage(client, 'flotilla/m-job/cancel');
+      assert.equal(hub.gateway.sendTo('m-job', 'cancel', { id: 'job-1', reason: 'stop' }), true);
+      assert.deepEqual(JSON.parse(await cancelled), { id: 'job-1', reason: 'stop' });
+    } finally {
+      await client.endAsync();
+    }
+  });
+
   test('POST /api/v1/devices/{id}/commands round-trips to an MQTT device that declared the capability in its will', async () => {
     const credential = await enroll(hub, 'm-rest');
     const will = {

@@ -102,6 +102,10 @@ export class MqttConnection implements AgentConnection {
         );
         return;
       }
+      case 'cancel': {
+        this.track(this.hub.publish(hubTopics.cancel(this.device), JSON.stringify(message.payload), { qos: 1 }));
+        return;
+      }
       default:
         // `ack` answers heartbeats: MQTT has its own (PINGRESP, PUBACK).
         return;

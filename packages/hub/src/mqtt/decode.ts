@@ -68,6 +68,8 @@ export function decodePublish(topic: DeviceTopic, payload: Buffer, seq: number, 
       return frame('log', device, seq, ts, isObject(value) ? withoutTs(value) : value);
     case 'result':
       return frame('result', device, seq, now, value);
+    case 'progress':
+      return frame('progress', device, seq, now, value);
   }
 }
 

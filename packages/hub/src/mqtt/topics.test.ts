@@ -39,13 +39,14 @@ test('a device publishes only its own device → hub topics', () => {
   }
 });
 
-test('a device subscribes only to its own commands, credential and error topic', () => {
+test('a device subscribes only to its own commands, cancels, credential and error topic', () => {
   for (const filter of [
     'flotilla/r1/cmd/#',
     'flotilla/r1/cmd/+',
     'flotilla/r1/cmd/hal.v1.led',
     'flotilla/r1/credential',
     'flotilla/r1/error',
+    'flotilla/r1/cancel',
   ]) {
     assert.deepEqual(authorizeDeviceSubscribe('r1', filter), { ok: true, value: filter }, filter);
   }

@@ -3,12 +3,12 @@ import { ErrorCodes, SUBJECT_ROOT, isDeviceId } from '@flotilla/protocol';
 /**
  * The MQTT topics of a device and who may use them (docs/mqtt.md). A device publishes only
  * under `flotilla/<its id>/` and only the device → hub kinds; it subscribes only to what the hub
- * sends it: its commands, its credential and its error topic. Pure functions: the broker hooks
+ * sends it: its commands and cancels, its credential and its error topic. Pure functions: the broker hooks
  * (broker.ts) ask them and act on the answer.
  */
 
 /** What a device publishes, by the topic level after its id. */
-export const DEVICE_PUBLISH_KINDS = ['telemetry', 'status', 'event', 'log', 'result'] as const;
+export const DEVICE_PUBLISH_KINDS = ['telemetry', 'status', 'event', 'log', 'result', 'progress'] as const;
 export type DevicePublishKind = (typeof DEVICE_PUBLISH_KINDS)[number];
 
 /** A publish the device may make: its kind and, for `telemetry/<metric>` and `event/<type>`, the name. */
@@ -23,6 +23,7 @@ export const hubTopics = {
   command: (device: string, capability: string): string => `${SUBJECT_ROOT}/${device}/cmd/${capability}`,
   credential: (device: string): string => `${SUBJECT_ROOT}/${device}/credential`,
   error: (device: string): string => `${SUBJECT_ROOT}/${device}/error`,
+  cancel: (device: string): string => `${SUBJECT_ROOT}/${device}/cancel`,
   status: (device: string): string => `${SUBJECT_ROOT}/${device}/status`,
 };
 
@@ -55,6 +56,7 @@ export function authorizeDevicePublish(device: string, topic: string): TopicVerd
     case 'status':
     case 'log':
     case 'result':
+    case 'progress':
       return rest.length === 0 ? { ok: true, value: { device, kind } } : forbidden;
     default:
       return forbidden;
@@ -63,15 +65,17 @@ export function authorizeDevicePublish(device: string, topic: string): TopicVerd
 
 /**
  * May `device` subscribe to `filter`? Only filters that match nothing but its own hub → device
- * topics: `flotilla/<id>/cmd/…` (any level or wildcard after `cmd/`), `flotilla/<id>/credential`
- * and `flotilla/<id>/error`. A wildcard in place of the id would reach other devices' commands.
+ * topics: `flotilla/<id>/cmd/…` (any level or wildcard after `cmd/`), `flotilla/<id>/cancel`,
+ * `flotilla/<id>/credential` and `flotilla/<id>/error`. A wildcard in place of the id would reach other devices' commands.
  */
 export function authorizeDeviceSubscribe(device: string, filter: string): TopicVerdict<string> {
   const [root, id, kind, ...rest] = filter.split('/');
   if (root !== SUBJECT_ROOT) return forbidden;
   if (id !== device) return otherDevice(id);
   if (kind === 'cmd' && rest.length > 0) return { ok: true, value: filter };
-  if ((kind === 'credential' || kind === 'error') && rest.length === 0) return { ok: true, value: filter };
+  if ((kind === 'credential' || kind === 'error' || kind === 'cancel') && rest.length === 0) {
+    return { ok: true, value: filter };
+  }
   return forbidden;
 }
 
