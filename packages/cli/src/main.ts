@@ -8,6 +8,8 @@ import { loginCommand } from './commands/login.js';
 import { logoutCommand } from './commands/logout.js';
 import { provisionCommand } from './commands/provision.js';
 import { sendCommand } from './commands/send.js';
+import { jobsCommand } from './commands/jobs.js';
+import { cancelCommand } from './commands/cancel.js';
 import { simCommand } from './commands/sim.js';
 import { CliError, ExitCodes, UsageError } from './errors.js';
 import type { Io } from './io.js';
@@ -22,6 +24,8 @@ export const commands: readonly Command[] = [
   deviceCommand,
   eventsCommand,
   sendCommand,
+  jobsCommand,
+  cancelCommand,
   loginCommand,
   logoutCommand,
   provisionCommand,
