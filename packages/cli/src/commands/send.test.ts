@@ -1,64 +1,16 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { FlotillaClient } from '@flotilla/sdk';
-import { main } from '../main.js';
-import { testIo } from '../testing/io.js';
+import { startSimHub, type SimHub } from '../testing/sim-hub.js';
 import { splitTarget } from './send.js';
 
 /** `flotilla send` against a real hub running simulated LeKiwis, which answer commands with their physics. */
-const PASSWORD = 'send-test-password';
-let dataDir: string;
-let hubIo: ReturnType<typeof testIo>;
-let hubDone: Promise<number>;
-let url: string;
-let token: string;
-
+let hub: SimHub;
 before(async () => {
-  dataDir = mkdtempSync(join(tmpdir(), 'flotilla-send-'));
-  hubIo = testIo({ env: { FLOTILLA_LOG_LEVEL: 'silent', FLOTILLA_ADMIN_PASSWORD: PASSWORD } });
-  hubDone = main(
-    [
-      'hub',
-      '--port',
-      '0',
-      '--host',
-      '127.0.0.1',
-      '--data',
-      dataDir,
-      '--mqtt-port',
-      'off',
-      '--sim',
-      '2',
-      '--sim-kind',
-      'lekiwi',
-    ],
-    hubIo,
-  );
-  await hubIo.waitForOutput('Press Ctrl-C to stop.');
-  url = /Console and API +(http:\/\/\S+)\//.exec(hubIo.out())?.[1] ?? '';
-  const client = new FlotillaClient({ baseUrl: url });
-  token = (await client.login('admin', PASSWORD)).token;
-  // The simulated robots are online once the hub lists them so.
-  for (let i = 0; i < 200; i++) {
-    const page = await new FlotillaClient({ baseUrl: url, token }).listDevices({ online: true });
-    if (page.items.length === 2) break;
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  hub = await startSimHub('lekiwi', 2);
 });
-after(async () => {
-  hubIo.signal();
-  assert.equal(await hubDone, 0);
-  rmSync(dataDir, { recursive: true, force: true });
-});
+after(() => hub.stop());
 
-async function send(argv: string[]) {
-  const io = testIo({ env: { FLOTILLA_HUB: url, FLOTILLA_TOKEN: token } });
-  const code = await main(['send', ...argv], io);
-  return { code, out: io.out(), err: io.err() };
-}
+const send = (argv: string[]) => hub.cli(['send', ...argv]);
 
 test('CAPABILITY.COMMAND splits at the last dot', () => {
   assert.deepEqual(splitTarget('hal.v1.motor.differential.drive'), {
