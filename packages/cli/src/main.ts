@@ -8,6 +8,7 @@ import { loginCommand } from './commands/login.js';
 import { logoutCommand } from './commands/logout.js';
 import { provisionCommand } from './commands/provision.js';
 import { sendCommand } from './commands/send.js';
+import { telemetryCommand } from './commands/telemetry.js';
 import { jobsCommand } from './commands/jobs.js';
 import { cancelCommand } from './commands/cancel.js';
 import { simCommand } from './commands/sim.js';
@@ -23,6 +24,7 @@ export const commands: readonly Command[] = [
   devicesCommand,
   deviceCommand,
   eventsCommand,
+  telemetryCommand,
   sendCommand,
   jobsCommand,
   cancelCommand,

@@ -17,8 +17,10 @@ import type {
   CommandRecord,
   CommandRequest,
   SendOptions,
+  TelemetryQuery,
+  TelemetrySeries,
 } from './types.js';
-import { apiUrl, deviceQuery, eventQuery } from './url.js';
+import { apiUrl, deviceQuery, eventQuery, timeParam } from './url.js';
 
 /** The part of `fetch` the client uses, so tests and other runtimes can pass their own. */
 export type FetchLike = (url: string, init: RequestInit) => Promise<Response>;
@@ -228,6 +230,17 @@ export class FlotillaClient {
       signal: options.signal,
     });
     return answer.items;
+  }
+
+  /** One metric of one device over a time range: raw points, or `bucket`s aggregated with `agg`. */
+  async telemetry(id: string, query: TelemetryQuery, options: RequestOptions = {}): Promise<TelemetrySeries> {
+    const params = new URLSearchParams({ metric: query.metric });
+    if (query.from !== undefined) params.set('from', timeParam(query.from));
+    if (query.to !== undefined) params.set('to', timeParam(query.to));
+    if (query.bucket !== undefined) params.set('bucket', query.bucket);
+    if (query.agg !== undefined) params.set('agg', query.agg);
+    if (query.limit !== undefined) params.set('limit', String(query.limit));
+    return this.call<TelemetrySeries>('GET', `${devicePath(id)}/telemetry`, { query: params, signal: options.signal });
   }
 
   /** One page of the event log. */

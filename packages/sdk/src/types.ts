@@ -159,6 +159,33 @@ export interface SendOptions extends RequestOptions {
   async?: boolean;
 }
 
+/** What `telemetry()` asks for: one metric of one device over a range, raw or in buckets. */
+export interface TelemetryQuery {
+  metric: string;
+  /** Inclusive start (default: an hour before `to`). */
+  from?: TimeBound;
+  /** Exclusive end (default: now). */
+  to?: TimeBound;
+  /** Bucket width (`10s`, `5m`, `1h`); absent: raw points. */
+  bucket?: string;
+  agg?: 'avg' | 'min' | 'max' | 'last' | 'count';
+  /** Raw points at most. */
+  limit?: number;
+}
+
+export interface TelemetrySeries {
+  device: string;
+  metric: string;
+  from: number;
+  to: number;
+  /** Where the values came from: raw points or a rollup. */
+  source: string;
+  bucketMs: number | null;
+  agg: string | null;
+  points: Array<{ ts: number; value: number }>;
+  truncated: boolean;
+}
+
 export interface RequestOptions {
   signal?: AbortSignal;
 }

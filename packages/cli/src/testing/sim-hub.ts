@@ -44,7 +44,7 @@ export async function startSimHub(kind: string, count: number): Promise<SimHub> 
       token,
       client,
       async cli(args) {
-        const cliIo = testIo({ env: { FLOTILLA_HUB: url, FLOTILLA_TOKEN: token } });
+        const cliIo = testIo({ env: { FLOTILLA_HUB: url, FLOTILLA_TOKEN: token }, now: Date.now() });
         const code = await main(args, cliIo);
         return { code, out: cliIo.out(), err: cliIo.err() };
       },
