@@ -103,6 +103,15 @@ describe('enrollment tokens', () => {
     assert.notEqual(c1, c2);
     assert.deepEqual(hub.registry.get('multi-1')?.labels, { own: 'yes', site: 'lab', fleet: 'kiwi' });
     assert.deepEqual(hub.registry.get('multi-2')?.labels, { site: 'lab', fleet: 'kiwi' });
+    // Written with the connection, before it: nobody sees the device online without its labels.
+    const order = (await eventsOf('multi-2'))
+      .filter((e) => e.type.startsWith('Device') && e.type !== 'DeviceEnrolled')
+      .map((e) => [e.type, e.metadata.actor, e.data['labels'] ?? null]);
+    assert.deepEqual(order.slice(0, 3), [
+      ['DeviceRegistered', 'device:multi-2', {}],
+      ['DeviceUpdated', 'system', { site: 'lab', fleet: 'kiwi' }],
+      ['DeviceConnected', 'device:multi-2', null],
+    ]);
 
     // Used up: a third device is refused, and closed.
     assert.deepEqual(await refused('multi-3', token), {

@@ -362,16 +362,16 @@ export class AgentGateway extends EventEmitter<AgentGatewayEvents> implements Se
     }
     const labels = auth.labels ?? {};
     const connecting = this.registry
-      .connect({ id, hello: message.payload, sessionId: session.sessionId, transport: session.transport })
-      .then(async () => {
-        // The enrollment token's labels, on the device before it hears it is welcome.
-        if (Object.keys(labels).length > 0) {
-          await this.registry.update(
-            id,
-            { labels },
-            { actor: SYSTEM_ACTOR, correlationId: session.sessionId, causationId: null },
-          );
-        }
+      .connect({
+        id,
+        hello: message.payload,
+        sessionId: session.sessionId,
+        transport: session.transport,
+        // The enrollment token's labels, written with the connection itself: the device is never
+        // seen online without them.
+        ...(Object.keys(labels).length > 0 && {
+          labels: { labels, meta: { actor: SYSTEM_ACTOR, correlationId: session.sessionId, causationId: null } },
+        }),
       })
       .then(
         () => {

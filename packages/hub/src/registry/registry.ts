@@ -74,6 +74,11 @@ export interface ConnectRequest {
   sessionId: string;
   /** `ws` (later `mqtt`, `nats`). */
   transport: string;
+  /**
+   * Labels to add as the device connects (an enrollment token's), recorded as a DeviceUpdated by
+   * `meta`'s actor in the same write as DeviceConnected, so nobody sees the device online without them.
+   */
+  labels?: { labels: Readonly<Record<string, string>>; meta: EventMetadata };
 }
 
 /** Asked to end a device's live session (it was decommissioned). Transports register one each. */
@@ -180,11 +185,19 @@ export class Registry {
       const meta: EventMetadata = { actor: deviceActor(id), correlationId: sessionId, causationId: null };
       const device = this.devices.get(id);
       const events: NewEvent[] = [];
+      const registered = registrationData(id, hello);
       if (!device) {
-        events.push(this.event(id, DeviceEventTypes.Registered, registrationData(id, hello), meta));
+        events.push(this.event(id, DeviceEventTypes.Registered, registered, meta));
       } else {
         const diff = factsDiff(device, hello);
         if (diff) events.push(this.event(id, DeviceEventTypes.Updated, diff, meta));
+      }
+      const extra = request.labels;
+      const base = device ? device.labels : registered.labels;
+      const labels = extra && effectiveLabelPatch(base, extra.labels);
+      if (labels) {
+        if (Object.keys(patchLabels(base, labels)).length > MAX_LABELS) throw new LabelLimitError(id, MAX_LABELS);
+        events.push(this.event(id, DeviceEventTypes.Updated, { labels } satisfies DeviceUpdatedData, extra.meta));
       }
       const data: DeviceConnectedData = { sessionId, transport };
       const previous = this.sessions.get(id);
