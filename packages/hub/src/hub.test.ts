@@ -6,8 +6,9 @@ import { join } from 'node:path';
 import type { Device, StoredEvent } from '@flotilla/protocol';
 import { TestSocket } from './client-ws/test-client.js';
 import { TestDevice } from './gateway/testing.js';
-import { HubStartError, resolveHubConfig, startHub, type HubOptions, type RunningHub } from './index.js';
+import { resolveHubConfig, startHub, type HubOptions, type RunningHub } from './index.js';
 import { createTestDatabase } from './storage/testing.js';
+import { startFailure } from './start-failure.testing.js';
 
 /**
  * `startHub` end to end over real sockets: devices over `/ws/agent`, live updates on
@@ -49,18 +50,6 @@ async function getJson<T>(hub: RunningHub, path: string): Promise<T> {
   const res = await fetch(`${hub.url}${path}`, { headers: { authorization: `Bearer ${await adminToken(hub)}` } });
   assert.equal(res.status, 200, `${path}: ${res.status}`);
   return (await res.json()) as T;
-}
-
-async function startFailure(options: HubOptions): Promise<HubStartError> {
-  try {
-    const hub = await startHub(options);
-    await hub.close();
-  } catch (err) {
-    assert.ok(err instanceof HubStartError, String(err));
-    assert.doesNotMatch(err.message, /\n/, 'one line');
-    return err;
-  }
-  assert.fail('startHub should have failed');
 }
 
 describe('startHub', () => {

@@ -9,11 +9,12 @@ import type { TLSSocket } from 'node:tls';
 import { after, describe, test } from 'node:test';
 import { pino } from 'pino';
 import { ManualClock } from '@flotilla/protocol';
-import { HubStartError, startHub, type HubOptions, type RunningHub } from '../index.js';
+import { startHub, type HubOptions, type RunningHub } from '../index.js';
 import { openTestHub } from '../http/testing.js';
 import { openStorage } from '../storage/open.js';
 import { HubCa } from './ca.js';
 import { issueServerCertificate } from './server-certificate.js';
+import { startFailure } from '../start-failure.testing.js';
 
 /**
  * `--tls` over real sockets: HTTPS with a certificate from the hub's own CA (kept across
@@ -53,18 +54,6 @@ function get(
     });
     req.on('error', reject);
   });
-}
-
-async function startFailure(options: HubOptions): Promise<HubStartError> {
-  try {
-    const hub = await startHub(options);
-    await hub.close();
-  } catch (err) {
-    assert.ok(err instanceof HubStartError, String(err));
-    assert.doesNotMatch(err.message, /\n/, 'one line');
-    return err;
-  }
-  assert.fail('startHub should have failed');
 }
 
 describe('hub with --tls and its own CA', () => {
