@@ -35,6 +35,13 @@ export interface CommandRow {
   progressMessage: string | null;
 }
 
+/** How many commands one device was sent in a time range that now have one status. */
+export interface CommandActivity {
+  deviceId: string;
+  status: CommandStatus;
+  count: number;
+}
+
 /** What an outcome changes. */
 export interface CommandOutcome {
   status: Extract<CommandStatus, 'succeeded' | 'failed' | 'timed_out' | 'cancelled'>;
@@ -177,6 +184,20 @@ export class CommandStore {
       return query.orderBy('issued_at', 'desc').orderBy('id', 'desc').limit(options.limit).execute();
     });
     return rows.map(toRow);
+  }
+
+  /** Commands issued in [from, to), counted by device and status (reports: busiest devices, success rate). */
+  async activity(from: number, to: number): Promise<CommandActivity[]> {
+    const rows = await guard('counting commands', () =>
+      this.#engine.db
+        .selectFrom('commands')
+        .select((eb) => ['device_id', 'status', eb.fn.countAll<number | string>().as('n')])
+        .where('issued_at', '>=', from)
+        .where('issued_at', '<', to)
+        .groupBy(['device_id', 'status'])
+        .execute(),
+    );
+    return rows.map((r) => ({ deviceId: r.device_id, status: r.status as CommandStatus, count: Number(r.n) }));
   }
 
   /** Open commands whose deadline has passed (their hub stopped waiting without closing them). */

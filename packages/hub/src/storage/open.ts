@@ -5,6 +5,7 @@ import { IdentityStore } from './identity.js';
 import { DeviceIdentityStore } from './device-identity.js';
 import { TlsStore } from './tls.js';
 import { CommandStore } from './commands.js';
+import { ReportStore } from './reports.js';
 import { migrateToLatest } from './migrate.js';
 import { openPostgres } from './postgres.js';
 import { SnapshotStore } from './snapshots.js';
@@ -38,6 +39,7 @@ class EngineStorage implements Storage {
   readonly tls: TlsStore;
   readonly commands: CommandStore;
   readonly telemetry: TelemetryStore;
+  readonly reports: ReportStore;
   readonly #connection: EngineConnection;
   readonly #events: EventStore;
   readonly #snapshots: SnapshotStore;
@@ -54,6 +56,7 @@ class EngineStorage implements Storage {
     this.tls = new TlsStore(connection);
     this.commands = new CommandStore(connection);
     this.telemetry = new TelemetryStore(connection);
+    this.reports = new ReportStore(connection);
   }
 
   appendEvents: Storage['appendEvents'] = (events) => this.#open(() => this.#events.append(events));

@@ -175,6 +175,21 @@ export interface TelemetrySettingsTable {
   value: string;
 }
 
+export interface ReportsTable {
+  id: string;
+  scope: string;
+  range_from: number;
+  range_to: number;
+  request: string;
+  status: string;
+  error: string | null;
+  statistics: string | null;
+  summary: string | null;
+  created_by: string;
+  created_at: number;
+  completed_at: number | null;
+}
+
 export interface Database {
   events: EventsTable;
   snapshots: SnapshotsTable;
@@ -196,4 +211,5 @@ export interface Database {
   telemetry_rollup_1m: TelemetryRollupTable;
   telemetry_rollup_1h: TelemetryRollupTable;
   telemetry_settings: TelemetrySettingsTable;
+  reports: ReportsTable;
 }

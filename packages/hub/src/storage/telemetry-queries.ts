@@ -9,6 +9,7 @@ import type {
   SampleQuery,
   StoredSample,
   TimedValue,
+  VolumeQuery,
 } from './telemetry-types.js';
 
 /** Devices per statement: far below SQLite's and PostgreSQL's parameter limits. */
@@ -92,6 +93,23 @@ export class TelemetryQueries {
           and r.bucket >= ${query.from} and r.bucket < ${query.to}
         group by 1, 2
       ) a`;
+  }
+
+  /** Points stored per device (all metrics) in the rollup buckets of the range; devices without any are absent. */
+  async volume(query: VolumeQuery): Promise<Map<string, number>> {
+    const out = new Map<string, number>();
+    const table = sql.table(query.source === 'rollup_1h' ? 'telemetry_rollup_1h' : 'telemetry_rollup_1m');
+    for (let i = 0; i < query.devices.length; i += DEVICES_PER_STATEMENT) {
+      const devices = query.devices.slice(i, i + DEVICES_PER_STATEMENT);
+      const { rows } = await guard('counting telemetry points', () =>
+        sql<{ device: string; n: number | string }>`
+          select r.device as device, cast(sum(r.n) as bigint) as n from ${table} r
+          where r.device in (${sql.join(devices)}) and r.bucket >= ${query.from} and r.bucket < ${query.to}
+          group by r.device`.execute(this.#engine.db),
+      );
+      for (const row of rows) out.set(row.device, Number(row.n));
+    }
+    return out;
   }
 
   async points(query: RawQuery): Promise<TimedValue[]> {

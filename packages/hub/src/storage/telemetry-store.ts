@@ -15,6 +15,7 @@ import type {
   TelemetryLayout,
   TelemetryWrite,
   TimedValue,
+  VolumeQuery,
   WriteOutcome,
 } from './telemetry-types.js';
 import { TelemetryWriter } from './telemetry-writes.js';
@@ -63,6 +64,10 @@ export class TelemetryStore {
 
   aggregate(query: AggregateQuery): Promise<AggregateRow[]> {
     return this.#queries.aggregate(query);
+  }
+
+  volume(query: VolumeQuery): Promise<Map<string, number>> {
+    return this.#queries.volume(query);
   }
 
   points(query: RawQuery): Promise<TimedValue[]> {

@@ -57,6 +57,16 @@ export interface AggregateRow {
   last: number;
 }
 
+/** Points per device over [from, to), every metric, counted from a rollup table. */
+export interface VolumeQuery {
+  devices: readonly string[];
+  /** Inclusive; a bucket start of `source`. */
+  from: number;
+  /** Exclusive. */
+  to: number;
+  source: Exclude<TelemetrySource, 'raw'>;
+}
+
 export interface RawQuery {
   device: string;
   metric: string;

@@ -5,6 +5,7 @@ import type { DeviceIdentityStore } from './device-identity.js';
 import type { TlsStore } from './tls.js';
 import type { CommandStore } from './commands.js';
 import type { TelemetryStore } from './telemetry-store.js';
+import type { ReportStore } from './reports.js';
 
 /**
  * The storage contract every engine implements (SQLite through node:sqlite, PostgreSQL).
@@ -60,6 +61,8 @@ export interface Storage {
   readonly commands: CommandStore;
   /** Telemetry points, samples, dedup records and rollups (migration 0006). */
   readonly telemetry: TelemetryStore;
+  /** Generated reports: request, statistics and summary (migration 0012). */
+  readonly reports: ReportStore;
   /**
    * Appends atomically, in order; returns the stored events with their positions. Calls made
    * in the same turn of the event loop (or while a commit runs) share one transaction, and

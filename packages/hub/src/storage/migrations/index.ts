@@ -8,6 +8,7 @@ import { tls } from './0005_tls.js';
 import { telemetry } from './0006_telemetry.js';
 import { commands } from './0007_commands.js';
 import { jobs } from './0008_jobs.js';
+import { reports } from './0012_reports.js';
 
 /**
  * Every migration, applied in name order at open on both engines. A later issue adds its own
@@ -24,4 +25,5 @@ export const migrations: Readonly<Record<string, (schema: SchemaDialect) => Migr
   '0006_telemetry': telemetry,
   '0007_commands': commands,
   '0008_jobs': jobs,
+  '0012_reports': reports,
 };
