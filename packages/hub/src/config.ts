@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import type { Logger } from 'pino';
 import type { Clock } from '@flotilla/protocol';
 import { HubStartError, HubStartErrorCodes } from './http/errors.js';
+import { resolveReportSettings, type ReportSettings, type ResolvedReportSettings } from './reports/settings.js';
 import type { TlsConfig } from './tls/hub-tls.js';
 import {
   resolveTelemetrySettings,
@@ -71,6 +72,8 @@ export interface HubOptions {
   requireClientCert?: boolean;
   /** Telemetry retention, rollup schedule, accepted clock skew and queue size (docs/telemetry.md). */
   telemetry?: TelemetrySettings;
+  /** The LLM provider of report summaries and the report queue (docs/reports.md). */
+  reports?: ReportSettings;
 }
 
 /** HubOptions with every default applied and every value checked. */
@@ -92,6 +95,7 @@ export interface HubConfig {
   /** Undefined: plain HTTP. */
   tls: TlsConfig | undefined;
   telemetry: ResolvedTelemetrySettings;
+  reports: ResolvedReportSettings;
 }
 
 export const HUB_DEFAULTS = {
@@ -179,6 +183,7 @@ export function resolveHubConfig(options: HubOptions): HubConfig {
     ),
     tls: tlsConfig(options, host),
     telemetry: telemetrySettings(options.telemetry),
+    reports: reportSettings(options.reports),
   };
 }
 
@@ -209,6 +214,14 @@ function tlsConfig(options: HubOptions, host: string): TlsConfig | undefined {
 function telemetrySettings(settings: TelemetrySettings | undefined): ResolvedTelemetrySettings {
   try {
     return resolveTelemetrySettings(settings);
+  } catch (err) {
+    throw bad((err as Error).message);
+  }
+}
+
+function reportSettings(settings: ReportSettings | undefined): ResolvedReportSettings {
+  try {
+    return resolveReportSettings(settings);
   } catch (err) {
     throw bad((err as Error).message);
   }

@@ -28,6 +28,8 @@ import { HubStartError, HubStartErrorCodes, type HubStartErrorCode } from './htt
 import { createMetrics, type HubMetrics } from './metrics.js';
 import { MqttBroker } from './mqtt/broker.js';
 import { registerMqttWebSocket } from './mqtt/ws.js';
+import { registerReportRoutes } from './reports/routes.js';
+import { ReportService } from './reports/service.js';
 import { DisconnectReasons } from './registry/projection.js';
 import { Registry } from './registry/registry.js';
 import { openStorage } from './storage/open.js';
@@ -171,6 +173,8 @@ export interface HubParts {
   readonly initialAdminPassword: string | undefined;
   readonly enrollment: DeviceEnrollment;
   readonly commands: CommandService;
+  /** Reports: requested, generated in the background, stored, rendered. */
+  readonly reports: ReportService;
   /** Undefined without TLS. */
   readonly tls: HubTls | undefined;
   /** The embedded MQTT broker (not listening yet: startHub does that); undefined with `mqttPort: false`. */
@@ -371,7 +375,21 @@ export async function assembleHub(config: HubConfig, options: { logger: Logger; 
     cleanup.push(async () => commands.close());
     // Records a stopped hub left open are closed as soon as their deadline has passed.
     void commands.sweep();
+    const reports = new ReportService({
+      storage,
+      registry,
+      clock,
+      logger: logger.child({ component: 'reports' }),
+      settings: config.reports,
+      hubVersion: HUB_VERSION,
+      // Any hub's pass rolls up every hub's writes: the end of a report's range is then in the rollups.
+      refreshRollups: () => telemetryMaintenance.run(),
+    });
+    // Before telemetry and storage: a report being generated reads both.
+    cleanup.push(() => reports.close());
+    reports.resume().catch((err: unknown) => logger.error({ err }, 'cannot resume pending reports'));
     registerCommandRoutes(app, { commands, registry });
+    registerReportRoutes(app, { reports });
     registerEnrollmentRoutes(app, { enrollment });
     registerTlsRoutes(app, { tls });
     registerTelemetryRoutes(app, { registry, store: storage.telemetry, clock });
@@ -386,6 +404,7 @@ export async function assembleHub(config: HubConfig, options: { logger: Logger; 
       gateway,
       enrollment,
       commands,
+      reports,
       tls,
       mqtt,
       telemetry,

@@ -25,6 +25,7 @@ export const PERMISSIONS = {
   'pipelines:run': 'define pipelines and start, pause, resume or cancel runs',
   'reports:read': 'read reports',
   'reports:write': 'generate reports',
+  'reports:delete': 'delete reports',
   'enrollment:manage': 'create, list and revoke enrollment tokens and device credentials',
   'users:manage': 'create, change and delete users',
   'tokens:manage': "create, list and revoke any user's API tokens",

@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Clock, Device } from '@flotilla/protocol';
 import type { Registry } from '../../registry/registry.js';
 import type { Storage } from '../../storage/types.js';
+import { escapeHtml } from '../escape.js';
 
 export interface HomeDeps {
   registry: Registry;
@@ -14,10 +15,7 @@ export interface HomeDeps {
 /** Devices shown in the landing page's table; the API pages through the rest. */
 const SHOWN = 50;
 
-const escapes: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
-function esc(value: unknown): string {
-  return String(value).replace(/[&<>"']/g, (c) => escapes[c] as string);
-}
+const esc = escapeHtml;
 
 function ago(ms: number | null, now: number): string {
   if (ms === null) return 'never';
