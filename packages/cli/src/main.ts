@@ -11,6 +11,8 @@ import { sendCommand } from './commands/send.js';
 import { telemetryCommand } from './commands/telemetry.js';
 import { jobsCommand } from './commands/jobs.js';
 import { cancelCommand } from './commands/cancel.js';
+import { reportCommand } from './commands/report.js';
+import { reportsCommand } from './commands/reports.js';
 import { simCommand } from './commands/sim.js';
 import { CliError, ExitCodes, UsageError } from './errors.js';
 import type { Io } from './io.js';
@@ -28,6 +30,8 @@ export const commands: readonly Command[] = [
   sendCommand,
   jobsCommand,
   cancelCommand,
+  reportCommand,
+  reportsCommand,
   loginCommand,
   logoutCommand,
   provisionCommand,

@@ -19,7 +19,9 @@ import type {
   SendOptions,
   TelemetryQuery,
   TelemetrySeries,
+  TimeBound,
 } from './types.js';
+import type { Report, ReportRequest } from './report-types.js';
 import { apiUrl, deviceQuery, eventQuery, timeParam } from './url.js';
 
 /** The part of `fetch` the client uses, so tests and other runtimes can pass their own. */
@@ -42,6 +44,10 @@ interface Call {
   signal?: AbortSignal | undefined;
   /** Return the body as text instead of parsing JSON. */
   raw?: boolean;
+  /** Return the body as bytes (a PDF) instead of parsing JSON. */
+  bytes?: boolean;
+  /** The Accept header, when not JSON (errors always come as JSON). */
+  accept?: string;
 }
 
 /** Typed client of the hub's REST API (`/api/v1`). Safe to share; holds no connection state. */
@@ -243,6 +249,66 @@ export class FlotillaClient {
     return this.call<TelemetrySeries>('GET', `${devicePath(id)}/telemetry`, { query: params, signal: options.signal });
   }
 
+  /** Asks for a report; it is generated in the background (`status: 'pending'`): see `waitForReport`. */
+  async createReport(request: ReportRequest, options: RequestOptions = {}): Promise<Report> {
+    const { from, to, ...rest } = request;
+    return this.call<Report>('POST', 'api/v1/reports', {
+      body: { ...rest, from: timeBody(from), ...(to !== undefined && { to: timeBody(to) }) },
+      signal: options.signal,
+    });
+  }
+
+  /**
+   * One report with its statistics. With `waitSeconds` (up to 60) the hub answers as soon as a
+   * pending report is generated, or after that long.
+   */
+  async getReport(id: string, options: RequestOptions & { waitSeconds?: number } = {}): Promise<Report> {
+    return this.call<Report>('GET', reportPath(id), {
+      ...(options.waitSeconds !== undefined && { query: new URLSearchParams({ wait: String(options.waitSeconds) }) }),
+      signal: options.signal,
+    });
+  }
+
+  /** The report once it is no longer pending (`ready` or `failed`), long-polling the hub. */
+  async waitForReport(id: string, options: RequestOptions = {}): Promise<Report> {
+    for (;;) {
+      const report = await this.getReport(id, { waitSeconds: 30, signal: options.signal });
+      if (report.status !== 'pending') return report;
+    }
+  }
+
+  /** Reports, newest first, without statistics. */
+  async listReports(limit = 100, options: RequestOptions = {}): Promise<Report[]> {
+    const answer = await this.call<{ items: Report[] }>('GET', 'api/v1/reports', {
+      query: new URLSearchParams({ limit: String(limit) }),
+      signal: options.signal,
+    });
+    return answer.items;
+  }
+
+  /** A ready report as one self-contained HTML page. */
+  async reportHtml(id: string, options: RequestOptions = {}): Promise<string> {
+    return this.call<string>('GET', `${reportPath(id)}/html`, {
+      raw: true,
+      accept: 'text/html, application/json',
+      signal: options.signal,
+    });
+  }
+
+  /** A ready report as a PDF. */
+  async reportPdf(id: string, options: RequestOptions = {}): Promise<Uint8Array> {
+    return this.call<Uint8Array>('GET', `${reportPath(id)}/pdf`, {
+      bytes: true,
+      accept: 'application/pdf, application/json',
+      signal: options.signal,
+    });
+  }
+
+  /** Deletes a report (admins). */
+  async deleteReport(id: string, options: RequestOptions = {}): Promise<void> {
+    await this.call<void>('DELETE', reportPath(id), { signal: options.signal });
+  }
+
   /** One page of the event log. */
   async listEvents(filter: EventFilter = {}, options: RequestOptions = {}): Promise<Page<StoredEvent>> {
     return page(
@@ -274,7 +340,7 @@ export class FlotillaClient {
   private async call<T>(method: string, path: string, call: Call): Promise<T> {
     const url = apiUrl(this.baseUrl, path, call.query);
     const headers: Record<string, string> = {
-      accept: call.raw ? 'application/x-pem-file, text/plain, application/json' : 'application/json',
+      accept: call.accept ?? (call.raw ? 'application/x-pem-file, text/plain, application/json' : 'application/json'),
       ...this.headers,
     };
     if (this.token) headers['authorization'] = `Bearer ${this.token}`;
@@ -287,18 +353,20 @@ export class FlotillaClient {
 
     let status: number;
     let statusText: string;
-    let text: string;
+    let body: Uint8Array;
     try {
       const res = await this.fetchImpl(url, init);
       status = res.status;
       statusText = res.statusText;
-      text = await res.text();
+      body = new Uint8Array(await res.arrayBuffer());
     } catch (err) {
       // An abort is the caller's decision, not a connectivity problem: give it back unchanged.
       if (call.signal?.aborted) throw err;
       throw new FlotillaConnectionError(this.baseUrl, { cause: err });
     }
 
+    if (status < 400 && call.bytes) return body as T;
+    const text = new TextDecoder().decode(body);
     if (status >= 400) throw errorFrom(status, statusText, text);
     if (call.raw) return text as T;
     if (status === 204 || text.length === 0) return undefined as T;
@@ -319,6 +387,15 @@ export class FlotillaClient {
 
 function devicePath(id: string): string {
   return `api/v1/devices/${encodeURIComponent(id)}`;
+}
+
+function reportPath(id: string): string {
+  return `api/v1/reports/${encodeURIComponent(id)}`;
+}
+
+/** A time bound in a JSON body: milliseconds, or the ISO string as given. */
+function timeBody(bound: TimeBound): number | string {
+  return bound instanceof Date ? bound.getTime() : bound;
 }
 
 function cursorOf<F extends { cursor?: string }>(filter: F, cursor: string | undefined): F {

@@ -19,3 +19,4 @@ export {
 export { backoffDelay, type BackoffOptions } from './backoff.js';
 export { liveUrl } from './url.js';
 export type * from './types.js';
+export type * from './report-types.js';

@@ -16,6 +16,20 @@ const IdParams = Type.Object(
   { id: Type.String({ minLength: 1, maxLength: 128, description: 'Report id' }) },
   { additionalProperties: false },
 );
+/** Longest a GET may wait for a pending report, so no proxy times the request out. */
+export const MAX_WAIT_SECONDS = 60;
+const GetQuery = Type.Object(
+  {
+    wait: Type.Optional(
+      Type.Integer({
+        minimum: 0,
+        maximum: MAX_WAIT_SECONDS,
+        description: 'Seconds to wait for a pending report to be generated before answering (long poll)',
+      }),
+    ),
+  },
+  { additionalProperties: false },
+);
 const ListQuery = Type.Object(
   { limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 100 })) },
   { additionalProperties: false },
@@ -103,18 +117,19 @@ export function registerReportRoutes(app: FastifyInstance, deps: { reports: Repo
     async (request) => ({ items: (await reports.list(request.query.limit ?? 100)).map((row) => view(row, false)) }),
   );
 
-  app.get<{ Params: Static<typeof IdParams> }>(
+  app.get<{ Params: Static<typeof IdParams>; Querystring: Static<typeof GetQuery> }>(
     '/api/v1/reports/:id',
     {
       config: { permission: 'reports:read' },
       schema: {
         tags: ['reports'],
-        summary: 'One report: its status, summary and statistics (JSON)',
+        summary: 'One report: its status, summary and statistics (JSON); `wait` long-polls a pending one',
         params: IdParams,
+        querystring: GetQuery,
         response: { 200: ReportView, 404: ErrorRef, ...commonErrorResponses },
       },
     },
-    async (request) => view(await reports.get(request.params.id), true),
+    async (request) => view(await reports.get(request.params.id, (request.query.wait ?? 0) * 1000), true),
   );
 
   app.get<{ Params: Static<typeof IdParams> }>(

@@ -62,6 +62,8 @@ export class ReportService {
   readonly #queue: string[] = [];
   #running: Promise<void> | undefined;
   #current: AbortController | undefined;
+  /** Callers of `get` waiting for a pending report of this hub to be generated. */
+  readonly #waiters = new Map<string, Set<() => void>>();
   #closed = false;
 
   constructor(options: ReportServiceOptions) {
@@ -112,10 +114,27 @@ export class ReportService {
     return row;
   }
 
-  async get(id: string): Promise<ReportRow> {
+  /**
+   * The report; with `waitMs`, a pending one is read again once this hub has generated it, or
+   * after `waitMs` (it may still be pending then: another hub may be generating it).
+   */
+  async get(id: string, waitMs = 0): Promise<ReportRow> {
     const row = await this.#o.storage.reports.get(id);
     if (!row) throw new ApiError(ApiErrors.REPORT_NOT_FOUND, `no report ${id}`);
-    return row;
+    if (row.status !== 'pending' || waitMs <= 0 || this.#closed) return row;
+    await new Promise<void>((resolve) => {
+      const waiters = this.#waiters.get(id) ?? new Set();
+      this.#waiters.set(id, waiters);
+      const done = (): void => {
+        timer.cancel();
+        waiters.delete(done);
+        if (waiters.size === 0 && this.#waiters.get(id) === waiters) this.#waiters.delete(id);
+        resolve();
+      };
+      const timer = this.#o.clock.setTimeout(done, waitMs);
+      waiters.add(done);
+    });
+    return this.get(id);
   }
 
   list(limit: number): Promise<ReportRow[]> {
@@ -148,6 +167,11 @@ export class ReportService {
     this.#queue.length = 0;
     this.#current?.abort();
     await this.idle();
+    for (const id of [...this.#waiters.keys()]) this.#wake(id);
+  }
+
+  #wake(id: string): void {
+    for (const done of [...(this.#waiters.get(id) ?? [])]) done();
   }
 
   #request(body: CreateReportBody): ReportRequest {
@@ -265,6 +289,7 @@ export class ReportService {
     } finally {
       timer.cancel();
       this.#current = undefined;
+      this.#wake(id);
     }
   }
 
