@@ -384,6 +384,7 @@ export async function assembleHub(config: HubConfig, options: { logger: Logger; 
       hubVersion: HUB_VERSION,
       // Any hub's pass rolls up every hub's writes: the end of a report's range is then in the rollups.
       refreshRollups: () => telemetryMaintenance.run(),
+      rollup1mRetentionMs: config.telemetry.rollup1mRetentionMs,
     });
     // Before telemetry and storage: a report being generated reads both.
     cleanup.push(() => reports.close());

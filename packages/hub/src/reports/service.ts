@@ -42,6 +42,8 @@ export interface ReportServiceOptions {
   alerts?: AlertHistorySource | undefined;
   /** Brings the telemetry rollups up to date before a report reads them. */
   refreshRollups?: () => Promise<unknown>;
+  /** How long the 1 min rollups are kept (older ranges are read from the 1 h ones). */
+  rollup1mRetentionMs?: number;
   /** How the LLM provider is called (tests may count calls); default: global fetch. */
   fetch?: FetchLike;
 }
@@ -265,7 +267,13 @@ export class ReportService {
     try {
       const request = row.request as unknown as ReportRequest;
       const stats = await gatherStatistics(
-        { storage, registry: this.#o.registry, alerts: this.#o.alerts, refreshRollups: this.#o.refreshRollups },
+        {
+          storage,
+          registry: this.#o.registry,
+          alerts: this.#o.alerts,
+          refreshRollups: this.#o.refreshRollups,
+          rollup1mRetentionMs: this.#o.rollup1mRetentionMs,
+        },
         { request, from: row.from, to: row.to, generatedAt: clock.now() },
         checkpoint,
       );

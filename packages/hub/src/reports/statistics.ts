@@ -21,6 +21,8 @@ export interface StatisticsSources {
   alerts: AlertHistorySource | undefined;
   /** Rolls up the minutes written since the last pass, so the end of the range is in the rollups. */
   refreshRollups?: () => Promise<unknown>;
+  /** How long 1 min rollups are kept: an older range is read from the 1 h rollups. */
+  rollup1mRetentionMs?: number;
 }
 
 /** Thrown when the devices of a report cannot be found any more; the report fails with its message. */
@@ -76,7 +78,7 @@ export async function gatherStatistics(
 
   await sources.refreshRollups?.();
   checkpoint();
-  const window = telemetryWindow(from, to);
+  const window = telemetryWindow(from, to, input.generatedAt - (sources.rollup1mRetentionMs ?? Infinity));
   const battery = await metricStats(
     storage.telemetry,
     ids,

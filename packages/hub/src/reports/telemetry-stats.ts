@@ -28,9 +28,12 @@ export interface TelemetryWindow {
   bucketMs: number;
 }
 
-/** Which rollups serve [from, to), and the chart bucket. */
-export function telemetryWindow(from: number, to: number): TelemetryWindow {
-  const source = to - from <= MINUTE_ROLLUPS_UP_TO_MS ? 'rollup_1m' : 'rollup_1h';
+/**
+ * Which rollups serve [from, to), and the chart bucket: the 1 min rollups for a short range
+ * they still hold (`minuteRollupsFrom`: the oldest minute retention keeps), else the 1 h ones.
+ */
+export function telemetryWindow(from: number, to: number, minuteRollupsFrom = -Infinity): TelemetryWindow {
+  const source = to - from <= MINUTE_ROLLUPS_UP_TO_MS && from >= minuteRollupsFrom ? 'rollup_1m' : 'rollup_1h';
   const unit = source === 'rollup_1m' ? MINUTE_MS : HOUR_MS;
   const aligned = alignRange(from, to, unit);
   const span = aligned.to - aligned.from;
