@@ -2,15 +2,8 @@ import type { FastifyInstance } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
 import { eventMetadata } from '../http/request-context.js';
 import { ErrorRef, commonErrorResponses } from '../http/schemas.js';
-import type { ReportRow } from '../storage/reports.js';
-import {
-  CreateReportBody,
-  ReportView,
-  type ReportRequest,
-  type ReportStatistics,
-  type ReportSummary,
-} from './schema.js';
-import type { ReportService } from './service.js';
+import { CreateReportBody, ReportView } from './schema.js';
+import type { ReportService, StoredReport } from './service.js';
 
 const IdParams = Type.Object(
   { id: Type.String({ minLength: 1, maxLength: 128, description: 'Report id' }) },
@@ -53,8 +46,8 @@ export function reportPath(id: string): string {
   return `/api/v1/reports/${encodeURIComponent(id)}`;
 }
 
-function view(row: ReportRow, withStatistics: boolean): Static<typeof ReportView> {
-  const request = row.request as unknown as ReportRequest;
+function view(row: StoredReport, withStatistics: boolean): Static<typeof ReportView> {
+  const { request } = row;
   const self = reportPath(row.id);
   return {
     id: row.id,
@@ -70,14 +63,14 @@ function view(row: ReportRow, withStatistics: boolean): Static<typeof ReportView
     createdBy: row.createdBy,
     createdAt: row.createdAt,
     completedAt: row.completedAt,
-    summary: row.summary as unknown as ReportSummary | null,
-    ...(withStatistics && { statistics: row.statistics as unknown as ReportStatistics | null }),
+    summary: row.summary,
+    ...(withStatistics && { statistics: row.statistics }),
     links: { self, html: `${self}/html`, pdf: `${self}/pdf` },
   };
 }
 
 /** `report-2024-05-01-fleet-<id8>.pdf`: a name that sorts by date and says what it is. */
-function fileName(row: ReportRow, extension: string): string {
+function fileName(row: StoredReport, extension: string): string {
   const date = new Date(row.from).toISOString().slice(0, 10);
   return `report-${date}-${row.scope}-${row.id.slice(0, 8)}.${extension}`;
 }

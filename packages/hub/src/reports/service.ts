@@ -48,9 +48,25 @@ export interface ReportServiceOptions {
   fetch?: FetchLike;
 }
 
+/** A stored report with its JSON columns typed: this module wrote them from these types (schema.ts). */
+export interface StoredReport extends Omit<ReportRow, 'request' | 'statistics' | 'summary'> {
+  request: ReportRequest;
+  statistics: ReportStatistics | null;
+  summary: ReportSummary | null;
+}
+
+function stored(row: ReportRow): StoredReport {
+  return {
+    ...row,
+    request: row.request as unknown as ReportRequest,
+    statistics: row.statistics as unknown as ReportStatistics | null,
+    summary: row.summary as unknown as ReportSummary | null,
+  };
+}
+
 /** A rendered report. */
 export interface RenderedReport {
-  row: ReportRow;
+  row: StoredReport;
   body: string | Buffer;
 }
 
@@ -80,7 +96,7 @@ export class ReportService {
     for (const row of pending) this.#enqueue(row.id);
   }
 
-  async create(body: CreateReportBody, metadata: EventMetadata): Promise<ReportRow> {
+  async create(body: CreateReportBody, metadata: EventMetadata): Promise<StoredReport> {
     if (this.#closed) throw new ApiError(ApiErrors.SHUTTING_DOWN);
     const request = this.#request(body);
     const now = this.#o.clock.now();
@@ -113,34 +129,41 @@ export class ReportService {
     await this.#o.storage.reports.insert(row);
     await this.#event(row.id, ReportEventTypes.Requested, { ...request, from, to }, metadata);
     this.#enqueue(row.id);
-    return row;
+    return stored(row);
   }
 
   /**
    * The report; with `waitMs`, a pending one is read again once this hub has generated it, or
    * after `waitMs` (it may still be pending then: another hub may be generating it).
    */
-  async get(id: string, waitMs = 0): Promise<ReportRow> {
-    const row = await this.#o.storage.reports.get(id);
-    if (!row) throw new ApiError(ApiErrors.REPORT_NOT_FOUND, `no report ${id}`);
-    if (row.status !== 'pending' || waitMs <= 0 || this.#closed) return row;
-    await new Promise<void>((resolve) => {
-      const waiters = this.#waiters.get(id) ?? new Set();
-      this.#waiters.set(id, waiters);
-      const done = (): void => {
-        timer.cancel();
-        waiters.delete(done);
-        if (waiters.size === 0 && this.#waiters.get(id) === waiters) this.#waiters.delete(id);
-        resolve();
-      };
-      const timer = this.#o.clock.setTimeout(done, waitMs);
-      waiters.add(done);
-    });
-    return this.get(id);
+  async get(id: string, waitMs = 0): Promise<StoredReport> {
+    if (waitMs <= 0 || this.#closed) return this.#read(id);
+    // Listening before reading: a report finished between the two is not waited for in vain.
+    let wake = (): void => {};
+    const woken = new Promise<void>((resolve) => (wake = resolve));
+    const waiters = this.#waiters.get(id) ?? new Set();
+    this.#waiters.set(id, waiters.add(wake));
+    const timer = this.#o.clock.setTimeout(wake, waitMs);
+    try {
+      const row = await this.#read(id);
+      if (row.status !== 'pending') return row;
+      await woken;
+      return await this.#read(id);
+    } finally {
+      timer.cancel();
+      waiters.delete(wake);
+      if (waiters.size === 0 && this.#waiters.get(id) === waiters) this.#waiters.delete(id);
+    }
   }
 
-  list(limit: number): Promise<ReportRow[]> {
-    return this.#o.storage.reports.list(limit);
+  async #read(id: string): Promise<StoredReport> {
+    const row = await this.#o.storage.reports.get(id);
+    if (!row) throw new ApiError(ApiErrors.REPORT_NOT_FOUND, `no report ${id}`);
+    return stored(row);
+  }
+
+  async list(limit: number): Promise<StoredReport[]> {
+    return (await this.#o.storage.reports.list(limit)).map(stored);
   }
 
   async delete(id: string, metadata: EventMetadata): Promise<void> {
@@ -212,23 +235,18 @@ export class ReportService {
     };
   }
 
-  async #ready(id: string): Promise<{ row: ReportRow; stats: ReportStatistics; summary: ReportSummary }> {
-    const row = await this.get(id);
+  async #ready(id: string): Promise<{ row: StoredReport; stats: ReportStatistics; summary: ReportSummary }> {
+    const row = await this.#read(id);
     if (row.status === 'failed') {
       throw new ApiError(ApiErrors.REPORT_NOT_READY, `report ${id} failed: ${row.error ?? 'no reason recorded'}`);
     }
     if (row.status !== 'ready' || !row.statistics || !row.summary) {
       throw new ApiError(ApiErrors.REPORT_NOT_READY, `report ${id} is still being generated`);
     }
-    // Written by this module from these very types (schema.ts).
-    return {
-      row,
-      stats: row.statistics as unknown as ReportStatistics,
-      summary: row.summary as unknown as ReportSummary,
-    };
+    return { row, stats: row.statistics, summary: row.summary };
   }
 
-  #meta(row: ReportRow) {
+  #meta(row: StoredReport) {
     return { id: row.id, createdAt: row.createdAt, createdBy: row.createdBy, hubVersion: this.#o.hubVersion };
   }
 
@@ -251,8 +269,9 @@ export class ReportService {
 
   async #generate(id: string): Promise<void> {
     const { storage, clock, settings, logger } = this.#o;
-    const row = await storage.reports.get(id);
-    if (!row || row.status !== 'pending') return;
+    const found = await storage.reports.get(id);
+    if (!found || found.status !== 'pending') return;
+    const row = stored(found);
     const controller = new AbortController();
     this.#current = controller;
     let timedOut = false;
@@ -265,7 +284,6 @@ export class ReportService {
     };
     const system = { actor: 'system', correlationId: id, causationId: null };
     try {
-      const request = row.request as unknown as ReportRequest;
       const stats = await gatherStatistics(
         {
           storage,
@@ -274,7 +292,7 @@ export class ReportService {
           refreshRollups: this.#o.refreshRollups,
           rollup1mRetentionMs: this.#o.rollup1mRetentionMs,
         },
-        { request, from: row.from, to: row.to, generatedAt: clock.now() },
+        { request: row.request, from: row.from, to: row.to, generatedAt: clock.now() },
         checkpoint,
       );
       const summary = await writeSummary(stats, this.#llm, { logger, signal: controller.signal });
