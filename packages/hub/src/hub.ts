@@ -380,6 +380,7 @@ export async function assembleHub(config: HubConfig, options: { logger: Logger; 
       registry,
       clock,
       logger: logger.child({ component: 'reports' }),
+      metrics,
       settings: config.reports,
       hubVersion: HUB_VERSION,
       // Any hub's pass rolls up every hub's writes: the end of a report's range is then in the rollups.

@@ -1,7 +1,10 @@
 import { randomUUID } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
 import { parseSelector, type Clock, type EventMetadata } from '@flotilla/protocol';
 import { ApiError, ApiErrors } from '../http/errors.js';
+import { counter, gauge, histogram } from '../http/instruments.js';
+import type { HubMetrics } from '../metrics.js';
 import { parseTime } from '../http/time.js';
 import type { Registry } from '../registry/registry.js';
 import type { ReportRow } from '../storage/reports.js';
@@ -36,6 +39,7 @@ export interface ReportServiceOptions {
   registry: Pick<Registry, 'list' | 'get'>;
   clock: Clock;
   logger: Logger;
+  metrics: HubMetrics;
   settings: ResolvedReportSettings;
   hubVersion: string;
   /** The alert history; absent: reports say this hub keeps none. */
@@ -83,9 +87,27 @@ export class ReportService {
   /** Callers of `get` waiting for a pending report of this hub to be generated. */
   readonly #waiters = new Map<string, Set<() => void>>();
   #closed = false;
+  readonly #outcomes;
+  readonly #seconds;
+  readonly #queued;
 
   constructor(options: ReportServiceOptions) {
     this.#o = options;
+    const registry = options.metrics.registry;
+    this.#outcomes = counter(
+      registry,
+      'flotilla_reports_total',
+      'Reports generated, by status (ready, failed) and summary (llm, deterministic, fallback: the LLM failed)',
+      ['status', 'summary'],
+    );
+    this.#seconds = histogram(
+      registry,
+      'flotilla_report_generation_seconds',
+      'Time to generate a report: statistics and summary',
+      ['status'],
+      [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300],
+    );
+    this.#queued = gauge(registry, 'flotilla_reports_queued', 'Reports waiting to be generated or generating');
     const llm = options.settings.llm;
     this.#llm = llm && new LlmClient(llm, { clock: options.clock, ...(options.fetch && { fetch: options.fetch }) });
   }
@@ -253,7 +275,11 @@ export class ReportService {
   #enqueue(id: string): void {
     if (this.#closed || this.#queue.includes(id)) return;
     this.#queue.push(id);
-    this.#running ??= this.#pump().finally(() => (this.#running = undefined));
+    this.#queued.set(this.#queue.length + (this.#running ? 1 : 0));
+    this.#running ??= this.#pump().finally(() => {
+      this.#running = undefined;
+      this.#queued.set(this.#queue.length);
+    });
   }
 
   async #pump(): Promise<void> {
@@ -264,6 +290,7 @@ export class ReportService {
         // Recording the outcome failed (storage down): the row stays pending for the next start.
         this.#o.logger.error({ err, report: id }, 'cannot record the outcome of a report');
       }
+      this.#queued.set(this.#queue.length);
     }
   }
 
@@ -283,6 +310,7 @@ export class ReportService {
       if (controller.signal.aborted) throw new GenerationStopped();
     };
     const system = { actor: 'system', correlationId: id, causationId: null };
+    const started = performance.now();
     try {
       const stats = await gatherStatistics(
         {
@@ -299,6 +327,8 @@ export class ReportService {
       checkpoint();
       const completedAt = clock.now();
       if (await storage.reports.complete(id, { status: 'ready', statistics: stats, summary, completedAt })) {
+        this.#outcomes.inc({ status: 'ready', summary: summary.note ? 'fallback' : summary.source });
+        this.#seconds.observe({ status: 'ready' }, (performance.now() - started) / 1000);
         await this.#event(id, ReportEventTypes.Ready, { summary: summary.source }, system);
       }
     } catch (err) {
@@ -310,6 +340,8 @@ export class ReportService {
           : `generation failed: ${(err as Error).message}`;
       logger.warn({ err, report: id }, 'report failed');
       if (await storage.reports.complete(id, { status: 'failed', error: reason, completedAt: clock.now() })) {
+        this.#outcomes.inc({ status: 'failed', summary: 'none' });
+        this.#seconds.observe({ status: 'failed' }, (performance.now() - started) / 1000);
         await this.#event(id, ReportEventTypes.Failed, { error: reason }, system);
       }
     } finally {
