@@ -26,6 +26,11 @@ export interface HubMetrics {
   readonly eventsAppended: Counter<'type'>;
   readonly eventLogSize: Gauge;
   readonly devices: Gauge<'state'>;
+  /** Device connections the hub has stopped reading (telemetry backpressure), by transport. */
+  readonly pausedConnections: Gauge<'transport'>;
+  /** Time device connections were paused, summed over the pauses (each pause counts once, not per connection). */
+  readonly pausedSeconds: Counter;
+  readonly pauses: Counter;
   /**
    * Counts one message without touching prom-client: a labelled `inc` hashes its label object on
    * every call, which at tens of thousands of frames per second is measurable. The tallies are
@@ -132,6 +137,22 @@ export function createMetrics(options: MetricsOptions = {}): HubMetrics {
     }),
     eventLogSize,
     devices,
+    pausedConnections: new Gauge({
+      name: 'flotilla_device_connections_paused',
+      help: 'Device connections not being read while telemetry storage catches up, by transport',
+      labelNames: ['transport'] as const,
+      registers: [registry],
+    }),
+    pausedSeconds: new Counter({
+      name: 'flotilla_device_reads_paused_seconds_total',
+      help: 'Time the hub stopped reading device connections because telemetry storage fell behind',
+      registers: [registry],
+    }),
+    pauses: new Counter({
+      name: 'flotilla_device_read_pauses_total',
+      help: 'Times the hub stopped reading device connections because telemetry storage fell behind',
+      registers: [registry],
+    }),
     countMessage(type, direction) {
       const tally = tallies[direction];
       tally.set(type, (tally.get(type) ?? 0) + 1);

@@ -9,3 +9,4 @@ export * from './build.js';
 export * from './selector.js';
 export * from './clock.js';
 export * from './hal/index.js';
+export * from './token-bucket.js';

@@ -99,17 +99,52 @@ export const HeartbeatPayload = Type.Object(
   { additionalProperties: false },
 );
 
-export const TelemetryPayload = Type.Object(
+const telemetryMetrics = Type.Record(metricName, Type.Number(), { maxProperties: 1024, additionalProperties: false });
+const telemetrySamples = Type.Record(metricName, Type.Unknown(), { maxProperties: 256, additionalProperties: false });
+/**
+ * The device's durable telemetry number: per device, not per session (the envelope's `seq` is),
+ * so it survives reconnects and agent restarts. Increasing in the order the device sends; gaps
+ * are allowed. The hub stores a numbered message once per (device, seq) and acknowledges it
+ * (`ack {of: 'telemetry'}`) after the durable write (docs/protocol.md, "Durable telemetry").
+ */
+const telemetrySeq = Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER });
+
+/** Most records one telemetry frame may carry (a replay packs many per frame). */
+export const MAX_TELEMETRY_RECORDS = 1000;
+
+/** One buffered telemetry message inside a `records` frame: its own number and time. */
+export const TelemetryRecord = Type.Object(
   {
-    /** Numeric points, by metric name, all at the envelope's `ts`. */
-    metrics: Type.Record(metricName, Type.Number(), { maxProperties: 1024, additionalProperties: false }),
-    /** Structured samples (pose, servo arrays), by name. */
-    samples: Type.Optional(
-      Type.Record(metricName, Type.Unknown(), { maxProperties: 256, additionalProperties: false }),
-    ),
+    seq: telemetrySeq,
+    /** Device clock when the values were taken (ms), kept through buffering and replay. */
+    ts: Type.Integer({ minimum: 0 }),
+    metrics: telemetryMetrics,
+    samples: Type.Optional(telemetrySamples),
   },
   { additionalProperties: false },
 );
+
+export const TelemetryPayload = Type.Union([
+  /** One message, at the envelope's `ts`; `seq` makes it durable (dedup and ack). */
+  Type.Object(
+    {
+      /** Numeric points, by metric name, all at the envelope's `ts`. */
+      metrics: telemetryMetrics,
+      /** Structured samples (pose, servo arrays), by name. */
+      samples: Type.Optional(telemetrySamples),
+      seq: Type.Optional(telemetrySeq),
+    },
+    { additionalProperties: false },
+  ),
+  /** Several numbered messages, oldest first, each at its own `ts` (a buffer's replay). */
+  Type.Object(
+    { records: Type.Array(TelemetryRecord, { minItems: 1, maxItems: MAX_TELEMETRY_RECORDS }) },
+    { additionalProperties: false },
+  ),
+]);
+
+/** Most refusals one telemetry ack reports; more make more acks. */
+export const MAX_ACK_REFUSALS = 256;
 
 export const EventPayload = Type.Object(
   {
@@ -177,8 +212,29 @@ export const AckPayload = Type.Object(
   {
     /** Type of the acknowledged message. */
     of: Type.Union(MESSAGE_TYPES.map((t) => Type.Literal(t))),
-    /** Sequence number acknowledged (for telemetry: every seq up to and including this one). */
+    /**
+     * Sequence number acknowledged: the envelope's for a heartbeat; for telemetry the durable
+     * telemetry `seq`, cumulatively: every numbered message of this session up to and including
+     * this one is stored, or refused for good (listed in `refused`).
+     */
     seq: Type.Integer({ minimum: 0 }),
+    /**
+     * Telemetry only: what of the acknowledged messages was not stored and why (`name`: the one
+     * value refused; absent: the whole message). Refused data cannot succeed if sent again.
+     */
+    refused: Type.Optional(
+      Type.Array(
+        Type.Object(
+          {
+            seq: Type.Integer({ minimum: 0 }),
+            reason: Type.String({ maxLength: 64 }),
+            name: Type.Optional(Type.String({ maxLength: 128 })),
+          },
+          { additionalProperties: false },
+        ),
+        { maxItems: MAX_ACK_REFUSALS },
+      ),
+    ),
   },
   { additionalProperties: false },
 );
@@ -285,6 +341,8 @@ export type PayloadOf<T extends MessageType> = MessageOf<T>['payload'];
 export type HelloPayload = Static<typeof HelloPayload>;
 export type WelcomePayload = Static<typeof WelcomePayload>;
 export type TelemetryPayload = Static<typeof TelemetryPayload>;
+export type TelemetryRecord = Static<typeof TelemetryRecord>;
+export type AckPayload = Static<typeof AckPayload>;
 export type CommandPayload = Static<typeof CommandPayload>;
 export type ResultPayload = Static<typeof ResultPayload>;
 export type ProgressPayload = Static<typeof ProgressPayload>;

@@ -28,7 +28,11 @@ export type ParseResult<T> =
   | { ok: false; error: { code: ErrorCode; message: string; ref?: { type?: string; seq?: number } } };
 
 export function formatAjvError(errors: ErrorObject[] | null | undefined): string {
-  const e = errors?.[0];
+  // A union (the telemetry payload's two forms) reports every branch's first error: the deepest
+  // one is from the branch the value was meant for ("/payload/records/0/ts", not "/payload").
+  const e = errors?.length
+    ? errors.reduce((best, next) => (next.instancePath.length > best.instancePath.length ? next : best))
+    : undefined;
   if (!e) return 'invalid';
   const where = e.instancePath || '(root)';
   if (e.keyword === 'additionalProperties')

@@ -1,5 +1,5 @@
 import type { Clock } from '@flotilla/protocol';
-import { TokenBucket } from '../token-bucket.js';
+import { TokenBucket } from '@flotilla/protocol';
 
 /**
  * Requests per API token: a token bucket per token id, refilled continuously. Automation that

@@ -8,11 +8,14 @@ import {
   type MessageOf,
   type MessageType,
   type PayloadOf,
+  type TelemetryRecord,
 } from '@flotilla/protocol';
 import type { Bus } from '../bus.js';
 import type { HelloAuthRequest, HelloAuthResult } from '../enrollment/service.js';
 import type { SecurityEvent } from '../enrollment/security.js';
 import type { TelemetryIngest } from '../telemetry/ingest.js';
+import { ReadPause } from './read-pause.js';
+import { TelemetryAcks } from './telemetry-acks.js';
 import type { HubMetrics } from '../metrics.js';
 import { Presence } from '../presence/presence.js';
 import { DisconnectReasons, type DisconnectReason } from '../registry/projection.js';
@@ -39,7 +42,12 @@ import {
  * - the device is decommissioned → the registry writes the events, the socket is closed (4001);
  * - the hub shuts down (`close()`) → {reason: 'hub_shutdown'}, sockets closed with 1001;
  * - the device's credential is revoked → {reason: 'credential_revoked'}, an `error` frame
- *   `credential_revoked`, then the socket is closed (4004).
+ *   `credential_revoked`, then the socket is closed (4004);
+ * - the session's numbered telemetry cannot be acknowledged in order → {reason: 'storage_failed'}
+ *   (closed with 1011) or {reason: 'rate_limited'} (a frame refused unread; 1008): the device
+ *   sends it again on its next session (telemetry-acks.ts).
+ *
+ * While the telemetry ingest is `full`, no device connection is read (read-pause.ts).
  *
  * With `authenticate` set, a `hello` is accepted only once its token checks out; until then the
  * session has claimed the id but is not the device's (it replaces no session and keeps nothing
@@ -69,7 +77,9 @@ export interface AgentGatewayOptions {
   /** Told of refused hellos and of frames speaking for another device. */
   onSecurityEvent?: (event: SecurityEvent) => void;
   /** Where telemetry is stored; absent: telemetry only updates the registry and the bus. */
-  ingest?: Pick<TelemetryIngest, 'submit'>;
+  ingest?: Pick<TelemetryIngest, 'submit' | 'pressure' | 'on' | 'off'>;
+  /** How long telemetry acks wait to be batched (ms, default 5; see TelemetryAcks). */
+  telemetryAckDelayMs?: number;
 }
 
 /** A command's outcome as a device reported it; command routing subscribes to these. */
@@ -126,6 +136,10 @@ export class AgentGateway extends EventEmitter<AgentGatewayEvents> implements Se
   private readonly authenticate: AgentGatewayOptions['authenticate'];
   private readonly onSecurityEvent: AgentGatewayOptions['onSecurityEvent'];
   private readonly ingest: AgentGatewayOptions['ingest'];
+  /** Numbered telemetry: stored, then acknowledged in batches (absent without an ingest). */
+  private readonly acks: TelemetryAcks | undefined;
+  /** Stops reading device connections while the ingest is `full`. */
+  private readonly readPause: ReadPause;
   private readonly unhook: () => void;
   /** Sessions that already sent a frame for another device (recorded once per session). */
   private readonly mismatched = new WeakSet<DeviceSession>();
@@ -145,10 +159,45 @@ export class AgentGateway extends EventEmitter<AgentGatewayEvents> implements Se
     this.authenticate = options.authenticate;
     this.onSecurityEvent = options.onSecurityEvent;
     this.ingest = options.ingest;
+    if (options.ingest) {
+      this.acks = new TelemetryAcks({
+        ingest: options.ingest,
+        logger: this.log,
+        ...(options.telemetryAckDelayMs !== undefined && { ackDelayMs: options.telemetryAckDelayMs }),
+        send: (session, ack) => {
+          if (session.state === 'active') session.send('ack', ack);
+        },
+        endSession: (session, why) =>
+          this.endTelemetrySession(session, DisconnectReasons.STORAGE_FAILED, AgentCloseCodes.INTERNAL_ERROR, why),
+      });
+    }
     this.heartbeatIntervalMs = options.heartbeatIntervalMs ?? DEFAULT_HEARTBEAT_INTERVAL_MS;
     this.messageLimit = options.messageLimit === null ? undefined : (options.messageLimit ?? DEFAULT_MESSAGE_LIMIT);
     this.presence = new Presence({ clock: this.clock, heartbeatIntervalMs: this.heartbeatIntervalMs });
-    this.unhook = this.registry.onDisconnectRequest((id) => this.decommissioned(id));
+    this.readPause = new ReadPause({
+      clock: this.clock,
+      presence: this.presence,
+      // Twice per interval: an agent declares the hub dead after 3 intervals without a frame.
+      keepAliveMs: Math.max(100, Math.floor(this.heartbeatIntervalMs / 2)),
+      metrics: this.metrics,
+    });
+    const unhookDisconnects = this.registry.onDisconnectRequest((id) => this.decommissioned(id));
+    const ingest = options.ingest;
+    const onPressure = (pressure: 'ok' | 'full'): void => {
+      if (pressure === 'full') {
+        this.log.debug({ connections: this.sessions.size }, 'telemetry storage is behind: device connections paused');
+        this.readPause.pauseAll(this.sessions.values());
+      } else {
+        this.log.debug('telemetry storage caught up: device connections resumed');
+        this.readPause.resumeAll();
+      }
+    };
+    ingest?.on('pressure', onPressure);
+    this.unhook = () => {
+      unhookDisconnects();
+      ingest?.off('pressure', onPressure);
+      this.acks?.dispose();
+    };
   }
 
   /** Connections open now (including those that have not said hello yet). */
@@ -173,6 +222,7 @@ export class AgentGateway extends EventEmitter<AgentGatewayEvents> implements Se
   /** The transport's connection is gone (every connection, whatever ended it). */
   release(session: DeviceSession): void {
     this.open_--;
+    this.readPause.remove(session);
     this.metrics?.wsConnections.dec({ transport: session.transport });
     session.connectionClosed();
   }
@@ -209,8 +259,10 @@ export class AgentGateway extends EventEmitter<AgentGatewayEvents> implements Se
    */
   async close(): Promise<void> {
     this.closing = true;
-    this.presence.close();
     this.unhook();
+    // Closing handshakes must be read.
+    this.readPause.resumeAll();
+    this.presence.close();
     for (const [id, session] of this.sessions) {
       this.sessions.delete(id);
       this.track(this.registry.disconnect(id, session.sessionId, DisconnectReasons.HUB_SHUTDOWN), id, 'disconnect');
@@ -265,6 +317,16 @@ export class AgentGateway extends EventEmitter<AgentGatewayEvents> implements Se
     );
   }
 
+  refusedOverLimit(session: DeviceSession): void {
+    if (!this.acks?.numbered(session)) return;
+    this.endTelemetrySession(
+      session,
+      DisconnectReasons.RATE_LIMITED,
+      AgentCloseCodes.POLICY_VIOLATION,
+      'over the message rate with telemetry in flight: reconnect and send it again',
+    );
+  }
+
   expired(session: DeviceSession): void {
     this.log.info({ device: session.device, sessionId: session.sessionId }, 'device silent for 3 heartbeat intervals');
     this.ended(session, DisconnectReasons.HEARTBEAT_TIMEOUT);
@@ -280,13 +342,29 @@ export class AgentGateway extends EventEmitter<AgentGatewayEvents> implements Se
       session.send('ack', { of: 'heartbeat', seq: message.seq });
     },
     telemetry: (session, id, message) => {
-      const { metrics, samples } = message.payload;
+      const { payload } = message;
+      if ('records' in payload) {
+        // A buffer's replay: every record goes live and to storage; the newest sets the resources.
+        for (const { ts, metrics, samples } of payload.records)
+          this.bus.publish(
+            session.telemetrySubject,
+            samples === undefined ? { ts, metrics } : { ts, metrics, samples },
+          );
+        const newest = payload.records[payload.records.length - 1];
+        if (newest) this.registry.updateResources(id, newest.metrics);
+        this.acks?.submit(session, id, payload.records);
+        return;
+      }
+      const { metrics, samples, seq } = payload;
       this.registry.updateResources(id, metrics);
       this.bus.publish(
         session.telemetrySubject,
         samples === undefined ? { ts: message.ts, metrics } : { ts: message.ts, metrics, samples },
       );
-      this.store(id, message);
+      if (seq === undefined) return this.store(id, message.ts, metrics, samples);
+      const record: TelemetryRecord = { seq, ts: message.ts, metrics };
+      if (samples !== undefined) record.samples = samples;
+      this.acks?.submit(session, id, [record]);
     },
     event: (session, id, message) => {
       const { type, data } = message.payload;
@@ -376,6 +454,7 @@ export class AgentGateway extends EventEmitter<AgentGatewayEvents> implements Se
       .then(
         () => {
           if (!session.activate()) return;
+          this.readPause.add(session);
           const welcome: PayloadOf<'welcome'> = {
             heartbeatIntervalMs: this.heartbeatIntervalMs,
             hubVersion: this.hubVersion,
@@ -401,22 +480,37 @@ export class AgentGateway extends EventEmitter<AgentGatewayEvents> implements Se
   }
 
   /**
-   * Hands the message to the ingest. No seq: the envelope's is per session, so it cannot tell a
-   * replay from a new message after a reconnect; the agent's own telemetry numbering, and the
-   * acks that answer it, are the next step (docs/telemetry.md). Refusals are counted by the
-   * ingest; a failed write is logged (the device is not told yet).
+   * Telemetry without a durable `seq` (agents from before it, MQTT devices): stored at least once,
+   * never acknowledged, no dedup. Refusals are counted by the ingest; a failed write is logged.
    */
-  private store(id: string, message: MessageOf<'telemetry'>): void {
+  private store(
+    id: string,
+    ts: number,
+    metrics: Record<string, number>,
+    samples: Record<string, unknown> | undefined,
+  ): void {
     if (!this.ingest) return;
-    const { metrics, samples } = message.payload;
-    this.ingest
-      .submit(id, [samples === undefined ? { ts: message.ts, metrics } : { ts: message.ts, metrics, samples }])
-      .then(
-        (result) => {
-          if (result.refused.length > 0) this.log.debug({ device: id, refused: result.refused }, 'telemetry refused');
-        },
-        (err: unknown) => this.log.error({ err, device: id }, 'cannot store telemetry'),
-      );
+    this.ingest.submit(id, [samples === undefined ? { ts, metrics } : { ts, metrics, samples }]).then(
+      (result) => {
+        if (result.refused.length > 0) this.log.debug({ device: id, refused: result.refused }, 'telemetry refused');
+      },
+      (err: unknown) => this.log.error({ err, device: id }, 'cannot store telemetry'),
+    );
+  }
+
+  /**
+   * Numbered telemetry of the session cannot be acknowledged in order (storage failed, a frame
+   * was refused unread): the session ends, and the device sends its buffer again on the next one.
+   */
+  private endTelemetrySession(session: DeviceSession, reason: DisconnectReason, code: number, why: string): void {
+    const id = session.device;
+    if (id === undefined || session.state === 'ended') return;
+    if (this.sessions.get(id) === session) {
+      this.sessions.delete(id);
+      this.presence.untrack(id, session);
+      this.track(this.registry.disconnect(id, session.sessionId, reason), id, 'disconnect');
+    }
+    session.end(code, why.slice(0, 120));
   }
 
   /** The session ended on the device's side or by silence: the device goes offline, unless a newer session took over. */

@@ -11,7 +11,7 @@ import {
   type PayloadOf,
 } from '@flotilla/protocol';
 import type { PresenceTarget } from '../presence/presence.js';
-import { TokenBucket } from '../token-bucket.js';
+import { TokenBucket } from '@flotilla/protocol';
 import type { PeerCertificate } from '../tls/device-certificates.js';
 
 /**
@@ -31,6 +31,14 @@ export interface AgentConnection {
   terminate(): void;
   /** The client certificate the peer presented, when the transport's TLS verified it against the hub CA. */
   readonly peerCertificate?: PeerCertificate | undefined;
+  /**
+   * Stops reading from the peer (telemetry backpressure): frames wait in the peer's socket and
+   * TCP window. Absent: the transport cannot pause.
+   */
+  pause?(): void;
+  resume?(): void;
+  /** While paused: shows the peer the hub is alive (a WebSocket ping), and keeps the transport's own keepalive from firing. */
+  keepAlive?(): void;
 }
 
 /** WebSocket close codes the hub uses on `/ws/agent` (4000–4999 are the application's range). */
@@ -93,6 +101,8 @@ export interface SessionHost {
   mismatch(session: DeviceSession, claimed: string): void;
   /** The session went over its message limit (once per session, for the log). */
   rateLimited(session: DeviceSession): void;
+  /** A frame was refused over the limit, unread (every time). */
+  refusedOverLimit(session: DeviceSession): void;
 }
 
 export class DeviceSession implements PresenceTarget {
@@ -223,6 +233,21 @@ export class DeviceSession implements PresenceTarget {
     this.connection.terminate();
   }
 
+  /** Stops reading the connection (backpressure). False when its transport cannot pause. */
+  pause(): boolean {
+    if (!this.connection.pause) return false;
+    this.connection.pause();
+    return true;
+  }
+
+  resume(): void {
+    this.connection.resume?.();
+  }
+
+  keepAlive(): void {
+    this.connection.keepAlive?.();
+  }
+
   /** The transport reports that the connection is closed (whoever closed it). */
   connectionClosed(): void {
     if (this.stateValue === 'ended') return;
@@ -240,6 +265,7 @@ export class DeviceSession implements PresenceTarget {
       code: ErrorCodes.RATE_LIMITED,
       message: `more than ${rate} messages/s (bursts of ${burst}) from this device: frame refused, next accepted in ${wait} ms`,
     });
+    this.host.refusedOverLimit(this);
   }
 
   private refuse(code: ErrorCode, message: string, ref: ErrorPayload['ref']): void {

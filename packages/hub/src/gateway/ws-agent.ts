@@ -139,11 +139,25 @@ class WsConnection implements AgentConnection {
   }
 
   close(code: number, reason: string): void {
+    // A paused socket would never read the peer's close frame: the handshake needs reading.
+    if (this.socket.isPaused) this.socket.resume();
     this.socket.close(code, reason);
   }
 
   terminate(): void {
     this.socket.terminate();
+  }
+
+  pause(): void {
+    this.socket.pause();
+  }
+
+  resume(): void {
+    this.socket.resume();
+  }
+
+  keepAlive(): void {
+    if (this.socket.readyState === this.socket.OPEN) this.socket.ping();
   }
 }
 

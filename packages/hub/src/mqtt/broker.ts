@@ -104,6 +104,7 @@ export class MqttBroker {
       const link = this.links.get(client);
       if (link?.session.state === 'active') this.gateway.touch(link.session, link.connection.device);
     });
+    aedes.on('clientReady', (client) => this.links.get(client)?.connection.ready());
     aedes.on('clientError', (client, err) =>
       this.log.debug({ err, device: this.links.get(client)?.connection.device }, 'MQTT client error'),
     );

@@ -35,6 +35,13 @@ export interface MqttHubSide {
   credentialUsed(device: string): void;
 }
 
+/** What aedes 1.x's Client has and its type declarations leave out (lib/client.js). */
+interface FlowControl {
+  pause(): void;
+  resume(): void;
+  _keepaliveTimer?: NodeJS.Timeout | null;
+}
+
 /** How long a closing connection waits for its last publish (the reason it is cut) to be written. */
 export const CLOSE_GRACE_MS = 200;
 
@@ -49,6 +56,7 @@ export class MqttConnection implements AgentConnection {
   private refusal: string | undefined;
   private lastPublish: Promise<void> = Promise.resolve();
   private closing = false;
+  private paused = false;
 
   constructor(
     private readonly client: Client,
@@ -130,6 +138,34 @@ export class MqttConnection implements AgentConnection {
       timer?.cancel();
       this.client.close();
     });
+  }
+
+  /** aedes stops parsing the client's packets (its own flow control: the socket is not read). */
+  pause(): void {
+    this.paused = true;
+    (this.client as unknown as FlowControl).pause();
+  }
+
+  resume(): void {
+    this.paused = false;
+    (this.client as unknown as FlowControl).resume();
+  }
+
+  /**
+   * aedes finished the CONNECT (`clientReady`). It resumes the client at the end of the CONNECT
+   * whatever happened meanwhile, so a pause that started during it is applied again.
+   */
+  ready(): void {
+    if (this.paused) (this.client as unknown as FlowControl).pause();
+  }
+
+  /**
+   * While paused, the device's PINGREQs are not read, and aedes would close the connection after
+   * 1.5 keepalive periods ([MQTT-3.1.2-24]) for a silence that is the hub's own doing: its
+   * keepalive timer is pushed back instead (aedes refreshes the same timer on every packet).
+   */
+  keepAlive(): void {
+    (this.client as unknown as FlowControl)._keepaliveTimer?.refresh();
   }
 
   terminate(): void {

@@ -33,6 +33,7 @@ export class Presence {
   private readonly targets = new Map<string, PresenceTarget>();
   private readonly clock: Clock;
   private readonly timer: TimerHandle;
+  private held = false;
   /** Silence after which a session expires (ms). */
   readonly timeoutMs: number;
   readonly sweepEveryMs: number;
@@ -72,8 +73,24 @@ export class Presence {
     return this.targets.has(id);
   }
 
+  /**
+   * The hub stopped reading device connections (backpressure): their silence is the hub's doing,
+   * so nothing expires until `release()`, which counts every session as seen then.
+   */
+  hold(): void {
+    this.held = true;
+  }
+
+  release(): void {
+    if (!this.held) return;
+    this.held = false;
+    const now = this.clock.now();
+    for (const target of this.targets.values()) target.lastSeen = Math.max(target.lastSeen, now);
+  }
+
   /** Expires every session silent for `timeoutMs` or longer. Runs on the timer; tests call it directly. Returns how many expired. */
   sweep(): number {
+    if (this.held) return 0;
     const deadline = this.clock.now() - this.timeoutMs;
     let expired = 0;
     for (const [id, target] of this.targets) {

@@ -60,6 +60,13 @@ export const DisconnectReasons = {
   DECOMMISSIONED: 'decommissioned',
   /** The device's credential was revoked: the hub cut the session (followed by DeviceCredentialRevoked). */
   CREDENTIAL_REVOKED: 'credential_revoked',
+  /** The hub could not store the session's telemetry (storage failure): it ended the session, the device sends again. */
+  STORAGE_FAILED: 'storage_failed',
+  /**
+   * A frame over the device's message rate was refused unread while numbered telemetry was in
+   * flight: acks would have passed over what it carried, so the session ends and the device sends again.
+   */
+  RATE_LIMITED: 'rate_limited',
 } as const;
 export type DisconnectReason = (typeof DisconnectReasons)[keyof typeof DisconnectReasons];
 

@@ -1,7 +1,8 @@
 /**
  * A token bucket refilled continuously: `rate` tokens per second, holding at most `burst`. It
- * is the shape of every rate limit of the hub (requests per API token, messages per device):
- * short bursts pass, a sustained excess is refused with how long to wait.
+ * is the shape of every rate limit (the hub's requests per API token and messages per device,
+ * the agent's telemetry frames): short bursts pass, a sustained excess is refused with how long
+ * to wait.
  */
 export class TokenBucket {
   #tokens: number;
