@@ -142,6 +142,24 @@ test('three silent heartbeat intervals mean a dead link', async (t) => {
   assert.match(e.detail ?? '', /nothing from the hub for 3000 ms/);
 });
 
+test('pings from a hub that paused reading (backpressure) keep the link alive', async (t) => {
+  const peer = await TestPeer.start({ heartbeatIntervalMs: 1000, ack: false });
+  t.after(() => peer.close());
+  const { agent, clock } = makeAgent(t, { hubUrl: peer.url, id: 'bot-ping' });
+  const connected = nextState(agent, 'Connected');
+  agent.start();
+  await connected;
+  clock.advance(2500);
+  const socket = peer.sessions.get('bot-ping');
+  assert.ok(socket);
+  // ws answers a ping before it tells the agent: the pong arriving means the agent has seen it.
+  const pong = new Promise<void>((resolve) => socket.once('pong', () => resolve()));
+  socket.ping();
+  await pong;
+  clock.advance(2500);
+  assert.equal(agent.state, 'Connected', 'at 5 s: 2.5 s since the ping, no heartbeat acknowledged since 0');
+});
+
 test('replaced by another connection: backs off with the widest window instead of fighting', async (t) => {
   const peer = await TestPeer.start();
   t.after(() => peer.close());

@@ -241,12 +241,14 @@ test('answers a malformed or misaddressed frame with an error frame and stays co
   assert.equal(agent.stats.invalidFrames, 3);
 });
 
-test('sends telemetry, events and logs while connected; drops and counts them otherwise', async (t) => {
-  const { peer, agent } = await session(t);
+test('sends numbered telemetry, events and logs while connected; buffers telemetry and drops the rest otherwise', async (t) => {
+  const { peer, agent, clock, states } = await session(t);
   const telemetry = peer.nextFrame(ofType('telemetry'));
   assert.equal(agent.sendTelemetry({ 'battery.soc': 87.5 }, { pose: { x: 1, y: 2 } }, 1_700_000_000_123), true);
   const tm = (await telemetry) as MessageOf<'telemetry'>;
-  assert.deepEqual(tm.payload, { metrics: { 'battery.soc': 87.5 }, samples: { pose: { x: 1, y: 2 } } });
+  assert.ok('seq' in tm.payload && tm.payload.seq !== undefined, 'numbered');
+  const first = tm.payload.seq;
+  assert.deepEqual(tm.payload, { metrics: { 'battery.soc': 87.5 }, samples: { pose: { x: 1, y: 2 } }, seq: first });
   assert.equal(tm.ts, 1_700_000_000_123);
 
   const event = peer.nextFrame(ofType('event'));
@@ -271,8 +273,28 @@ test('sends telemetry, events and logs while connected; drops and counts them ot
   const gone = nextState(agent, 'Disconnected');
   peer.drop('bot-1');
   await gone;
-  assert.equal(agent.sendTelemetry({ 'battery.soc': 80 }), false);
+  assert.equal(agent.sendTelemetry({ 'battery.soc': 80 }, undefined, 1_700_000_000_200), true, 'buffered');
   assert.equal(agent.sendEvent('x'), false);
+  assert.equal(agent.stats.dropped, 1);
+  assert.equal(agent.telemetryStats.records, 2, 'nothing was acknowledged: both are kept');
+
+  // The next session sends everything unacknowledged again, in order, with the original times.
+  const replay = peer.nextFrame(ofType('telemetry'));
+  const reconnected = nextState(agent, 'Connected');
+  const waiting = states[states.length - 1] as Extract<StateEvent, { state: 'Reconnecting' }>;
+  clock.advance(waiting.delayMs);
+  await reconnected;
+  const again = (await replay) as MessageOf<'telemetry'>;
+  assert.ok('records' in again.payload);
+  assert.deepEqual(
+    again.payload.records.map((r) => [r.seq, r.ts]),
+    [
+      [first, 1_700_000_000_123],
+      [first + 1, 1_700_000_000_200],
+    ],
+  );
+  await agent.stop();
+  assert.equal(agent.sendTelemetry({ 'battery.soc': 80 }), false, 'stopped: dropped');
   assert.equal(agent.stats.dropped, 2);
 });
 
@@ -285,7 +307,9 @@ test('reports system metrics as soon as it connects', async (t) => {
   });
   const first = peer.nextFrame(ofType('telemetry'));
   agent.start();
-  const { metrics } = ((await first) as MessageOf<'telemetry'>).payload;
+  const { payload } = (await first) as MessageOf<'telemetry'>;
+  assert.ok('metrics' in payload);
+  const { metrics } = payload;
   for (const name of [
     SystemMetricNames.memory,
     SystemMetricNames.disk,

@@ -20,6 +20,7 @@ import {
   type TimerHandle,
   type WelcomePayload,
 } from '@flotilla/protocol';
+import { AgentTelemetry, type AgentTelemetryStats } from './agent-telemetry.js';
 import { Backoff } from './backoff.js';
 import { CommandRegistry, DEFAULT_COMMAND_TIMEOUT_MS, type CommandHandler } from './commands.js';
 import { IdentityFileCredentials, type CredentialStore } from './credentials.js';
@@ -125,6 +126,8 @@ export class Agent extends EventEmitter<{ state: [StateEvent] }> {
   /** The hub refused our token on the current socket: reconnect only after `authRetryMs`. */
   private refused = false;
   private readonly tls: ClientTls;
+  /** Every telemetry message, buffered until the hub acknowledges it. */
+  private readonly telemetry: AgentTelemetry;
 
   private readonly counters: AgentStats = { sent: 0, received: 0, dropped: 0, invalidFrames: 0, attempts: 0 };
 
@@ -155,6 +158,25 @@ export class Agent extends EventEmitter<{ state: [StateEvent] }> {
       logger: this.logger,
     });
     this.createdAt = this.clock.now();
+    const bufferDir =
+      options.telemetryBufferDir ??
+      (options.stateDir === undefined ? undefined : AgentTelemetry.dirIn(options.stateDir));
+    this.telemetry = new AgentTelemetry({
+      device: this.id,
+      dir: bufferDir,
+      capMb: options.telemetryBufferMb,
+      window: options.telemetryWindow,
+      flushMs: options.telemetryFlushMs,
+      clock: this.clock,
+      logger: this.logger,
+      send: (payload, ts) => {
+        const ws = this.socket;
+        // Not sent is not lost: the records stay buffered and go with the next pump.
+        if (this.currentState !== 'Connected' || !ws || ws.bufferedAmount > MAX_BUFFERED_BYTES) return false;
+        return this.write(ws, envelope('telemetry', this.id, this.seq + 1, ts ?? this.clock.now(), payload));
+      },
+      sendEvent: (type, data) => this.currentState === 'Connected' && this.sendEvent(type, data),
+    });
   }
 
   get state(): AgentState {
@@ -173,6 +195,11 @@ export class Agent extends EventEmitter<{ state: [StateEvent] }> {
 
   get stats(): Readonly<AgentStats> {
     return { ...this.counters };
+  }
+
+  /** The telemetry buffer: what it holds, what is in flight, what the cap dropped and the hub refused. */
+  get telemetryStats(): Readonly<AgentTelemetryStats> {
+    return this.telemetry.stats;
   }
 
   /**
@@ -198,6 +225,7 @@ export class Agent extends EventEmitter<{ state: [StateEvent] }> {
       });
     }
     this.releaseProcess = holdProcess();
+    this.telemetry.start();
     this.connect();
   }
 
@@ -211,6 +239,7 @@ export class Agent extends EventEmitter<{ state: [StateEvent] }> {
     this.socket = undefined;
     this.session = undefined;
     this.transition({ state: 'Stopped' });
+    this.telemetry.close();
     this.releaseProcess?.();
     if (!ws || ws.readyState === WebSocket.CLOSED) return;
     await new Promise<void>((resolve) => {
@@ -223,9 +252,29 @@ export class Agent extends EventEmitter<{ state: [StateEvent] }> {
     });
   }
 
-  /** Sends numeric metrics (and structured samples). False when not connected: the data is dropped and counted. */
+  /**
+   * Numeric metrics (and structured samples) taken at `ts` (default now): numbered and buffered
+   * at once, connected or not, and sent in order until the hub acknowledges them (docs/agent.md,
+   * "Telemetry buffer"). True once buffered; false after `stop()` (dropped and counted). Throws
+   * AgentError `invalid_message` for a message the protocol would refuse.
+   */
   sendTelemetry(metrics: Record<string, number>, samples?: Record<string, unknown>, ts?: number): boolean {
-    return this.sendChecked('telemetry', samples === undefined ? { metrics } : { metrics, samples }, ts);
+    const at = Math.round(ts ?? this.clock.now());
+    const payload = samples === undefined ? { metrics, seq: 0 } : { metrics, samples, seq: 0 };
+    const checked = validateMessage(envelope('telemetry', this.id, 1, at, payload));
+    if (!checked.ok) throw new AgentError(AgentErrorCodes.INVALID_MESSAGE, `telemetry: ${checked.error.message}`);
+    // One record must fit a frame on its own, or it could never be sent.
+    if (JSON.stringify(payload).length > MAX_FRAME_BYTES - 1024) {
+      throw new AgentError(
+        AgentErrorCodes.INVALID_MESSAGE,
+        `telemetry: larger than a frame (${MAX_FRAME_BYTES} bytes)`,
+      );
+    }
+    if (this.currentState === 'Stopped' || !this.telemetry.append(at, metrics, samples)) {
+      this.counters.dropped++;
+      return false;
+    }
+    return true;
   }
 
   /** Sends a device event (`type` like `teleop.started`). False when dropped. */
@@ -257,6 +306,10 @@ export class Agent extends EventEmitter<{ state: [StateEvent] }> {
     this.socket = ws;
     ws.on('open', () => this.onOpen(ws));
     ws.on('message', (data) => this.onMessage(ws, data));
+    // A hub that stopped reading (its storage is behind: backpressure) still pings: it is alive.
+    ws.on('ping', () => {
+      if (this.socket === ws) this.lastInboundAt = this.clock.now();
+    });
     ws.on('error', (err) => this.onSocketError(ws, err));
     ws.on('close', (code) => this.onClose(ws, code));
     this.registrationTimer = this.clock.setTimeout(() => {
@@ -292,6 +345,7 @@ export class Agent extends EventEmitter<{ state: [StateEvent] }> {
     this.socket = undefined;
     this.session = undefined;
     this.cancelSessionTimers();
+    this.telemetry.disconnected();
     const stable =
       this.connectedAt !== undefined &&
       this.clock.now() - this.connectedAt >= (this.options.stableConnectionMs ?? 10_000);
@@ -371,6 +425,7 @@ export class Agent extends EventEmitter<{ state: [StateEvent] }> {
         return this.onWelcome(ws, msg.payload);
       case 'ack':
         if (msg.payload.of === 'heartbeat') this.onHeartbeatAck(msg.payload.seq);
+        else if (msg.payload.of === 'telemetry') this.telemetry.acked(msg.payload);
         return;
       case 'command':
         return this.onCommand(msg.payload);
@@ -421,6 +476,8 @@ export class Agent extends EventEmitter<{ state: [StateEvent] }> {
     });
     if (!this.isIn('Connected') || this.socket !== ws) return; // a state listener stopped the agent
     this.heartbeatTimer = this.clock.setInterval(() => this.beat(ws), this.heartbeatMs);
+    this.telemetry.connected();
+    if (!this.isIn('Connected') || this.socket !== ws) return;
     this.systemMetrics?.start((metrics) => this.sendTelemetry(metrics));
   }
 
@@ -437,6 +494,7 @@ export class Agent extends EventEmitter<{ state: [StateEvent] }> {
       this.pingSeq = this.seq;
       this.pingAt = now;
     }
+    this.telemetry.tick();
   }
 
   private onHeartbeatAck(seq: number): void {
@@ -525,11 +583,11 @@ export class Agent extends EventEmitter<{ state: [StateEvent] }> {
   // ---- outbound frames ------------------------------------------------------------------------
 
   /**
-   * Validates caller-supplied payloads against the protocol schema, so a bad metric name fails
-   * here, at the call, rather than as an error frame from the hub later. Until store-and-forward
-   * arrives (a later issue), what cannot be sent now is dropped and counted in `stats.dropped`.
+   * Validates caller-supplied payloads against the protocol schema, so a bad name fails here, at
+   * the call, rather than as an error frame from the hub later. What cannot be sent now is
+   * dropped and counted in `stats.dropped` (telemetry is not: it goes through the buffer).
    */
-  private sendChecked<T extends 'telemetry' | 'event' | 'log' | 'result' | 'progress'>(
+  private sendChecked<T extends 'event' | 'log' | 'result' | 'progress'>(
     type: T,
     payload: PayloadOf<T>,
     ts?: number,

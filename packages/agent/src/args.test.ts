@@ -15,13 +15,27 @@ test('parses every flag into agent options', () => {
       't0k',
       '--log-level',
       'warn',
+      '--telemetry-buffer-mb',
+      '16',
     ]),
     {
       ok: true,
       help: false,
-      options: { hubUrl: 'http://hub:8080', id: 'robot-7', stateDir: '/var/lib/fa', token: 't0k', logLevel: 'warn' },
+      options: {
+        hubUrl: 'http://hub:8080',
+        id: 'robot-7',
+        stateDir: '/var/lib/fa',
+        token: 't0k',
+        logLevel: 'warn',
+        telemetryBufferMb: 16,
+      },
     },
   );
+  assert.deepEqual(parseAgentArgs(['--hub', 'http://x'], { FLOTILLA_TELEMETRY_BUFFER_MB: '0.5' }), {
+    ok: true,
+    help: false,
+    options: { hubUrl: 'http://x', telemetryBufferMb: 0.5 },
+  });
   assert.deepEqual(parseAgentArgs(['--hub=wss://hub.example.com']), {
     ok: true,
     help: false,
@@ -38,6 +52,8 @@ test('bad input is one line of error, never a throw', () => {
   const cases: [string[], RegExp][] = [
     [['--hub', 'http://x', '--bogus'], /Unknown option '--bogus'/],
     [['--hub'], /argument missing/],
+    [['--hub', 'http://x', '--telemetry-buffer-mb', 'lots'], /--telemetry-buffer-mb must be a number of MB/],
+    [['--hub', 'http://x', '--telemetry-buffer-mb', '0'], /--telemetry-buffer-mb must be a number of MB/],
     [['stray'], /positional argument/],
     [[], /missing --hub/],
     [['--hub', 'ftp://x'], /^--hub: .*http:\/\//],

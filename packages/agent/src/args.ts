@@ -17,6 +17,10 @@ Options:
   --ca FILE      CA certificate (PEM) to verify a https:// or wss:// hub with before
                  enrollment (or FLOTILLA_CA); the hub's own CA is kept in <state>/ca.pem
                  after it, with this device's client certificate
+  --telemetry-buffer-mb N
+                 cap of the on-disk telemetry buffer, <state>/telemetry (default 64, or
+                 FLOTILLA_TELEMETRY_BUFFER_MB): telemetry waits there until the hub
+                 acknowledges it, offline too; past the cap the oldest is dropped and counted
   --log-level L  debug, info, warn, error or silent (default info, or FLOTILLA_LOG_LEVEL)
   -h, --help     show this help
 `;
@@ -30,6 +34,8 @@ export interface AgentArgs {
   logLevel?: string;
   /** `--ca FILE`, else FLOTILLA_CA. */
   caFile?: string;
+  /** `--telemetry-buffer-mb N`, else FLOTILLA_TELEMETRY_BUFFER_MB. */
+  telemetryBufferMb?: number;
 }
 
 export type ParsedAgentArgs =
@@ -49,6 +55,7 @@ export function parseAgentArgs(
     state?: string;
     token?: string;
     ca?: string;
+    'telemetry-buffer-mb'?: string;
     'log-level'?: string;
     help?: boolean;
   };
@@ -63,6 +70,7 @@ export function parseAgentArgs(
         state: { type: 'string' },
         token: { type: 'string' },
         ca: { type: 'string' },
+        'telemetry-buffer-mb': { type: 'string' },
         'log-level': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -98,5 +106,16 @@ export function parseAgentArgs(
   const caFile = values.ca ?? (env['FLOTILLA_CA'] || undefined);
   if (caFile === '') return { ok: false, error: '--ca must not be empty' };
   if (caFile !== undefined) options.caFile = caFile;
+  const bufferMb = values['telemetry-buffer-mb'] ?? (env['FLOTILLA_TELEMETRY_BUFFER_MB'] || undefined);
+  if (bufferMb !== undefined) {
+    const mb = Number(bufferMb);
+    if (!/^\s*\d+(\.\d+)?\s*$/.test(bufferMb) || !(mb >= 0.1 && mb <= 1024 * 1024)) {
+      return {
+        ok: false,
+        error: `--telemetry-buffer-mb must be a number of MB from 0.1 to 1048576, not ${JSON.stringify(bufferMb)}`,
+      };
+    }
+    options.telemetryBufferMb = mb;
+  }
   return { ok: true, help: false, options };
 }

@@ -2,6 +2,7 @@
 import { Agent } from './agent.js';
 import { AGENT_USAGE, parseAgentArgs } from './args.js';
 import { AgentError } from './errors.js';
+import { defaultStateDir } from './identity.js';
 import { createLogger } from './logger.js';
 
 const parsed = parseAgentArgs(process.argv.slice(2), process.env);
@@ -18,7 +19,8 @@ const logger = createLogger(logLevel ?? process.env['FLOTILLA_LOG_LEVEL'] ?? 'in
 
 let agent: Agent;
 try {
-  agent = new Agent({ ...options, logger });
+  // Always a state directory (the default one too): the telemetry buffer lives on disk there.
+  agent = new Agent({ ...options, stateDir: options.stateDir ?? defaultStateDir(), logger });
 } catch (err) {
   if (!(err instanceof AgentError)) throw err;
   process.stderr.write(`flotilla-agent: ${err.message}\n`);

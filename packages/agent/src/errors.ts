@@ -13,6 +13,8 @@ export const AgentErrorCodes = {
   IDENTITY_UNREADABLE: 'identity_unreadable',
   /** The state directory or identity file cannot be created. */
   IDENTITY_UNWRITABLE: 'identity_unwritable',
+  /** The on-disk telemetry buffer (`<stateDir>/telemetry`) cannot be created or opened. */
+  TELEMETRY_BUFFER_UNUSABLE: 'telemetry_buffer_unusable',
   /** The CA file given with `--ca` cannot be read or holds no PEM certificate. */
   CA_UNREADABLE: 'ca_unreadable',
   /** An outbound telemetry/event/log message does not match the protocol schema. */

@@ -35,3 +35,17 @@ export { agentSocketUrl } from './url.js';
 export { createKeyAndCsr, type KeyAndCsr } from './csr.js';
 export { CA_FILE, TLS_CERT_FILE, TLS_KEY_FILE, readCaFile } from './tls-files.js';
 export { AGENT_VERSION } from './version.js';
+export {
+  DEFAULT_TELEMETRY_BUFFER_MB,
+  DEFAULT_MEMORY_TELEMETRY_BUFFER_MB,
+  TELEMETRY_DROPPED_EVENT,
+  type AgentTelemetryStats,
+} from './agent-telemetry.js';
+export {
+  MemoryTelemetryBuffer,
+  timeBasedSeq,
+  type TelemetryBuffer,
+  type TelemetryBufferStats,
+  type TelemetryDrop,
+} from './telemetry-buffer.js';
+export { DiskTelemetryBuffer, type DiskTelemetryBufferOptions } from './telemetry-segments.js';

@@ -56,6 +56,17 @@ export interface AgentOptions {
   stableConnectionMs?: number;
   /** How long to wait from opening the socket to `welcome` (ms, default 10,000). */
   registrationTimeoutMs?: number;
+  /**
+   * Where unacknowledged telemetry is kept on disk (default `<stateDir>/telemetry` when
+   * `stateDir` is given; with neither, in memory: lost with the process). docs/agent.md.
+   */
+  telemetryBufferDir?: string;
+  /** Cap of the telemetry buffer, MB (default 64 on disk, 4 in memory); past it the oldest records are dropped and counted. */
+  telemetryBufferMb?: number;
+  /** Telemetry records sent and not yet acknowledged, at most (default 1000). */
+  telemetryWindow?: number;
+  /** How often the on-disk buffer is fsync'd (ms, default 1000). */
+  telemetryFlushMs?: number;
   /** Called with each heartbeat round trip (ms); the connection benchmark collects these. */
   onRttSample?: (rttMs: number) => void;
   clock?: Clock;
@@ -69,7 +80,7 @@ export interface AgentStats {
   sent: number;
   /** Frames received from the hub (valid or not). */
   received: number;
-  /** Telemetry, events, logs and results dropped because the agent was not connected. */
+  /** Events, logs and results dropped because the agent was not connected; telemetry offered after `stop()`. */
   dropped: number;
   /** Inbound frames that failed validation. */
   invalidFrames: number;

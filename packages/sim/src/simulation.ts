@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { Agent, createLogger, type AgentLogger } from '@flotilla/agent';
 import { DEVICE_ID_PATTERN, systemClock, type Clock } from '@flotilla/protocol';
 import { simRegistries } from './commands.js';
@@ -40,6 +41,14 @@ export interface SimulationOptions {
    * 10,000-device fleet seconds of CPU for nothing it tests.
    */
   ca?: string;
+  /**
+   * Each robot keeps its unacknowledged telemetry on disk in `<telemetryBufferDir>/<id>` (the
+   * agent's segment files), surviving a restart of the simulator. Absent: in memory, lost with
+   * the process — right for robots inside a hub process, which live and die with their hub.
+   */
+  telemetryBufferDir?: string;
+  /** Cap of each robot's telemetry buffer (MB, default 1 on disk, 0.25 in memory). */
+  telemetryBufferMb?: number;
   /** Shared by all agents; default: level FLOTILLA_LOG_LEVEL or `warn`. */
   logger?: AgentLogger;
   /** Heartbeat round trips of every device (ms), for benchmarks. */
@@ -126,6 +135,12 @@ export async function startSimulation(options: SimulationOptions): Promise<Simul
       backoff,
       credentials,
       clientCertificate: false,
+      ...(options.telemetryBufferDir === undefined
+        ? { telemetryBufferMb: options.telemetryBufferMb ?? 0.25 }
+        : {
+            telemetryBufferDir: join(options.telemetryBufferDir, id),
+            telemetryBufferMb: options.telemetryBufferMb ?? 1,
+          }),
       ...(options.ca === undefined ? {} : { ca: options.ca }),
       ...(options.token === undefined ? {} : { token: options.token }),
       ...(options.onRttSample ? { onRttSample: options.onRttSample } : {}),
@@ -140,7 +155,8 @@ export async function startSimulation(options: SimulationOptions): Promise<Simul
     rate > 0
       ? new Ticker(clock, devices, 1000 / rate, (d, dtS) => {
           d.robot.step(dtS);
-          if (d.agent.state !== 'Connected') return; // physics goes on offline; telemetry waits
+          if (d.agent.state === 'Stopped') return;
+          // Connected or not: the agent buffers what it cannot send yet.
           const t = d.robot.telemetry();
           d.agent.sendTelemetry(t.metrics, t.samples);
         })

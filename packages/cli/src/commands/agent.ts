@@ -7,7 +7,8 @@ import type { Io } from '../io.js';
  * help from @flotilla/agent, so the two cannot drift apart.
  */
 async function run(argv: readonly string[], io: Io): Promise<number> {
-  const { Agent, AgentError, AGENT_USAGE, createLogger, parseAgentArgs } = await import('@flotilla/agent');
+  const { Agent, AgentError, AGENT_USAGE, createLogger, defaultStateDir, parseAgentArgs } =
+    await import('@flotilla/agent');
   const parsed = parseAgentArgs(argv, io.env);
   if (!parsed.ok) throw new UsageError(parsed.error);
   if (parsed.help) {
@@ -18,7 +19,8 @@ async function run(argv: readonly string[], io: Io): Promise<number> {
   const logger = createLogger(logLevel ?? io.env['FLOTILLA_LOG_LEVEL'] ?? 'info', io.stderr);
   let agent;
   try {
-    agent = new Agent({ ...options, logger });
+    // Always a state directory (the default one too): the telemetry buffer lives on disk there.
+    agent = new Agent({ ...options, stateDir: options.stateDir ?? defaultStateDir(), logger });
   } catch (err) {
     if (err instanceof AgentError)
       throw new CliError(CliErrorCodes.FAILED, err.message, ExitCodes.FAILURE, { cause: err });

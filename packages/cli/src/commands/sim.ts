@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { helpText, type Command } from '../command.js';
 import { CliError, CliErrorCodes, ExitCodes, UsageError } from '../errors.js';
 import { hubUrlOption } from '../client-options.js';
@@ -35,7 +36,8 @@ export const simOptions = {
   }),
   state: option(v.nonEmpty, {
     valueName: 'DIR',
-    description: 'directory of sim-credentials.json, so a restarted fleet reuses its credentials',
+    description:
+      "directory of sim-credentials.json, so a restarted fleet reuses its credentials, and of each robot's on-disk telemetry buffer (telemetry/<id>); without it, buffers are in memory",
   }),
 };
 
@@ -79,7 +81,9 @@ async function run(argv: readonly string[], io: Io): Promise<number> {
         signal: starting.signal,
         ...(values.idPrefix !== undefined ? { idPrefix: values.idPrefix } : {}),
         ...(values.token !== undefined ? { token: values.token } : {}),
-        ...(values.state !== undefined ? { stateDir: values.state } : {}),
+        ...(values.state !== undefined
+          ? { stateDir: values.state, telemetryBufferDir: join(values.state, 'telemetry') }
+          : {}),
       });
     } catch (err) {
       if (starting.signal.aborted) return ExitCodes.OK;
