@@ -1,37 +1,35 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { FlotillaClient } from '@flotilla/sdk';
 import type { StoredEvent } from '@flotilla/protocol';
+import {
+  cliProcesses,
+  createEnrollmentToken,
+  login,
+  startHubProcess,
+  stopProcess as stop,
+  until,
+} from './testing/hub-process.js';
 
 // The core issue's acceptance, end to end with the built command in separate processes: a hub
 // with a simulated fleet of 12, a real agent killed with SIGKILL, Ctrl-C, and a restart on the
 // same data directory. Waiting here is for real processes and sockets (bounded), never for time.
-const bin = fileURLToPath(new URL('./bin.js', import.meta.url));
 const ADMIN_PASSWORD = 'acceptance-admin-password';
 const env = { ...process.env, FLOTILLA_LOG_LEVEL: 'silent', NO_COLOR: '1', FLOTILLA_ADMIN_PASSWORD: ADMIN_PASSWORD };
 const root = mkdtempSync(join(tmpdir(), 'flotilla-accept-'));
 const dataDir = join(root, 'hub');
-const children = new Set<ChildProcess>();
+const processes = cliProcesses(env);
+const run = processes.run;
 after(() => {
-  for (const c of children) c.kill('SIGKILL');
+  processes.killAll();
   rmSync(root, { recursive: true, force: true });
 });
 
-function run(args: string[]): ChildProcess {
-  const child = spawn(process.execPath, [bin, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-  children.add(child);
-  child.on('exit', () => children.delete(child));
-  return child;
-}
-
-async function startHub(): Promise<{ child: ChildProcess; url: string }> {
-  const child = run([
-    'hub',
+function startHub(): ReturnType<typeof startHubProcess> {
+  return startHubProcess(processes, [
     '--port',
     '0',
     '--host',
@@ -46,62 +44,19 @@ async function startHub(): Promise<{ child: ChildProcess; url: string }> {
     '--mqtt-port',
     '0',
   ]);
-  let out = '';
-  const url = await new Promise<string>((resolve, reject) => {
-    child.stdout?.on('data', (chunk: Buffer) => {
-      out += String(chunk);
-      const m = /Console and API\s+(http:\/\/\S+?)\/?\s/.exec(out);
-      if (m && out.includes('Press Ctrl-C')) resolve(m[1] as string);
-    });
-    child.on('exit', (code) => reject(new Error(`hub exited with ${code}: ${out}`)));
-  });
-  return { child, url };
-}
-
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe().catch(() => undefined);
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 /** Logs in as `admin` and returns a client with the access token. */
 async function adminClient(url: string): Promise<{ client: FlotillaClient; token: string }> {
-  const res = await fetch(`${url}/api/v1/auth/login`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ username: 'admin', password: ADMIN_PASSWORD }),
-  });
-  assert.equal(res.status, 200, 'admin logs in');
-  const { token } = (await res.json()) as { token: string };
+  const token = await login(url, 'admin', ADMIN_PASSWORD);
   return { client: new FlotillaClient({ baseUrl: url, token }), token };
 }
 
-/** An enrollment token created through the API, as an administrator would. */
-async function enrollmentToken(url: string, token: string, body: Record<string, unknown>): Promise<string> {
-  const res = await fetch(`${url}/api/v1/enrollment-tokens`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-    body: JSON.stringify(body),
-  });
-  assert.equal(res.status, 201);
-  return ((await res.json()) as { token: string }).token;
-}
+const enrollmentToken = createEnrollmentToken;
 
 async function onlineIds(client: FlotillaClient): Promise<string[]> {
   const page = await client.listDevices({ online: true, limit: 1000 });
   return page.items.map((d) => d.id);
-}
-
-function stop(child: ChildProcess, signal: NodeJS.Signals): Promise<number | null> {
-  return new Promise((resolve) => {
-    if (child.exitCode !== null) return resolve(child.exitCode);
-    child.once('exit', (code) => resolve(code));
-    child.kill(signal);
-  });
 }
 
 test(
