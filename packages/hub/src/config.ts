@@ -4,6 +4,7 @@ import type { Clock } from '@flotilla/protocol';
 import { HubStartError, HubStartErrorCodes } from './http/errors.js';
 import { resolveReportSettings, type ReportSettings, type ResolvedReportSettings } from './reports/settings.js';
 import type { TlsConfig } from './tls/hub-tls.js';
+import { resolveLogSettings, type LogSettings, type ResolvedLogSettings } from './logs/settings.js';
 import {
   resolveTelemetrySettings,
   type ResolvedTelemetrySettings,
@@ -74,6 +75,8 @@ export interface HubOptions {
   telemetry?: TelemetrySettings;
   /** The LLM provider of report summaries and the report queue (docs/reports.md). */
   reports?: ReportSettings;
+  /** Device log retention, size limits and queue size (docs/logs.md). */
+  logs?: LogSettings;
 }
 
 /** HubOptions with every default applied and every value checked. */
@@ -96,6 +99,7 @@ export interface HubConfig {
   tls: TlsConfig | undefined;
   telemetry: ResolvedTelemetrySettings;
   reports: ResolvedReportSettings;
+  logs: ResolvedLogSettings;
 }
 
 export const HUB_DEFAULTS = {
@@ -184,6 +188,7 @@ export function resolveHubConfig(options: HubOptions): HubConfig {
     tls: tlsConfig(options, host),
     telemetry: telemetrySettings(options.telemetry),
     reports: reportSettings(options.reports),
+    logs: logSettings(options.logs),
   };
 }
 
@@ -222,6 +227,14 @@ function telemetrySettings(settings: TelemetrySettings | undefined): ResolvedTel
 function reportSettings(settings: ReportSettings | undefined): ResolvedReportSettings {
   try {
     return resolveReportSettings(settings);
+  } catch (err) {
+    throw bad((err as Error).message);
+  }
+}
+
+function logSettings(settings: LogSettings | undefined): ResolvedLogSettings {
+  try {
+    return resolveLogSettings(settings);
   } catch (err) {
     throw bad((err as Error).message);
   }

@@ -51,6 +51,9 @@ export interface HubTlsMaterial {
    */
   readonly ca: string;
 }
+import { LogIngest } from './logs/ingest.js';
+import { logMetrics } from './logs/metrics.js';
+import { registerLogRoutes } from './logs/routes.js';
 import { TelemetryIngest } from './telemetry/ingest.js';
 import { TelemetryMaintenanceJob } from './telemetry/maintenance.js';
 import { telemetryMetrics } from './telemetry/metrics.js';
@@ -183,6 +186,8 @@ export interface HubParts {
   readonly telemetry: TelemetryIngest;
   /** Rollups and retention, on the hub's clock. */
   readonly telemetryMaintenance: TelemetryMaintenanceJob;
+  /** The one path device logs take to storage. */
+  readonly logs: LogIngest;
   readonly storage: Storage;
   readonly bus: Bus;
   readonly metrics: HubMetrics;
@@ -248,18 +253,37 @@ export async function assembleHub(config: HubConfig, options: { logger: Logger; 
       maxPastMs: config.telemetry.maxPastMs,
       highWaterPoints: config.telemetry.highWaterPoints,
     });
+    const logInstruments = logMetrics(metrics.registry);
+    const logs = new LogIngest({
+      store: storage.logs,
+      settings: config.logs,
+      clock,
+      metrics: logInstruments,
+      logger: logger.child({ component: 'logs' }),
+    });
     const telemetryMaintenance = new TelemetryMaintenanceJob({
       store: storage.telemetry,
       settings: config.telemetry,
       clock,
       metrics: telemetryInstruments,
       logger: logger.child({ component: 'telemetry' }),
+      retentionTasks: [
+        {
+          name: 'logs',
+          run: async (now) => {
+            const deleted = await storage.logs.retain(now - config.logs.retentionMs);
+            logInstruments.expired.inc(deleted);
+            return deleted;
+          },
+        },
+      ],
     });
     telemetryMaintenance.start();
     // Closed after the gateway (which submits) and before storage: what is queued gets written.
     cleanup.push(async () => {
       await telemetryMaintenance.close();
       await telemetry.close();
+      await logs.close();
     });
 
     const loginFailures = counter(metrics.registry, 'flotilla_login_failures_total', 'Failed logins, by reason', [
@@ -326,6 +350,7 @@ export async function assembleHub(config: HubConfig, options: { logger: Logger; 
       ...(config.deviceAuth && { authenticate: helloAuthentication(enrollment, tls) }),
       onSecurityEvent: (event) => security.record(event),
       ingest: telemetry,
+      logs,
     });
     let mqtt: MqttBroker | undefined;
     if (config.mqttPort !== false) {
@@ -395,6 +420,7 @@ export async function assembleHub(config: HubConfig, options: { logger: Logger; 
     registerEnrollmentRoutes(app, { enrollment });
     registerTlsRoutes(app, { tls });
     registerTelemetryRoutes(app, { registry, store: storage.telemetry, clock });
+    registerLogRoutes(app, { registry, store: storage.logs });
     registerAgentWebSocket(app, { gateway });
     registerClientWebSocket(app, { bus, clock, metrics, revocations });
     await app.ready();
@@ -411,6 +437,7 @@ export async function assembleHub(config: HubConfig, options: { logger: Logger; 
       mqtt,
       telemetry,
       telemetryMaintenance,
+      logs,
       storage,
       bus,
       metrics,

@@ -83,12 +83,17 @@ export const Status = Type.Object(
 );
 export type Status = Static<typeof Status>;
 
+/** Who is teleoperating the device, as its agent's detector reports it (docs/teleoperation.md). */
 export const Teleoperation = Type.Object(
   {
     active: Type.Boolean(),
+    /** The operator, when an indicator knows one (a session's user, the peer of a stream, the sender of the commands). */
     operator: Type.Union([Type.String(), Type.Null()]),
+    /** When the session started (ms), or null when inactive. */
     since: Type.Union([Type.Integer(), Type.Null()]),
     streams: Type.Array(Type.String()),
+    /** The indicators that fired (`command_rate`, `operator_session`, a custom one's name). */
+    indicators: Type.Array(Type.String()),
   },
   { additionalProperties: false },
 );
@@ -151,5 +156,9 @@ export const DeviceEventTypes = {
   Decommissioned: 'DeviceDecommissioned',
   /** A device-originated event (`event` frame), kept in the log for the timeline. */
   Reported: 'DeviceReported',
+  /** The device's agent detected a teleoperation session (its `teleoperation.started` event). */
+  TeleoperationStarted: 'TeleoperationStarted',
+  /** The session ended (`teleoperation.stopped`). */
+  TeleoperationStopped: 'TeleoperationStopped',
 } as const;
 export type DeviceEventType = (typeof DeviceEventTypes)[keyof typeof DeviceEventTypes];

@@ -44,6 +44,8 @@ export const ErrorCodes = {
   CERTIFICATE_REQUIRED: 'certificate_required',
   /** An MQTT publish or subscription outside the device's own topics (docs/mqtt.md). */
   FORBIDDEN_TOPIC: 'forbidden_topic',
+  /** A log line the hub did not store: too large, timestamp out of range, or the log queue is full (the message says which). */
+  LOG_REFUSED: 'log_refused',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];

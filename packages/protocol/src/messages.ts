@@ -155,6 +155,19 @@ export const EventPayload = Type.Object(
 );
 
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'] as const;
+/** pino's numbers for the levels, so lines from devices, agents and the hub sort and filter alike. */
+export const LOG_LEVEL_VALUES = { trace: 10, debug: 20, info: 30, warn: 40, error: 50, fatal: 60 } as const;
+
+/** The level of a pino number (rounded down to the nearest level; below trace is trace). */
+export function logLevelName(value: number): (typeof LOG_LEVELS)[number] {
+  let name: (typeof LOG_LEVELS)[number] = 'trace';
+  for (const level of LOG_LEVELS) if (value >= LOG_LEVEL_VALUES[level]) name = level;
+  return name;
+}
+
+export function isLogLevel(value: unknown): value is (typeof LOG_LEVELS)[number] {
+  return typeof value === 'string' && (LOG_LEVELS as readonly string[]).includes(value);
+}
 export const LogPayload = Type.Object(
   {
     level: Type.Union(LOG_LEVELS.map((l) => Type.Literal(l))),

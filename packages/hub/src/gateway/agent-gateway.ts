@@ -16,6 +16,8 @@ import type { SecurityEvent } from '../enrollment/security.js';
 import type { TelemetryIngest } from '../telemetry/ingest.js';
 import { ReadPause } from './read-pause.js';
 import { TelemetryAcks } from './telemetry-acks.js';
+import type { LogIngest } from '../logs/ingest.js';
+import { logLineView } from '../logs/view.js';
 import type { HubMetrics } from '../metrics.js';
 import { Presence } from '../presence/presence.js';
 import { DisconnectReasons, type DisconnectReason } from '../registry/projection.js';
@@ -80,6 +82,11 @@ export interface AgentGatewayOptions {
   ingest?: Pick<TelemetryIngest, 'submit' | 'pressure' | 'on' | 'off'>;
   /** How long telemetry acks wait to be batched (ms, default 5; see TelemetryAcks). */
   telemetryAckDelayMs?: number;
+  /**
+   * Where device logs are stored; absent: log frames are only published on the bus. With it, a
+   * line is published once stored (with its id), and a refused line gets a `log_refused` error.
+   */
+  logs?: Pick<LogIngest, 'submit'>;
 }
 
 /** A command's outcome as a device reported it; command routing subscribes to these. */
@@ -140,6 +147,7 @@ export class AgentGateway extends EventEmitter<AgentGatewayEvents> implements Se
   private readonly acks: TelemetryAcks | undefined;
   /** Stops reading device connections while the ingest is `full`. */
   private readonly readPause: ReadPause;
+  private readonly logs: AgentGatewayOptions['logs'];
   private readonly unhook: () => void;
   /** Sessions that already sent a frame for another device (recorded once per session). */
   private readonly mismatched = new WeakSet<DeviceSession>();
@@ -171,6 +179,7 @@ export class AgentGateway extends EventEmitter<AgentGatewayEvents> implements Se
           this.endTelemetrySession(session, DisconnectReasons.STORAGE_FAILED, AgentCloseCodes.INTERNAL_ERROR, why),
       });
     }
+    this.logs = options.logs;
     this.heartbeatIntervalMs = options.heartbeatIntervalMs ?? DEFAULT_HEARTBEAT_INTERVAL_MS;
     this.messageLimit = options.messageLimit === null ? undefined : (options.messageLimit ?? DEFAULT_MESSAGE_LIMIT);
     this.presence = new Presence({ clock: this.clock, heartbeatIntervalMs: this.heartbeatIntervalMs });
@@ -370,9 +379,7 @@ export class AgentGateway extends EventEmitter<AgentGatewayEvents> implements Se
       const { type, data } = message.payload;
       this.track(this.registry.report(id, session.sessionId, type, data ?? {}), id, 'report');
     },
-    log: (session, _id, message) => {
-      this.bus.publish(session.logSubject, { ts: message.ts, ...message.payload });
-    },
+    log: (session, id, message) => this.storeLog(session, id, message),
     result: (session, id, message) => {
       this.emit('result', { device: id, sessionId: session.sessionId, ts: message.ts, result: message.payload });
     },
@@ -511,6 +518,23 @@ export class AgentGateway extends EventEmitter<AgentGatewayEvents> implements Se
       this.track(this.registry.disconnect(id, session.sessionId, reason), id, 'disconnect');
     }
     session.end(code, why.slice(0, 120));
+  }
+
+  /** Stores a log line, then publishes it as stored; a refusal goes back to the device, naming the frame. */
+  private storeLog(session: DeviceSession, id: string, message: MessageOf<'log'>): void {
+    const subject = session.logSubject;
+    if (!this.logs) {
+      this.bus.publish(subject, { ts: message.ts, ...message.payload });
+      return;
+    }
+    void this.logs.submit(id, { ts: message.ts, ...message.payload }).then((outcome) => {
+      if (outcome.ok) return this.bus.publish(subject, logLineView(outcome.line));
+      session.send('error', {
+        code: ErrorCodes.LOG_REFUSED,
+        message: `${outcome.reason}: ${outcome.message}`,
+        ref: { type: 'log', seq: message.seq },
+      });
+    });
   }
 
   /** The session ended on the device's side or by silence: the device goes offline, unless a newer session took over. */

@@ -75,7 +75,7 @@ test('telemetry, log, event and result frames reach the registry, the bus and th
   device.send('event', { type: 'teleoperation.started', data: { operator: 'ana' } });
   device.send('result', { id: 'cmd-1', status: 'succeeded', result: { ok: true } });
   await eventually(
-    () => results.length === 1 && (got['flotilla.r1.event.DeviceReported']?.length ?? 0) === 1,
+    () => results.length === 1 && (got['flotilla.r1.event.TeleoperationStarted']?.length ?? 0) === 1,
     'all four frames handled',
   );
 
@@ -88,8 +88,8 @@ test('telemetry, log, event and result frames reach the registry, the bus and th
   assert.equal(log['message'], 'wheel slip');
   assert.equal(log['level'], 'warn');
   assert.deepEqual(log['fields'], { wheel: 'left' });
-  const reported = got['flotilla.r1.event.DeviceReported']?.[0] as StoredEvent;
-  assert.deepEqual(reported.data, { type: 'teleoperation.started', data: { operator: 'ana' } });
+  const reported = got['flotilla.r1.event.TeleoperationStarted']?.[0] as StoredEvent;
+  assert.deepEqual(reported.data, { operator: 'ana', indicators: [], streams: [] });
   assert.equal(reported.metadata.actor, 'device:r1');
   assert.equal(h.registry.get('r1')?.teleoperation.operator, 'ana');
   assert.equal(results[0]?.device, 'r1');

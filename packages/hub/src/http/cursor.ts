@@ -9,6 +9,7 @@ import { ApiError, ApiErrors } from './errors.js';
 
 const DEVICE = 'd1:';
 const EVENT = 'e1:';
+const LOG = 'l1:';
 
 function encode(prefix: string, value: string): string {
   return Buffer.from(prefix + value, 'utf8').toString('base64url');
@@ -41,9 +42,22 @@ export function encodeEventCursor(position: number): string {
 }
 
 export function decodeEventCursor(cursor: string): number {
-  const text = decode(EVENT, cursor);
+  return decodeNumber(EVENT, cursor);
+}
+
+/** Cursor after (ascending) or before (descending) a stored log line's id. */
+export function encodeLogCursor(id: number): string {
+  return encode(LOG, String(id));
+}
+
+export function decodeLogCursor(cursor: string): number {
+  return decodeNumber(LOG, cursor);
+}
+
+function decodeNumber(prefix: string, cursor: string): number {
+  const text = decode(prefix, cursor);
   if (!/^(0|[1-9][0-9]{0,15})$/.test(text)) throw new ApiError(ApiErrors.BAD_CURSOR);
-  const position = Number(text);
-  if (!Number.isSafeInteger(position)) throw new ApiError(ApiErrors.BAD_CURSOR);
-  return position;
+  const value = Number(text);
+  if (!Number.isSafeInteger(value)) throw new ApiError(ApiErrors.BAD_CURSOR);
+  return value;
 }

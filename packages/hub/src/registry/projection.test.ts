@@ -39,7 +39,7 @@ test('DeviceRegistered creates an offline device with its facts', () => {
     ...registered,
     status: { online: false, lastSeen: null, connectedAt: null, uptime: null, transport: null },
     resources: {},
-    teleoperation: { active: false, operator: null, since: null, streams: [] },
+    teleoperation: { active: false, operator: null, since: null, streams: [], indicators: [] },
     registeredAt: 5000,
     updatedAt: 5000,
   });
@@ -90,7 +90,7 @@ test('DeviceDecommissioned removes the device', () => {
   assert.equal(state.has('r7'), false);
 });
 
-test('DeviceReported drives teleoperation and otherwise changes nothing', () => {
+test('DeviceReported changes nothing, except teleoperation reports of logs older than TeleoperationStarted', () => {
   const state = fold([ev(DeviceEventTypes.Registered, 'r7', registered)]);
   const before = state.get('r7');
   assert.equal(apply(state, ev(DeviceEventTypes.Reported, 'r7', { type: 'docked', data: { station: 'd1' } })), before);
@@ -103,9 +103,45 @@ test('DeviceReported drives teleoperation and otherwise changes nothing', () => 
       8000,
     ),
   );
-  assert.deepEqual(teleop?.teleoperation, { active: true, operator: 'ana', since: 8000, streams: ['front'] });
+  assert.deepEqual(teleop?.teleoperation, {
+    active: true,
+    operator: 'ana',
+    since: 8000,
+    streams: ['front'],
+    indicators: [],
+  });
   const stopped = apply(state, ev(DeviceEventTypes.Reported, 'r7', { type: 'teleoperation.stopped', data: {} }));
-  assert.deepEqual(stopped?.teleoperation, { active: false, operator: null, since: null, streams: [] });
+  assert.deepEqual(stopped?.teleoperation, inactive);
+});
+
+const inactive = { active: false, operator: null, since: null, streams: [], indicators: [] };
+
+test('TeleoperationStarted and TeleoperationStopped drive the teleoperation block; going offline ends it', () => {
+  const state = fold([ev(DeviceEventTypes.Registered, 'r7', registered)]);
+  const started = apply(
+    state,
+    ev(
+      DeviceEventTypes.TeleoperationStarted,
+      'r7',
+      { operator: 'ana', indicators: ['command_rate'], streams: [], since: 7000 },
+      8000,
+    ),
+  );
+  assert.deepEqual(started?.teleoperation, {
+    active: true,
+    operator: 'ana',
+    since: 7000,
+    streams: [],
+    indicators: ['command_rate'],
+  });
+  assert.deepEqual(apply(state, ev(DeviceEventTypes.TeleoperationStopped, 'r7', {}))?.teleoperation, inactive);
+  apply(
+    state,
+    ev(DeviceEventTypes.TeleoperationStarted, 'r7', { operator: null, indicators: ['x'], streams: [] }, 9000),
+  );
+  assert.equal(state.get('r7')?.teleoperation.since, 9000, 'no since from the device: the event time');
+  const offline = apply(state, ev(DeviceEventTypes.Disconnected, 'r7', { sessionId: 's', reason: 'socket_closed' }));
+  assert.deepEqual(offline?.teleoperation, inactive);
 });
 
 test('events of unknown devices and of other aggregates are ignored', () => {

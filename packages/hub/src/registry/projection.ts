@@ -7,6 +7,7 @@ import {
   type Software,
   type StoredEvent,
 } from '@flotilla/protocol';
+import { TeleoperationReports, activeTeleoperation, inactiveTeleoperation } from './teleoperation.js';
 
 /**
  * The device registry as a fold over the event log. `apply` is the only place where events turn
@@ -91,12 +92,7 @@ export interface DeviceReportedData {
   data: Record<string, unknown>;
 }
 
-/** Reported event types that drive the `teleoperation` block (seed 002: detected on the robot, pushed as events). */
-export const TeleoperationEvents = { STARTED: 'teleoperation.started', STOPPED: 'teleoperation.stopped' } as const;
-
 export const DEVICE_EVENT_TYPES: readonly string[] = Object.values(DeviceEventTypes);
-
-const inactiveTeleoperation: Device['teleoperation'] = { active: false, operator: null, since: null, streams: [] };
 
 /** Folds one event into the state. Returns the device after it, or undefined if it was removed or the event ignored. */
 export function apply(state: RegistryState, event: StoredEvent): Device | undefined {
@@ -148,7 +144,14 @@ function reduce(prev: Device | undefined, event: StoredEvent): Device | undefine
     }
     case DeviceEventTypes.Disconnected: {
       if (!prev) return prev;
-      return { ...prev, status: { ...prev.status, online: false }, updatedAt: ts };
+      // Offline, nobody can tell whether it is still teleoperated; its agent reports an ongoing
+      // session again when it reconnects.
+      return {
+        ...prev,
+        status: { ...prev.status, online: false },
+        teleoperation: inactiveTeleoperation,
+        updatedAt: ts,
+      };
     }
     case DeviceEventTypes.Updated: {
       if (!prev) return prev;
@@ -166,24 +169,19 @@ function reduce(prev: Device | undefined, event: StoredEvent): Device | undefine
     }
     case DeviceEventTypes.Decommissioned:
       return undefined;
+    case DeviceEventTypes.TeleoperationStarted:
+      if (!prev) return prev;
+      return { ...prev, teleoperation: activeTeleoperation(event.data, ts), updatedAt: ts };
+    case DeviceEventTypes.TeleoperationStopped:
+      if (!prev) return prev;
+      return { ...prev, teleoperation: inactiveTeleoperation, updatedAt: ts };
     case DeviceEventTypes.Reported: {
+      // Logs written before TeleoperationStarted/Stopped existed recorded sessions as reports.
       if (!prev) return prev;
       const d = event.data as unknown as DeviceReportedData;
-      if (d.type === TeleoperationEvents.STARTED) {
-        const operator = d.data['operator'];
-        const streams = d.data['streams'];
-        return {
-          ...prev,
-          teleoperation: {
-            active: true,
-            operator: typeof operator === 'string' ? operator : null,
-            since: ts,
-            streams: Array.isArray(streams) ? streams.filter((s): s is string => typeof s === 'string') : [],
-          },
-          updatedAt: ts,
-        };
-      }
-      if (d.type === TeleoperationEvents.STOPPED)
+      if (d.type === TeleoperationReports.STARTED)
+        return { ...prev, teleoperation: activeTeleoperation(d.data, ts), updatedAt: ts };
+      if (d.type === TeleoperationReports.STOPPED)
         return { ...prev, teleoperation: inactiveTeleoperation, updatedAt: ts };
       return prev;
     }

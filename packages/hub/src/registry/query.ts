@@ -8,6 +8,8 @@ import { matchesSelector, type Device, type Requirement } from '@flotilla/protoc
 export interface DeviceQuery {
   online?: boolean | undefined;
   type?: string | undefined;
+  /** Only devices that are (true) or are not (false) teleoperated now. */
+  teleoperated?: boolean | undefined;
   /** Label selector requirements (parseSelector), all of which must hold. */
   requirements?: readonly Requirement[] | undefined;
   /** Case-insensitive substring of id, name, hostname, serial or model. */
@@ -83,6 +85,7 @@ export function queryDevices(ids: SortedIds, devices: ReadonlyMap<string, Device
 function matches(device: Device, query: DeviceQuery, needle: string | undefined): boolean {
   if (query.online !== undefined && device.status.online !== query.online) return false;
   if (query.type !== undefined && device.type !== query.type) return false;
+  if (query.teleoperated !== undefined && device.teleoperation.active !== query.teleoperated) return false;
   if (query.requirements && query.requirements.length > 0 && !matchesSelector(query.requirements, device.labels))
     return false;
   if (needle !== undefined && needle.length > 0) {

@@ -197,10 +197,33 @@ test('report appends DeviceReported with the device as actor', async (t) => {
   const registry = await openRegistry(t, storage);
   assert.equal(await registry.report('ghost', 's', 'docked', {}), undefined);
   await registry.connect({ id: 'r1', hello: {}, sessionId: 's', transport: 'ws' });
-  const stored = await registry.report('r1', 's', 'teleoperation.started', { operator: 'ana' });
+  const stored = await registry.report('r1', 's', 'docked', { station: 'd1' });
   assert.equal(stored?.type, DeviceEventTypes.Reported);
-  assert.deepEqual(stored?.data, { type: 'teleoperation.started', data: { operator: 'ana' } });
+  assert.deepEqual(stored?.data, { type: 'docked', data: { station: 'd1' } });
+  assert.equal(stored?.metadata.actor, 'device:r1');
+});
+
+test('teleoperation reports become TeleoperationStarted and TeleoperationStopped, with only their own fields', async (t) => {
+  const storage = await storageFor(t);
+  const registry = await openRegistry(t, storage);
+  await registry.connect({ id: 'r1', hello: {}, sessionId: 's', transport: 'ws' });
+  assert.equal(await registry.report('r1', 's', 'teleoperation.stopped', {}), undefined, 'not teleoperated: no event');
+  const started = await registry.report('r1', 's', 'teleoperation.started', {
+    operator: 'ana',
+    indicators: ['command_rate', 7],
+    secret: 'x',
+  });
+  assert.equal(started?.type, DeviceEventTypes.TeleoperationStarted);
+  assert.deepEqual(started?.data, { operator: 'ana', indicators: ['command_rate'], streams: [] });
   assert.equal(registry.get('r1')?.teleoperation.operator, 'ana');
+  assert.deepEqual(
+    registry.query({ teleoperated: true, limit: 10 }).items.map((d) => d.id),
+    ['r1'],
+  );
+  const stopped = await registry.report('r1', 's', 'teleoperation.stopped', {});
+  assert.equal(stopped?.type, DeviceEventTypes.TeleoperationStopped);
+  assert.equal(registry.get('r1')?.teleoperation.active, false);
+  assert.deepEqual(registry.query({ teleoperated: true, limit: 10 }).items, []);
 });
 
 test('live fields change in memory only, without events', async (t) => {

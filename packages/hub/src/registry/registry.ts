@@ -24,6 +24,7 @@ import {
   type DeviceUpdatedData,
   type DisconnectReason,
 } from './projection.js';
+import { teleoperationEvent } from './teleoperation.js';
 import { SortedIds, queryDevices, type DevicePage, type DeviceQuery } from './query.js';
 import { applyLiveMetrics } from './live.js';
 import { REGISTRY_SNAPSHOT, SNAPSHOT_VERSION, replay, type RegistrySnapshotState } from './replay.js';
@@ -234,12 +235,22 @@ export class Registry {
     });
   }
 
-  /** Appends the device's own event (`event` frame) as DeviceReported. Undefined when the device is unknown. */
+  /**
+   * Appends the device's own event (`event` frame) as DeviceReported, or a teleoperation report
+   * as TeleoperationStarted / TeleoperationStopped. Undefined when the device is unknown, or when
+   * it reports a stop while not teleoperated (nothing changes).
+   */
   report(id: string, sessionId: string, type: string, data: Record<string, unknown>): Promise<StoredEvent | undefined> {
     return this.serial.run(id, async () => {
-      if (!this.devices.has(id)) return undefined;
+      const device = this.devices.get(id);
+      if (!device) return undefined;
       const meta: EventMetadata = { actor: deviceActor(id), correlationId: sessionId, causationId: null };
-      const [stored] = await this.appender.submit([this.event(id, DeviceEventTypes.Reported, { type, data }, meta)]);
+      const teleop = teleoperationEvent(type, data);
+      if (teleop?.type === DeviceEventTypes.TeleoperationStopped && !device.teleoperation.active) return undefined;
+      const event = teleop
+        ? this.event(id, teleop.type, teleop.data, meta)
+        : this.event(id, DeviceEventTypes.Reported, { type, data }, meta);
+      const [stored] = await this.appender.submit([event]);
       return stored;
     });
   }

@@ -35,7 +35,7 @@ export async function replay(
   const usable = snapshot?.state?.version === SNAPSHOT_VERSION && Array.isArray(snapshot.state.devices);
   let cursor: number | undefined;
   if (snapshot && usable) {
-    for (const device of snapshot.state.devices) onDevice(device);
+    for (const device of snapshot.state.devices) onDevice(upgrade(device));
     cursor = snapshot.position;
   }
   let replayed = 0;
@@ -52,4 +52,15 @@ export async function replay(
     ignoredSnapshot: snapshot !== undefined && !usable,
     replayed,
   };
+}
+
+/**
+ * A device from a snapshot taken before a field was added to the Device shape gets the field's
+ * empty value (`teleoperation.indicators`), rather than invalidating the snapshot and replaying
+ * the whole log.
+ */
+function upgrade(device: Device): Device {
+  const teleoperation = device.teleoperation as Partial<Device['teleoperation']>;
+  if (Array.isArray(teleoperation.indicators)) return device;
+  return { ...device, teleoperation: { ...device.teleoperation, indicators: [] } };
 }

@@ -17,3 +17,4 @@ export { LOCK_FILE } from './data-dir-lock.js';
 export { createTestDatabase, type TestDatabase } from './testing.js';
 export { TelemetryStore } from './telemetry-store.js';
 export type * from './telemetry-types.js';
+export { LogStore, type LogQuery, type NewLogLine, type StoredLogLine } from './logs.js';

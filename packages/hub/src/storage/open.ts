@@ -6,6 +6,7 @@ import { DeviceIdentityStore } from './device-identity.js';
 import { TlsStore } from './tls.js';
 import { CommandStore } from './commands.js';
 import { ReportStore } from './reports.js';
+import { LogStore } from './logs.js';
 import { migrateToLatest } from './migrate.js';
 import { openPostgres } from './postgres.js';
 import { SnapshotStore } from './snapshots.js';
@@ -40,6 +41,7 @@ class EngineStorage implements Storage {
   readonly commands: CommandStore;
   readonly telemetry: TelemetryStore;
   readonly reports: ReportStore;
+  readonly logs: LogStore;
   readonly #connection: EngineConnection;
   readonly #events: EventStore;
   readonly #snapshots: SnapshotStore;
@@ -57,6 +59,7 @@ class EngineStorage implements Storage {
     this.commands = new CommandStore(connection);
     this.telemetry = new TelemetryStore(connection);
     this.reports = new ReportStore(connection);
+    this.logs = new LogStore(connection);
   }
 
   appendEvents: Storage['appendEvents'] = (events) => this.#open(() => this.#events.append(events));

@@ -190,6 +190,16 @@ export interface ReportsTable {
   completed_at: number | null;
 }
 
+export interface LogsTable {
+  id: Generated<number>;
+  device: string;
+  ts: number;
+  level: number;
+  message: string;
+  fields: string | null;
+  received: number;
+}
+
 export interface Database {
   events: EventsTable;
   snapshots: SnapshotsTable;
@@ -212,4 +222,5 @@ export interface Database {
   telemetry_rollup_1h: TelemetryRollupTable;
   telemetry_settings: TelemetrySettingsTable;
   reports: ReportsTable;
+  logs: LogsTable;
 }

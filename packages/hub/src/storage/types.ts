@@ -6,6 +6,7 @@ import type { TlsStore } from './tls.js';
 import type { CommandStore } from './commands.js';
 import type { TelemetryStore } from './telemetry-store.js';
 import type { ReportStore } from './reports.js';
+import type { LogStore } from './logs.js';
 
 /**
  * The storage contract every engine implements (SQLite through node:sqlite, PostgreSQL).
@@ -63,6 +64,8 @@ export interface Storage {
   readonly telemetry: TelemetryStore;
   /** Generated reports: request, statistics and summary (migration 0012). */
   readonly reports: ReportStore;
+  /** Device log lines (migration 0010). */
+  readonly logs: LogStore;
   /**
    * Appends atomically, in order; returns the stored events with their positions. Calls made
    * in the same turn of the event loop (or while a commit runs) share one transaction, and

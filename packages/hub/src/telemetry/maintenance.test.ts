@@ -87,7 +87,7 @@ for (const engine of ENGINES) {
       assert.deepEqual((await agg('r1', 'rollup_1m', MIN))[0], row(T0, 10, 50, 110, 4, T0 + 40_000, 30));
       assert.deepEqual((await agg('r1', 'rollup_1h', HOUR))[0], row(T0, 10, 50, 150, 5, T0 + MIN, 40));
       // Nothing new: a pass has nothing to do.
-      assert.deepEqual(await job.run(), { rolledUp: 0, retention: undefined });
+      assert.deepEqual(await job.run(), { rolledUp: 0, retention: undefined, extra: {} });
     });
 
     it('deletes raw points past retention, keeps the rest and the rollups, and refuses old replays', async () => {

@@ -16,6 +16,15 @@ export interface MaintenancePass {
   rolledUp: number;
   /** Undefined when retention was not due. */
   retention: RetentionResult | undefined;
+  /** Rows each extra retention task deleted, by task name; empty when retention was not due. */
+  extra: Record<string, number>;
+}
+
+/** Retention of another kind of data, run with telemetry's (device logs): deletes what is past it at `now`. */
+export interface RetentionTask {
+  /** Label of the task in `flotilla_telemetry_maintenance_seconds{task}` and in `MaintenancePass.extra`. */
+  readonly name: string;
+  run(now: number): Promise<number>;
 }
 
 export interface TelemetryMaintenanceOptions {
@@ -27,6 +36,8 @@ export interface TelemetryMaintenanceOptions {
   clock?: Clock;
   metrics?: TelemetryMetrics;
   logger?: Logger;
+  /** Run in every retention pass, after telemetry's; a failing task is logged and does not stop the others. */
+  retentionTasks?: readonly RetentionTask[];
 }
 
 /**
@@ -41,6 +52,7 @@ export class TelemetryMaintenanceJob {
   readonly #clock: Clock;
   readonly #metrics: TelemetryMetrics | undefined;
   readonly #log: Logger;
+  readonly #tasks: readonly RetentionTask[];
   #timer: TimerHandle | undefined;
   #running: Promise<MaintenancePass> | undefined;
   #lastRetention: number | undefined;
@@ -51,6 +63,7 @@ export class TelemetryMaintenanceJob {
     this.#clock = options.clock ?? systemClock;
     this.#metrics = options.metrics;
     this.#log = options.logger ?? pino({ enabled: false });
+    this.#tasks = options.retentionTasks ?? [];
   }
 
   start(): void {
@@ -95,13 +108,23 @@ export class TelemetryMaintenanceJob {
     const rolledUp = await this.#store.rollup(cutoffs.raw);
     this.#metrics?.maintenanceSeconds.observe({ task: 'rollup' }, (performance.now() - started) / 1000);
     let retention: RetentionResult | undefined;
+    const extra: Record<string, number> = {};
     if (this.#lastRetention === undefined || now - this.#lastRetention >= RETENTION_EVERY_MS) {
       started = performance.now();
       retention = await this.#store.retain(cutoffs);
       this.#lastRetention = now;
       this.#metrics?.maintenanceSeconds.observe({ task: 'retention' }, (performance.now() - started) / 1000);
       this.#log.debug({ ...retention }, 'telemetry retention pass');
+      for (const task of this.#tasks) {
+        started = performance.now();
+        try {
+          extra[task.name] = await task.run(now);
+        } catch (err) {
+          this.#log.error({ err, task: task.name }, 'retention task failed');
+        }
+        this.#metrics?.maintenanceSeconds.observe({ task: task.name }, (performance.now() - started) / 1000);
+      }
     }
-    return { rolledUp, retention };
+    return { rolledUp, retention, extra };
   }
 }

@@ -40,7 +40,7 @@ export function makeDevice(id: string, overrides: Partial<Device> = {}): Device 
     capabilities: [],
     status: { online: true, lastSeen: 1_700_000_000_000, connectedAt: 1_700_000_000_000, uptime: 10, transport: 'ws' },
     resources: {},
-    teleoperation: { active: false, operator: null, since: null, streams: [] },
+    teleoperation: { active: false, operator: null, since: null, streams: [], indicators: [] },
     registeredAt: 1_700_000_000_000,
     updatedAt: 1_700_000_000_000,
     ...overrides,

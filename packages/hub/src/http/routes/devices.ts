@@ -11,6 +11,9 @@ const ListQuery = Type.Object(
   {
     online: Type.Optional(Type.Boolean({ description: 'Only devices that are (true) or are not (false) connected' })),
     type: Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: 'Device type, e.g. `lekiwi`' })),
+    teleoperated: Type.Optional(
+      Type.Boolean({ description: 'Only devices that are (true) or are not (false) being teleoperated' }),
+    ),
     label: Type.Optional(
       Type.Array(Type.String({ maxLength: 4096 }), {
         maxItems: 32,
@@ -85,6 +88,7 @@ export function registerDeviceRoutes(app: FastifyInstance, deps: { registry: Reg
       const page = registry.query({
         online: query.online,
         type: query.type,
+        teleoperated: query.teleoperated,
         requirements,
         q: query.q,
         afterId,

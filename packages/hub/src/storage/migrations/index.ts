@@ -8,6 +8,7 @@ import { tls } from './0005_tls.js';
 import { telemetry } from './0006_telemetry.js';
 import { commands } from './0007_commands.js';
 import { jobs } from './0008_jobs.js';
+import { logs } from './0010_logs.js';
 import { reports } from './0012_reports.js';
 
 /**
@@ -25,5 +26,6 @@ export const migrations: Readonly<Record<string, (schema: SchemaDialect) => Migr
   '0006_telemetry': telemetry,
   '0007_commands': commands,
   '0008_jobs': jobs,
+  '0010_logs': logs,
   '0012_reports': reports,
 };
