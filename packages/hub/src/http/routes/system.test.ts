@@ -78,6 +78,7 @@ for (const engine of ENGINES) {
         'GET /api/v1/devices',
         'GET /api/v1/devices/{id}',
         'GET /api/v1/devices/{id}/commands',
+        'GET /api/v1/devices/{id}/logs',
         'GET /api/v1/devices/{id}/telemetry',
         'GET /api/v1/devices/{id}/telemetry/latest',
         'GET /api/v1/devices/{id}/telemetry/samples',
@@ -85,6 +86,7 @@ for (const engine of ENGINES) {
         'GET /api/v1/events',
         'GET /api/v1/health',
         'GET /api/v1/jobs',
+        'GET /api/v1/logs',
         'GET /api/v1/ready',
         'GET /api/v1/reports',
         'GET /api/v1/reports/{id}',
@@ -115,7 +117,7 @@ for (const engine of ENGINES) {
       assert.ok(doc.components.schemas['Event'], 'Event is a named component');
       assert.ok(doc.components.schemas['Error'], 'the error body is a named component');
       const listParams = doc.paths['/api/v1/devices']?.['get']?.parameters?.map((p) => p.name).sort();
-      assert.deepEqual(listParams, ['cursor', 'label', 'limit', 'online', 'q', 'type']);
+      assert.deepEqual(listParams, ['cursor', 'label', 'limit', 'online', 'q', 'teleoperated', 'type']);
       const eventParams = doc.paths['/api/v1/events']?.['get']?.parameters?.map((p) => p.name).sort();
       assert.deepEqual(eventParams, ['actor', 'cursor', 'device', 'limit', 'order', 'since', 'type', 'until']);
       assert.ok(doc.paths['/api/v1/devices/{id}']?.['get']?.responses['404'], 'documents the 404');
