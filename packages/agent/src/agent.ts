@@ -40,6 +40,9 @@ import {
 import type { AgentOptions, AgentStats } from './options.js';
 import { SystemMetricsReporter } from './system-reporter.js';
 import { agentSocketUrl } from './url.js';
+import { shippingLogger } from './log-shipping.js';
+import type { TeleoperationDetector, TeleoperationSession } from './teleop/detector.js';
+import { createTeleoperationDetector } from './teleop/options.js';
 
 type StateInit = StateEvent extends infer E ? (E extends StateEvent ? Omit<E, 'from' | 'at'> : never) : never;
 
@@ -118,6 +121,7 @@ export class Agent extends EventEmitter<{ state: [StateEvent] }> {
   private heartbeatTimer: TimerHandle | undefined;
   private reconnectTimer: TimerHandle | undefined;
   private systemMetrics: SystemMetricsReporter | undefined;
+  private teleoperation: TeleoperationDetector | undefined;
   private releaseProcess: (() => void) | undefined;
 
   private readonly credentials: CredentialStore;
@@ -137,7 +141,12 @@ export class Agent extends EventEmitter<{ state: [StateEvent] }> {
     this.options = options;
     this.url = agentSocketUrl(options.hubUrl);
     this.clock = options.clock ?? systemClock;
-    this.logger = options.logger ?? getDefaultLogger();
+    const logger = options.logger ?? getDefaultLogger();
+    const ship = options.shipLogs ?? 'off';
+    this.logger =
+      ship === 'off'
+        ? logger
+        : shippingLogger(logger, ship, (level, message, fields) => this.sendLog(level, message, fields));
     try {
       this.backoff = new Backoff({ ...options.backoff, ...(options.random ? { random: options.random } : {}) });
     } catch (err) {
@@ -224,6 +233,18 @@ export class Agent extends EventEmitter<{ state: [StateEvent] }> {
         maxIntervalMs: this.options.metricsMaxIntervalMs ?? 60_000,
       });
     }
+    if (this.options.teleoperation !== false) {
+      this.teleoperation = createTeleoperationDetector(this.options.teleoperation ?? {}, this.clock, {
+        onStart: (session) => this.reportTeleoperation(session, undefined),
+        onStop: (session, at) => this.reportTeleoperation(session, at),
+        onError: (err, indicator) =>
+          this.logger.debug(
+            { device: this.id, indicator, err: (err as Error).message },
+            'teleoperation indicator failed',
+          ),
+      });
+      this.teleoperation.start();
+    }
     this.releaseProcess = holdProcess();
     this.telemetry.start();
     this.connect();
@@ -232,6 +253,7 @@ export class Agent extends EventEmitter<{ state: [StateEvent] }> {
   /** Closes the session and stops reconnecting. Resolves once the socket is closed. */
   async stop(): Promise<void> {
     if (this.currentState === 'Stopped') return;
+    this.teleoperation?.stop();
     this.cancelSessionTimers();
     this.reconnectTimer?.cancel();
     this.reconnectTimer = undefined;
@@ -282,7 +304,10 @@ export class Agent extends EventEmitter<{ state: [StateEvent] }> {
     return this.sendChecked('event', data === undefined ? { type } : { type, data });
   }
 
-  /** Sends a log line. False when dropped. */
+  /**
+   * Ships a structured log line (level, message, fields) to the hub, which stores it (docs/logs.md).
+   * False when dropped (not connected); throws AgentError for a line the protocol refuses.
+   */
   sendLog(level: LogLevel, message: string, fields?: Record<string, unknown>): boolean {
     return this.sendChecked('log', fields === undefined ? { level, message } : { level, message, fields });
   }
@@ -479,6 +504,9 @@ export class Agent extends EventEmitter<{ state: [StateEvent] }> {
     this.telemetry.connected();
     if (!this.isIn('Connected') || this.socket !== ws) return;
     this.systemMetrics?.start((metrics) => this.sendTelemetry(metrics));
+    // The hub forgets a session when the device goes offline: tell it again.
+    const session = this.teleoperation?.session;
+    if (session) this.reportTeleoperation(session, undefined);
   }
 
   private beat(ws: WebSocket): void {
@@ -507,6 +535,7 @@ export class Agent extends EventEmitter<{ state: [StateEvent] }> {
   private onCommand(command: CommandPayload): void {
     // The hub may redeliver a command whose result it has not seen; run each id once at a time.
     if (this.inflight?.has(command.id)) return;
+    this.teleoperation?.observeCommand(command);
     const cancel = new AbortController();
     (this.inflight ??= new Map()).set(command.id, cancel);
     const registry = this.registry ?? (this.registry = new CommandRegistry());
@@ -562,6 +591,20 @@ export class Agent extends EventEmitter<{ state: [StateEvent] }> {
         `the hub refused this device (${error.code}): ${REFUSAL_HINTS[error.code] ?? error.message}`,
       );
       this.drop(ws, 'refused', error.message);
+    }
+  }
+
+  /** A teleoperation session started (`stoppedAt` undefined) or stopped: an event for the hub, a line for the local log. */
+  private reportTeleoperation(session: TeleoperationSession, stoppedAt: number | undefined): void {
+    const { since, operator, indicators, streams } = session;
+    if (stoppedAt === undefined) {
+      this.logger.info({ device: this.id, operator, indicators }, 'teleoperation started');
+      const data: Record<string, unknown> = { since, indicators, streams };
+      if (operator !== null) data['operator'] = operator;
+      this.sendEvent('teleoperation.started', data);
+    } else {
+      this.logger.info({ device: this.id, operator, durationMs: stoppedAt - since }, 'teleoperation stopped');
+      this.sendEvent('teleoperation.stopped', { since, durationMs: stoppedAt - since });
     }
   }
 

@@ -17,6 +17,14 @@ test('parses every flag into agent options', () => {
       'warn',
       '--telemetry-buffer-mb',
       '16',
+      '--ship-logs',
+      'error',
+      '--teleop-rate',
+      '5',
+      '--teleop-ports',
+      '8554, 5900',
+      '--teleop-processes',
+      'teleop_console',
     ]),
     {
       ok: true,
@@ -28,18 +36,37 @@ test('parses every flag into agent options', () => {
         token: 't0k',
         logLevel: 'warn',
         telemetryBufferMb: 16,
+        shipLogs: 'error',
+        teleoperation: {
+          commandRate: { minRate: 5 },
+          operatorSession: { ports: [8554, 5900], processes: ['teleop_console'] },
+        },
       },
     },
   );
   assert.deepEqual(parseAgentArgs(['--hub', 'http://x'], { FLOTILLA_TELEMETRY_BUFFER_MB: '0.5' }), {
     ok: true,
     help: false,
-    options: { hubUrl: 'http://x', telemetryBufferMb: 0.5 },
+    options: { hubUrl: 'http://x', telemetryBufferMb: 0.5, shipLogs: 'warn', teleoperation: {} },
   });
   assert.deepEqual(parseAgentArgs(['--hub=wss://hub.example.com']), {
     ok: true,
     help: false,
-    options: { hubUrl: 'wss://hub.example.com' },
+    options: { hubUrl: 'wss://hub.example.com', shipLogs: 'warn', teleoperation: {} },
+  });
+});
+
+test('teleoperation and log shipping come from the environment too; a rate of 0 turns the command rate off', () => {
+  const parsed = parseAgentArgs(['--hub', 'http://x'], {
+    FLOTILLA_SHIP_LOGS: 'off',
+    FLOTILLA_TELEOP_RATE: '0',
+    FLOTILLA_TELEOP_PORTS: '8554',
+  });
+  assert.ok(parsed.ok && !parsed.help);
+  assert.equal(parsed.options.shipLogs, 'off');
+  assert.deepEqual(parsed.options.teleoperation, {
+    commandRate: false,
+    operatorSession: { ports: [8554], processes: [] },
   });
 });
 
@@ -61,6 +88,10 @@ test('bad input is one line of error, never a throw', () => {
     [['--hub', 'http://x', '--id', 'a.b'], /^--id "a\.b"/],
     [['--hub', 'http://x', '--state', ''], /--state must not be empty/],
     [['--hub', 'http://x', '--log-level', 'loud'], /--log-level must be one of/],
+    [['--hub', 'http://x', '--ship-logs', 'loud'], /--ship-logs must be one of/],
+    [['--hub', 'http://x', '--teleop-rate', 'fast'], /--teleop-rate must be a number/],
+    [['--hub', 'http://x', '--teleop-ports', '80,99999'], /--teleop-ports must be/],
+    [['--hub', 'http://x', '--teleop-processes', 'a-very-long-process-name'], /at most 15 characters/],
   ];
   for (const [argv, re] of cases) {
     const r = parseAgentArgs(argv);

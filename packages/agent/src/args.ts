@@ -2,8 +2,12 @@ import { parseArgs } from 'node:util';
 import { isDeviceId } from '@flotilla/protocol';
 import { LOGGER_LEVELS } from './logger.js';
 import { agentSocketUrl } from './url.js';
+import { SHIP_LEVELS, type ShipLevel } from './log-shipping.js';
+import type { TeleoperationOptions } from './teleop/options.js';
 
-export const AGENT_USAGE = `Usage: flotilla-agent --hub URL [--id ID] [--state DIR] [--token T] [--ca FILE]
+export const AGENT_USAGE = `Usage: flotilla-agent --hub URL [--id ID] [--state DIR] [--token T] [--ca FILE] [--telemetry-buffer-mb N]
+                      [--ship-logs LEVEL]
+                      [--teleop-rate N] [--teleop-ports P,...] [--teleop-processes NAME,...]
 
 Connects this machine to a Flotilla hub as a device and reports its facts and system metrics.
 
@@ -22,6 +26,17 @@ Options:
                  FLOTILLA_TELEMETRY_BUFFER_MB): telemetry waits there until the hub
                  acknowledges it, offline too; past the cap the oldest is dropped and counted
   --log-level L  debug, info, warn, error or silent (default info, or FLOTILLA_LOG_LEVEL)
+  --ship-logs L  ship the agent's own log lines at level L or above to the hub: debug, info,
+                 warn, error or off (default warn, or FLOTILLA_SHIP_LOGS)
+
+Teleoperation detection (docs/teleoperation.md):
+  --teleop-rate N          hal.v1.motor.differential drive commands per second (over 2 s) that
+                           mean a person is driving (default 2; 0 turns it off; or
+                           FLOTILLA_TELEOP_RATE)
+  --teleop-ports P,...     local TCP ports whose established connections are operator sessions,
+                           e.g. a video stream or remote desktop: 8554,5900 (or FLOTILLA_TELEOP_PORTS)
+  --teleop-processes N,... process names that are operator sessions, e.g. teleop_console (or
+                           FLOTILLA_TELEOP_PROCESSES)
   -h, --help     show this help
 `;
 
@@ -36,6 +51,10 @@ export interface AgentArgs {
   caFile?: string;
   /** `--telemetry-buffer-mb N`, else FLOTILLA_TELEMETRY_BUFFER_MB. */
   telemetryBufferMb?: number;
+  /** `--ship-logs`, else FLOTILLA_SHIP_LOGS, else `warn`. */
+  shipLogs: ShipLevel;
+  /** From the `--teleop-*` flags (or their FLOTILLA_TELEOP_* variables). */
+  teleoperation: TeleoperationOptions;
 }
 
 export type ParsedAgentArgs =
@@ -57,6 +76,10 @@ export function parseAgentArgs(
     ca?: string;
     'telemetry-buffer-mb'?: string;
     'log-level'?: string;
+    'ship-logs'?: string;
+    'teleop-rate'?: string;
+    'teleop-ports'?: string;
+    'teleop-processes'?: string;
     help?: boolean;
   };
   try {
@@ -72,6 +95,10 @@ export function parseAgentArgs(
         ca: { type: 'string' },
         'telemetry-buffer-mb': { type: 'string' },
         'log-level': { type: 'string' },
+        'ship-logs': { type: 'string' },
+        'teleop-rate': { type: 'string' },
+        'teleop-ports': { type: 'string' },
+        'teleop-processes': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     }));
@@ -96,7 +123,12 @@ export function parseAgentArgs(
   if (values['log-level'] !== undefined && !(LOGGER_LEVELS as readonly string[]).includes(values['log-level'])) {
     return { ok: false, error: `--log-level must be one of ${LOGGER_LEVELS.join(', ')}` };
   }
-  const options: AgentArgs = { hubUrl: values.hub };
+  const shipLogs = values['ship-logs'] ?? (env['FLOTILLA_SHIP_LOGS'] || 'warn');
+  if (!(SHIP_LEVELS as readonly string[]).includes(shipLogs))
+    return { ok: false, error: `--ship-logs must be one of ${SHIP_LEVELS.join(', ')}` };
+  const teleoperation = teleoperationArgs(values, env);
+  if (typeof teleoperation === 'string') return { ok: false, error: teleoperation };
+  const options: AgentArgs = { hubUrl: values.hub, shipLogs: shipLogs as ShipLevel, teleoperation };
   if (values.id !== undefined) options.id = values.id;
   if (values.state !== undefined) options.stateDir = values.state;
   // From the environment, the token stays out of /proc/<pid>/cmdline and `systemctl status`.
@@ -118,4 +150,31 @@ export function parseAgentArgs(
     options.telemetryBufferMb = mb;
   }
   return { ok: true, help: false, options };
+}
+
+/** The `--teleop-*` flags, or an error message. */
+function teleoperationArgs(
+  values: { 'teleop-rate'?: string; 'teleop-ports'?: string; 'teleop-processes'?: string },
+  env: Readonly<Record<string, string | undefined>>,
+): TeleoperationOptions | string {
+  const options: TeleoperationOptions = {};
+  const rate = values['teleop-rate'] ?? (env['FLOTILLA_TELEOP_RATE'] || undefined);
+  if (rate !== undefined) {
+    const n = Number(rate);
+    if (rate.trim() === '' || !Number.isFinite(n) || n < 0 || n > 1000)
+      return '--teleop-rate must be a number of commands per second from 0 to 1000';
+    options.commandRate = n === 0 ? false : { minRate: n };
+  }
+  const list = (raw: string | undefined): string[] =>
+    (raw ?? '')
+      .split(',')
+      .map((p) => p.trim())
+      .filter(Boolean);
+  const ports = list(values['teleop-ports'] ?? env['FLOTILLA_TELEOP_PORTS']).map(Number);
+  if (ports.some((p) => !Number.isInteger(p) || p < 1 || p > 65535))
+    return '--teleop-ports must be a comma-separated list of TCP ports (1-65535)';
+  const processes = list(values['teleop-processes'] ?? env['FLOTILLA_TELEOP_PROCESSES']);
+  if (processes.some((p) => p.length > 15)) return '--teleop-processes: Linux process names are at most 15 characters';
+  if (ports.length > 0 || processes.length > 0) options.operatorSession = { ports, processes };
+  return options;
 }

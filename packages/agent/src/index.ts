@@ -49,3 +49,14 @@ export {
   type TelemetryDrop,
 } from './telemetry-buffer.js';
 export { DiskTelemetryBuffer, type DiskTelemetryBufferOptions } from './telemetry-segments.js';
+export { shippingLogger, SHIP_LEVELS, type ShipLevel } from './log-shipping.js';
+export {
+  TeleoperationDetector,
+  DETECTOR_DEFAULTS,
+  type TeleoperationDetectorOptions,
+  type TeleoperationSession,
+} from './teleop/detector.js';
+export type { TeleoperationIndicator, IndicatorReading, ObservedCommand } from './teleop/indicator.js';
+export { CommandRateIndicator, COMMAND_RATE_DEFAULTS, type CommandRateOptions } from './teleop/command-rate.js';
+export { OperatorSessionIndicator, type OperatorSessionOptions } from './teleop/operator-session.js';
+export { createTeleoperationDetector, type TeleoperationOptions } from './teleop/options.js';

@@ -2,6 +2,8 @@ import type { Clock, HelloPayload } from '@flotilla/protocol';
 import type { CommandRegistry } from './commands.js';
 import type { CredentialStore } from './credentials.js';
 import type { AgentLogger } from './logger.js';
+import type { ShipLevel } from './log-shipping.js';
+import type { TeleoperationOptions } from './teleop/options.js';
 
 export interface AgentOptions {
   /** The hub: http(s):// or ws(s)://; the agent connects to `<hub>/ws/agent`. */
@@ -73,6 +75,13 @@ export interface AgentOptions {
   /** Uniform random in [0, 1) for backoff jitter. */
   random?: () => number;
   logger?: AgentLogger;
+  /** Ship the agent's own log lines at this level or above to the hub as device logs (default `off`; the `flotilla-agent` command ships `warn`). */
+  shipLogs?: ShipLevel;
+  /**
+   * Teleoperation detection (docs/teleoperation.md): by default the `command_rate` indicator on
+   * `hal.v1.motor.differential drive`; false turns detection off.
+   */
+  teleoperation?: TeleoperationOptions | false;
 }
 
 export interface AgentStats {
