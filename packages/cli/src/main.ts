@@ -3,6 +3,7 @@ import { agentCommand } from './commands/agent.js';
 import { deviceCommand } from './commands/device.js';
 import { devicesCommand } from './commands/devices.js';
 import { eventsCommand } from './commands/events.js';
+import { logsCommand } from './commands/logs.js';
 import { hubCommand } from './commands/hub.js';
 import { loginCommand } from './commands/login.js';
 import { logoutCommand } from './commands/logout.js';
@@ -26,6 +27,7 @@ export const commands: readonly Command[] = [
   devicesCommand,
   deviceCommand,
   eventsCommand,
+  logsCommand,
   telemetryCommand,
   sendCommand,
   jobsCommand,

@@ -20,9 +20,11 @@ import type {
   TelemetryQuery,
   TelemetrySeries,
   TimeBound,
+  LogFilter,
+  LogLine,
 } from './types.js';
 import type { Report, ReportRequest } from './report-types.js';
-import { apiUrl, deviceQuery, eventQuery, timeParam } from './url.js';
+import { apiUrl, deviceQuery, eventQuery, logQuery, timeParam } from './url.js';
 
 /** The part of `fetch` the client uses, so tests and other runtimes can pass their own. */
 export type FetchLike = (url: string, init: RequestInit) => Promise<Response>;
@@ -307,6 +309,26 @@ export class FlotillaClient {
   /** Deletes a report (admins). */
   async deleteReport(id: string, options: RequestOptions = {}): Promise<void> {
     await this.call<void>('DELETE', reportPath(id), { signal: options.signal });
+  }
+
+  /** One page of a device's log lines (newest first unless `order: 'asc'`). The fleet filters (`device`, `selector`, `type`) do not apply. */
+  async deviceLogs(id: string, filter: LogFilter = {}, options: RequestOptions = {}): Promise<Page<LogLine>> {
+    const { device: _device, selector: _selector, type: _type, ...own } = filter;
+    return page(
+      await this.call<Page<LogLine>>('GET', `${devicePath(id)}/logs`, { query: logQuery(own), signal: options.signal }),
+    );
+  }
+
+  /** One page of the fleet's log lines, or of the devices the filter names or selects. */
+  async listLogs(filter: LogFilter = {}, options: RequestOptions = {}): Promise<Page<LogLine>> {
+    return page(
+      await this.call<Page<LogLine>>('GET', 'api/v1/logs', { query: logQuery(filter), signal: options.signal }),
+    );
+  }
+
+  /** Every log line matching the filter, page after page. */
+  iterateLogs(filter: LogFilter = {}, options: RequestOptions = {}): AsyncGenerator<LogLine, void, undefined> {
+    return paginate((cursor) => this.listLogs(cursorOf(filter, cursor), options), filter.cursor);
   }
 
   /** One page of the event log. */

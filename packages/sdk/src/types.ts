@@ -10,6 +10,8 @@ export interface Page<T> {
 export interface DeviceFilter {
   online?: boolean;
   type?: string;
+  /** Only devices that are (true) or are not (false) being teleoperated now. */
+  teleoperated?: boolean;
   /**
    * Label selectors (`site=lab`, `zone in (a,b)`, `!gpu`, comma-separated). Several selectors
    * are sent as repeated `label` parameters and must all hold.
@@ -184,6 +186,40 @@ export interface TelemetrySeries {
   agg: string | null;
   points: Array<{ ts: number; value: number }>;
   truncated: boolean;
+}
+
+/** A device log line as the hub stored it (`GET /api/v1/logs`, and live on `flotilla.<id>.log`). */
+export interface LogLine {
+  /** The order the hub stored the line in; the same in listings and live. */
+  id: number;
+  device: string;
+  /** The device's clock (ms). */
+  ts: number;
+  level: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal';
+  message: string;
+  fields?: Record<string, unknown>;
+  /** The hub's clock when the line arrived (ms). */
+  received: number;
+}
+
+/** Filters of `GET /api/v1/logs` (and, without the device ones, of a device's logs). */
+export interface LogFilter {
+  /** Only these devices (fleet listing). */
+  device?: string | readonly string[];
+  /** Label selector (fleet listing). */
+  selector?: string;
+  /** Device type (fleet listing). */
+  type?: string;
+  /** Minimum level: `warn` gives warn, error and fatal. */
+  level?: LogLine['level'];
+  /** Case-insensitive text the message contains. */
+  text?: string;
+  since?: TimeBound;
+  until?: TimeBound;
+  /** By stored order; the hub's default is `desc` (newest first). */
+  order?: 'asc' | 'desc';
+  limit?: number;
+  cursor?: string;
 }
 
 export interface RequestOptions {

@@ -1,4 +1,4 @@
-import type { DeviceFilter, EventFilter, TimeBound } from './types.js';
+import type { DeviceFilter, EventFilter, LogFilter, TimeBound } from './types.js';
 
 /**
  * Joins an API path to the hub's base URL. The base may carry a path prefix (a hub behind a
@@ -48,6 +48,7 @@ export function deviceQuery(filter: DeviceFilter = {}): URLSearchParams {
   const params = new URLSearchParams();
   add(params, 'online', filter.online);
   add(params, 'type', filter.type);
+  add(params, 'teleoperated', filter.teleoperated);
   addAll(params, 'label', filter.label);
   add(params, 'q', filter.q);
   add(params, 'limit', filter.limit);
@@ -62,6 +63,21 @@ export function eventQuery(filter: EventFilter = {}): URLSearchParams {
   if (filter.since !== undefined) params.append('since', timeParam(filter.since));
   if (filter.until !== undefined) params.append('until', timeParam(filter.until));
   add(params, 'actor', filter.actor);
+  add(params, 'order', filter.order);
+  add(params, 'limit', filter.limit);
+  add(params, 'cursor', filter.cursor);
+  return params;
+}
+
+export function logQuery(filter: LogFilter = {}): URLSearchParams {
+  const params = new URLSearchParams();
+  addAll(params, 'device', filter.device);
+  add(params, 'selector', filter.selector);
+  add(params, 'type', filter.type);
+  add(params, 'level', filter.level);
+  add(params, 'text', filter.text);
+  if (filter.since !== undefined) params.append('since', timeParam(filter.since));
+  if (filter.until !== undefined) params.append('until', timeParam(filter.until));
   add(params, 'order', filter.order);
   add(params, 'limit', filter.limit);
   add(params, 'cursor', filter.cursor);

@@ -93,12 +93,22 @@ export function simRegistries(
   humanoid.register(Capabilities.imu, 'calibrate', async (_args, ctx) => {
     const r = robot(ctx.device);
     if (!isCalibratable(r)) throw new CommandError(AgentErrorCodes.UNSUPPORTED_COMMAND, `${r.kind} has no IMU`);
-    for (let step = 1; step <= CALIBRATION_STEPS; step++) {
-      await pause(clock, CALIBRATION_STEP_MS, ctx.signal);
-      ctx.progress(step / CALIBRATION_STEPS, `sampling the gyro ${step}/${CALIBRATION_STEPS}`);
+    r.log?.('info', 'IMU calibration started: keep the robot still', { command: ctx.id });
+    try {
+      for (let step = 1; step <= CALIBRATION_STEPS; step++) {
+        await pause(clock, CALIBRATION_STEP_MS, ctx.signal);
+        ctx.progress(step / CALIBRATION_STEPS, `sampling the gyro ${step}/${CALIBRATION_STEPS}`);
+      }
+    } catch (err) {
+      r.log?.('warn', 'IMU calibration interrupted: gyro bias left as it was', { command: ctx.id });
+      throw err;
     }
     const measured = r.gyroBias;
     r.gyroBias = 0;
+    r.log?.('info', `IMU calibration done: gyro bias ${measured} deg/s removed`, {
+      command: ctx.id,
+      gyroBias: measured,
+    });
     return { gyroBias: measured };
   });
   return { lekiwi: mobile, xle: mobile, tonypi: humanoid, mcu: new CommandRegistry() };

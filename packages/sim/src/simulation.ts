@@ -145,6 +145,10 @@ export async function startSimulation(options: SimulationOptions): Promise<Simul
       ...(options.token === undefined ? {} : { token: options.token }),
       ...(options.onRttSample ? { onRttSample: options.onRttSample } : {}),
     });
+    // What the robot logs reaches the hub while connected; offline, it is dropped (and counted).
+    robot.log = (level, message, fields) => {
+      if (agent.state === 'Connected') agent.sendLog(level, message, fields);
+    };
     const device = { id, robot, agent };
     devices.push(device);
     byId.set(id, device);

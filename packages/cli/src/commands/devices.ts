@@ -11,6 +11,7 @@ import * as v from '../values.js';
 export const devicesOptions = {
   online: flag({ description: 'only devices that are online' }),
   offline: flag({ description: 'only devices that are offline' }),
+  teleoperated: flag({ description: 'only devices someone is teleoperating now' }),
   type: option(v.nonEmpty, {
     valueName: 'TYPE',
     description: 'only devices of this type (lekiwi, xle, tonypi, mcu, ...)',
@@ -37,10 +38,10 @@ export const devicesOptions = {
 const help = helpText({
   usage: 'flotilla devices [options]',
   description:
-    'Lists the devices the hub knows, ordered by id: status, when each was last seen, address, agent and labels.',
+    'Lists the devices the hub knows, ordered by id: status, who teleoperates it (TELEOP: the operator, or yes when unknown), when each was last seen, address, agent and labels.',
   options: devicesOptions,
   notes:
-    'Examples:\n  flotilla devices --online --label site=lab\n  flotilla devices -q kiwi --json\n  flotilla devices --all --offline',
+    'Examples:\n  flotilla devices --online --label site=lab\n  flotilla devices --teleoperated\n  flotilla devices -q kiwi --json\n  flotilla devices --all --offline',
 });
 
 async function run(argv: readonly string[], io: Io): Promise<number> {
@@ -52,6 +53,7 @@ async function run(argv: readonly string[], io: Io): Promise<number> {
   if (values.online && values.offline) throw new UsageError('--online and --offline exclude each other');
   const filter: DeviceFilter = {};
   if (values.online || values.offline) filter.online = values.online;
+  if (values.teleoperated) filter.teleoperated = true;
   if (values.type !== undefined) filter.type = values.type;
   if (values.label.length) filter.label = values.label;
   if (values.search !== undefined) filter.q = values.search;

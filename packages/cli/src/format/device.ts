@@ -13,6 +13,12 @@ function status(d: Device, style: Style): string {
   return d.status.online ? style.green('online') : style.dim('offline');
 }
 
+/** Who teleoperates the device: the operator when known, `yes` when not, empty when nobody does. */
+function teleoperator(d: Device, style: Style): string {
+  if (!d.teleoperation.active) return '';
+  return style.yellow(d.teleoperation.operator ?? 'yes');
+}
+
 /** `flotilla devices`: one line per device. */
 export function renderDeviceTable(devices: readonly Device[], now: number, style: Style): string {
   const rows = devices.map((d) => [
@@ -20,12 +26,17 @@ export function renderDeviceTable(devices: readonly Device[], now: number, style
     d.name,
     d.type,
     status(d, style),
+    teleoperator(d, style),
     relativeTime(d.status.lastSeen, now),
     d.network.ips?.[0] ?? '',
     d.software.agentVersion ?? '',
     formatLabels(d.labels),
   ]);
-  return renderTable(['ID', 'NAME', 'TYPE', 'STATUS', 'LAST SEEN', 'ADDRESS', 'AGENT', 'LABELS'], rows, style);
+  return renderTable(
+    ['ID', 'NAME', 'TYPE', 'STATUS', 'TELEOP', 'LAST SEEN', 'ADDRESS', 'AGENT', 'LABELS'],
+    rows,
+    style,
+  );
 }
 
 function joined(parts: readonly (string | undefined | null | false)[]): string {
@@ -100,6 +111,7 @@ export function renderDeviceBlock(d: Device, now: number, style: Style): string 
             style.yellow('active'),
             d.teleoperation.operator ?? undefined,
             d.teleoperation.since !== null ? `since ${relativeTime(d.teleoperation.since, now)}` : undefined,
+            d.teleoperation.indicators.length > 0 ? `(${d.teleoperation.indicators.join(', ')})` : undefined,
           ])
         : 'inactive',
     ],

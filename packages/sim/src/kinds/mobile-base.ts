@@ -10,7 +10,7 @@ import {
   type Pose,
 } from '../physics.js';
 import type { Rng } from '../random.js';
-import type { Drivable, Estoppable, Kind, SimRobot, Telemetry } from './types.js';
+import type { Drivable, Estoppable, Kind, RobotLog, SimRobot, Telemetry } from './types.js';
 
 export interface MobileBaseParams {
   /** Distance between the wheels (m). */
@@ -41,6 +41,9 @@ const FULL_SOC = 0.95;
 const IDLE_RESUME_S = 120;
 const DOCKED_M = 0.1;
 const AMBIENT_C = 24;
+/** A motor this hot is worth a warning; it is forgotten once the motor cools below HOT_CLEAR_C. */
+const HOT_C = 50;
+const HOT_CLEAR_C = 45;
 
 /** A differential-drive base with a battery, wheel motors that heat with load, and a Pi-class computer. */
 export abstract class MobileBase implements SimRobot, Drivable, Estoppable {
@@ -62,6 +65,8 @@ export abstract class MobileBase implements SimRobot, Drivable, Estoppable {
   /** Patrol turn rate (rad/s), a smoothed random walk. */
   private turn = 0;
   private idleFor = 0;
+  private hot = false;
+  log?: RobotLog;
 
   constructor(
     readonly params: MobileBaseParams,
@@ -91,12 +96,14 @@ export abstract class MobileBase implements SimRobot, Drivable, Estoppable {
     const max = this.params.maxSpeed;
     this.targetLeft = clamp(left, -max, max);
     this.targetRight = clamp(right, -max, max);
+    if (this.mode !== 'manual') this.log?.('info', 'manual drive: autonomy paused', { left, right, from: this.mode });
     this.mode = 'manual';
   }
 
   stop(): void {
     this.targetLeft = this.targetRight = 0;
     if (this.mode === 'manual' || this.mode === 'patrol') {
+      this.log?.('info', 'stopped by command; patrol resumes after an idle timeout', { idleS: IDLE_RESUME_S });
       this.mode = 'idle';
       this.idleFor = 0;
     }
@@ -104,6 +111,10 @@ export abstract class MobileBase implements SimRobot, Drivable, Estoppable {
 
   /** Engaging cuts the motors and forgets the last drive command, so release never lurches. */
   setEstop(engaged: boolean): void {
+    if (engaged !== this.estopEngaged) {
+      if (engaged) this.log?.('warn', 'emergency stop engaged: motors cut', { mode: this.mode });
+      else this.log?.('info', 'emergency stop released');
+    }
     this.estopEngaged = engaged;
     if (engaged) this.stop();
   }
@@ -130,6 +141,11 @@ export abstract class MobileBase implements SimRobot, Drivable, Estoppable {
       100,
     );
     this.cpuTemp = lag(this.cpuTemp, 40 + 0.35 * this.cpuLoad, dtS, 60);
+    const hottest = Math.max(this.motorTempLeft, this.motorTempRight);
+    if (!this.hot && hottest >= HOT_C) {
+      this.hot = true;
+      this.log?.('warn', `wheel motor hot: ${round(hottest, 1)} °C`, { temperature: round(hottest, 1) });
+    } else if (this.hot && hottest < HOT_CLEAR_C) this.hot = false;
     this.memory = clamp(this.memory + this.rng.gaussian(0.05) * Math.sqrt(dtS), 15, 85);
   }
 
@@ -150,11 +166,19 @@ export abstract class MobileBase implements SimRobot, Drivable, Estoppable {
   /** Chooses wheel targets from the mode; switches modes on battery and dock events. */
   private decide(dtS: number): void {
     const soc = this.battery.soc;
-    if (soc < LOW_SOC && this.mode !== 'charging' && this.mode !== 'returning') this.mode = 'returning';
+    if (soc < LOW_SOC && this.mode !== 'charging' && this.mode !== 'returning') {
+      this.log?.('warn', `battery low (${round(soc * 100, 1)} %): returning to dock`, {
+        soc: round(soc * 100, 1),
+        x: round(this.pose.x, 2),
+        y: round(this.pose.y, 2),
+      });
+      this.mode = 'returning';
+    }
     switch (this.mode) {
       case 'charging':
         this.targetLeft = this.targetRight = 0;
         if (soc >= FULL_SOC) {
+          this.log?.('info', `battery charged (${round(soc * 100, 1)} %): resuming patrol`);
           this.mode = 'patrol';
           this.pose.theta = this.rng.range(-Math.PI, Math.PI);
         }
@@ -162,6 +186,7 @@ export abstract class MobileBase implements SimRobot, Drivable, Estoppable {
       case 'returning': {
         const dist = Math.hypot(this.pose.x, this.pose.y);
         if (dist < DOCKED_M) {
+          this.log?.('info', 'docked: charging', { soc: round(soc * 100, 1) });
           this.mode = 'charging';
           this.targetLeft = this.targetRight = 0;
           return;
@@ -184,7 +209,10 @@ export abstract class MobileBase implements SimRobot, Drivable, Estoppable {
       }
       case 'idle':
         this.idleFor += dtS;
-        if (this.idleFor >= IDLE_RESUME_S) this.mode = 'patrol';
+        if (this.idleFor >= IDLE_RESUME_S) {
+          this.log?.('info', 'idle timeout: resuming patrol');
+          this.mode = 'patrol';
+        }
         return;
       case 'manual':
         return;

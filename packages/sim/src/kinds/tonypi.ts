@@ -2,7 +2,7 @@ import { AGENT_VERSION } from '@flotilla/agent';
 import { Battery, clamp, lag, round } from '../physics.js';
 import type { Rng } from '../random.js';
 import { deviceFacts, type KindFacts } from './facts.js';
-import type { Estoppable, KindSpec, SimRobot, Telemetry } from './types.js';
+import type { Estoppable, KindSpec, RobotLog, SimRobot, Telemetry } from './types.js';
 
 /** Hiwonder bus servos: position 0..1000 over 240°, 500 is centred. */
 const CENTER = 500;
@@ -44,6 +44,7 @@ export class TonyPi implements SimRobot, Estoppable {
   readonly battery: Battery;
   activity: TonyPiActivity = 'standing';
   estopEngaged = false;
+  log?: RobotLog;
   roll = 0;
   pitch = 0;
   yaw: number;
@@ -68,6 +69,10 @@ export class TonyPi implements SimRobot, Estoppable {
   }
 
   setEstop(engaged: boolean): void {
+    if (engaged !== this.estopEngaged) {
+      if (engaged) this.log?.('warn', 'emergency stop engaged: sitting down and holding still');
+      else this.log?.('info', 'emergency stop released');
+    }
     this.estopEngaged = engaged;
     // a humanoid cannot simply cut torque and stay up: it sits down, then holds still
     if (engaged && this.activity !== 'charging') this.activity = 'sitting';
@@ -139,10 +144,16 @@ export class TonyPi implements SimRobot, Estoppable {
   private decide(dtS: number): void {
     const soc = this.battery.soc;
     if (this.activity === 'charging') {
-      if (soc >= 0.95) this.activity = 'standing';
+      if (soc >= 0.95) {
+        this.log?.('info', `battery charged (${round(soc * 100, 1)} %): standing up`);
+        this.activity = 'standing';
+      }
       return;
     }
     if (soc < 0.15) {
+      this.log?.('warn', `battery low (${round(soc * 100, 1)} %): sitting down on the charger`, {
+        soc: round(soc * 100, 1),
+      });
       this.activity = 'charging';
       return;
     }

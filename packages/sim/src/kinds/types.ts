@@ -1,4 +1,4 @@
-import type { HelloPayload } from '@flotilla/protocol';
+import type { HelloPayload, LogLevel } from '@flotilla/protocol';
 import type { Rng } from '../random.js';
 
 export const KINDS = ['lekiwi', 'xle', 'tonypi', 'mcu'] as const;
@@ -10,9 +10,14 @@ export interface Telemetry {
   samples?: Record<string, unknown>;
 }
 
+/** Where a simulated robot's log lines go (its agent's sendLog, while connected). */
+export type RobotLog = (level: LogLevel, message: string, fields?: Record<string, unknown>) => void;
+
 /** One simulated device's physics; stepped by the simulation's shared ticker. */
 export interface SimRobot {
   readonly kind: Kind;
+  /** Set by the simulation: the robot logs what a real one would (mode changes, warnings, commands). */
+  log?: RobotLog;
   /** Advances the model by `dtS` seconds. */
   step(dtS: number): void;
   telemetry(): Telemetry;
