@@ -231,6 +231,8 @@ export async function assembleHub(config: HubConfig, options: { logger: Logger; 
         logger: logger.child({ component: 'registry' }),
         snapshotEvery: config.snapshotEvery,
         metrics,
+        // The newest command's sender: a command-rate session is whoever sends the commands.
+        commandSender: async (id) => (await storage.commands.listByDevice(id, 1))[0]?.actor,
       });
     } catch (err) {
       throw new HubStartError(

@@ -59,9 +59,9 @@ test('devices prints an aligned table with relative times', async () => {
   assert.equal(
     r.out,
     [
-      'ID      NAME      TYPE    STATUS   LAST SEEN  ADDRESS   AGENT  LABELS',
-      'kiwi-1  Kiwi one  lekiwi  online   3s ago     10.0.0.7  0.1.0  site=lab',
-      'xle-22  xle-22    xle     offline  2h ago                      site=field,zone=b',
+      'ID      NAME      TYPE    STATUS   TELEOP  LAST SEEN  ADDRESS   AGENT  LABELS',
+      'kiwi-1  Kiwi one  lekiwi  online           3s ago     10.0.0.7  0.1.0  site=lab',
+      'xle-22  xle-22    xle     offline          2h ago                      site=field,zone=b',
       '',
     ].join('\n'),
   );

@@ -24,7 +24,7 @@ import {
   type DeviceUpdatedData,
   type DisconnectReason,
 } from './projection.js';
-import { teleoperationEvent } from './teleoperation.js';
+import { isCommandDriven, teleoperationEvent } from './teleoperation.js';
 import { SortedIds, queryDevices, type DevicePage, type DeviceQuery } from './query.js';
 import { applyLiveMetrics } from './live.js';
 import { REGISTRY_SNAPSHOT, SNAPSHOT_VERSION, replay, type RegistrySnapshotState } from './replay.js';
@@ -61,6 +61,11 @@ export interface RegistryOptions {
   /** Events between snapshots (default 1000). */
   snapshotEvery?: number;
   metrics?: HubMetrics;
+  /**
+   * Who sent the device its latest commands (an actor such as `user:ana`): the operator of a
+   * teleoperation session the device detected from its command rate without knowing who drives.
+   */
+  commandSender?: (device: string) => Promise<string | undefined>;
 }
 
 export interface DevicePatch {
@@ -106,6 +111,7 @@ export class Registry {
   private readonly log: Logger;
   private readonly metrics: HubMetrics | undefined;
   private readonly snapshotEvery: number;
+  private readonly commandSender: RegistryOptions['commandSender'];
   private online = 0;
   /** Position of the last event folded into the projection. */
   private applied = 0;
@@ -120,6 +126,7 @@ export class Registry {
     this.log = options.logger ?? pino({ enabled: false });
     this.metrics = options.metrics;
     this.snapshotEvery = Math.max(1, options.snapshotEvery ?? 1000);
+    this.commandSender = options.commandSender;
     this.appender = new OrderedAppender(
       this.storage,
       (stored) => this.committed(stored),
@@ -247,6 +254,13 @@ export class Registry {
       const meta: EventMetadata = { actor: deviceActor(id), correlationId: sessionId, causationId: null };
       const teleop = teleoperationEvent(type, data);
       if (teleop?.type === DeviceEventTypes.TeleoperationStopped && !device.teleoperation.active) return undefined;
+      if (teleop && isCommandDriven(teleop.data) && this.commandSender) {
+        const sender = await this.commandSender(id).catch((err: unknown) => {
+          this.log.warn({ err, device: id }, 'cannot find who sent the device its commands');
+          return undefined;
+        });
+        if (sender !== undefined) teleop.data.operator = sender;
+      }
       const event = teleop
         ? this.event(id, teleop.type, teleop.data, meta)
         : this.event(id, DeviceEventTypes.Reported, { type, data }, meta);

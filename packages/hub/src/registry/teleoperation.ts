@@ -49,6 +49,13 @@ export function teleoperationEvent(
   return { type: DeviceEventTypes.TeleoperationStarted, data: started };
 }
 
+/** A started session the device detected from the commands it receives, without naming an operator: the hub knows who sent them. */
+export function isCommandDriven(
+  data: TeleoperationStartedData | TeleoperationStoppedData,
+): data is TeleoperationStartedData {
+  return 'indicators' in data && data.operator === null && data.indicators.includes('command_rate');
+}
+
 export const inactiveTeleoperation: Device['teleoperation'] = {
   active: false,
   operator: null,
