@@ -92,6 +92,41 @@ describe('MQTT broker', () => {
     }
   });
 
+  test('log lines, as text or JSON, are stored and published; a refused one is answered on the error topic', async () => {
+    const credential = await enroll(hub, 'm-logs');
+    const client = await connectDevice(hub.mqttUrl, 'm-logs', credential);
+    try {
+      await client.subscribeAsync('flotilla/m-logs/error');
+      const refusal = nextMessage(client, 'flotilla/m-logs/error');
+      await client.publishAsync('flotilla/m-logs/log', 'booted in 2.1 s', { qos: 1 });
+      await client.publishAsync(
+        'flotilla/m-logs/log',
+        JSON.stringify({ level: 'warn', message: 'battery low', fields: { soc: 19 } }),
+        { qos: 1 },
+      );
+      await client.publishAsync(
+        'flotilla/m-logs/log',
+        JSON.stringify({ level: 'info', message: 'from the future', ts: hub.clock.now() + 3_600_000 }),
+        { qos: 1 },
+      );
+      const read = () => hub.storage.logs.read({ devices: ['m-logs'], order: 'asc', limit: 10 });
+      await eventually(async () => (await read()).length === 2, 'two lines stored');
+      const lines = await read();
+      assert.deepEqual(
+        lines.map((l) => [l.level, l.message, l.fields]),
+        [
+          [30, 'booted in 2.1 s', null],
+          [40, 'battery low', { soc: 19 }],
+        ],
+      );
+      const error = JSON.parse((await refusal).toString()) as { code: string; message: string };
+      assert.equal(error.code, 'log_refused');
+      assert.match(error.message, /^ts_in_future: /);
+    } finally {
+      await client.endAsync();
+    }
+  });
+
   test('a wrong password is refused in the CONNACK and recorded as a security event', async () => {
     await enroll(hub, 'm-badpass');
     const before = await metric(hub, 'flotilla_security_events_total', 'kind="unauthorized"');
