@@ -220,6 +220,9 @@ test('teleoperation reports become TeleoperationStarted and TeleoperationStopped
     registry.query({ teleoperated: true, limit: 10 }).items.map((d) => d.id),
     ['r1'],
   );
+  const again = { operator: 'ana', indicators: ['command_rate'], since: 5 };
+  assert.ok(await registry.report('r1', 's', 'teleoperation.started', again), 'a new session');
+  assert.equal(await registry.report('r1', 's', 'teleoperation.started', again), undefined, 'reported twice');
   const stopped = await registry.report('r1', 's', 'teleoperation.stopped', {});
   assert.equal(stopped?.type, DeviceEventTypes.TeleoperationStopped);
   assert.equal(registry.get('r1')?.teleoperation.active, false);

@@ -245,7 +245,7 @@ export class Registry {
   /**
    * Appends the device's own event (`event` frame) as DeviceReported, or a teleoperation report
    * as TeleoperationStarted / TeleoperationStopped. Undefined when the device is unknown, or when
-   * it reports a stop while not teleoperated (nothing changes).
+   * the report changes nothing (a stop while not teleoperated, the session already recorded).
    */
   report(id: string, sessionId: string, type: string, data: Record<string, unknown>): Promise<StoredEvent | undefined> {
     return this.serial.run(id, async () => {
@@ -254,6 +254,11 @@ export class Registry {
       const meta: EventMetadata = { actor: deviceActor(id), correlationId: sessionId, causationId: null };
       const teleop = teleoperationEvent(type, data);
       if (teleop?.type === DeviceEventTypes.TeleoperationStopped && !device.teleoperation.active) return undefined;
+      // A session the device reports again (a reconnect that replaced a live connection) is already recorded.
+      if (teleop && 'indicators' in teleop.data && device.teleoperation.active) {
+        const since = teleop.data.since;
+        if (since !== undefined && since === device.teleoperation.since) return undefined;
+      }
       if (teleop && isCommandDriven(teleop.data) && this.commandSender) {
         const sender = await this.commandSender(id).catch((err: unknown) => {
           this.log.warn({ err, device: id }, 'cannot find who sent the device its commands');
