@@ -84,6 +84,8 @@ test("the unit's command line passes the agent's own argument parser", () => {
     id: 'robot-7',
     stateDir: DevicePaths.state,
     token: 'fle_AbC-123_xyz',
+    shipLogs: 'warn',
+    teleoperation: {},
   });
 });
 
