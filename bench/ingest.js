@@ -1,33 +1,48 @@
-// bench:ingest — points per second persisted through the hub's TelemetryIngest (validation,
-// bounded queue, batch writer, dedup, durable commit) on embedded SQLite and on PostgreSQL.
-// Producers run in the same process and respect `pressure` (they wait while it is `full`), as
-// transports will; the gateway and sockets are not part of this measurement yet.
+// bench:ingest — telemetry points per second persisted through the real gateway. A hub runs in
+// one process (`flotilla hub`, embedded SQLite or PostgreSQL); N devices in another
+// (bench/ingest-devices.js) speak the agent protocol over /ws/agent, each sending `rate`
+// messages of `metrics` points per second. The bench reports:
+// - points/s persisted during the measured window (the hub's own points-written counter);
+// - ingest-to-queryable latency p50/p99: a probe device sends one point at a time and the bench
+//   polls the REST API every few ms until the point is readable;
+// - hub CPU (share of one core) and RSS (during and peak);
+// - zero loss: after the devices stop and the queue drains, the rows stored per device are
+//   counted in the database and compared with what each device sent (and refusals, if any).
 //
-//   npm run bench:ingest -- [--engine sqlite|postgres|both] [--devices 200] [--metrics 50]
-//                           [--seconds 15] [--record]
+//   npm run bench:ingest -- [--engine sqlite|postgres|both] [--devices 1000] [--metrics 50]
+//                           [--rate 4] [--seconds 20] [--cpu-prof DIR] [--record]
 //
 // PostgreSQL: a private database is created through FLOTILLA_TEST_DATABASE_URL (default
 // postgres://postgres@127.0.0.1:5432/postgres) and dropped afterwards.
+// --cpu-prof DIR runs the hub with node --cpu-prof and prints the functions that took most time.
 // --record writes the result into BENCHMARKS.md, with the machine it ran on.
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { fork, spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { once } from 'node:events';
-import { setImmediate as nextTurn } from 'node:timers/promises';
+import { setTimeout as delay } from 'node:timers/promises';
+import { DatabaseSync } from 'node:sqlite';
+import pg from 'pg';
+import WebSocket from 'ws';
 
 const { values } = parseArgs({
   options: {
     engine: { type: 'string', default: 'both' },
-    devices: { type: 'string', default: '200' },
+    devices: { type: 'string', default: '1000' },
     metrics: { type: 'string', default: '50' },
-    seconds: { type: 'string', default: '15' },
+    rate: { type: 'string', default: '4' },
+    seconds: { type: 'string', default: '20' },
+    'cpu-prof': { type: 'string' },
     record: { type: 'boolean', default: false },
   },
   strict: true,
 });
 const devices = Number(values.devices);
 const metrics = Number(values.metrics);
+const rate = Number(values.rate);
 const seconds = Number(values.seconds);
 const engines = values.engine === 'both' ? ['sqlite', 'postgres'] : [values.engine];
 if (
@@ -36,101 +51,306 @@ if (
   !Number.isInteger(metrics) ||
   metrics < 1 ||
   metrics > 1024 ||
+  !(rate > 0 && rate <= 100) ||
   !(seconds > 0) ||
   !engines.every((e) => e === 'sqlite' || e === 'postgres')
 ) {
-  console.error('bench:ingest: --devices ≥ 1, --metrics 1..1024, --seconds > 0, --engine sqlite|postgres|both');
+  console.error(
+    'bench:ingest: --devices ≥ 1, --metrics 1..1024, --rate 0..100 messages/s per device, --seconds > 0, --engine sqlite|postgres|both',
+  );
   process.exit(2);
 }
 
-const { openStorage } = await import('../packages/hub/dist/storage/open.js');
 const { createTestDatabase } = await import('../packages/hub/dist/storage/testing.js');
-const { TelemetryIngest } = await import('../packages/hub/dist/telemetry/ingest.js');
-const { telemetryMetrics } = await import('../packages/hub/dist/telemetry/metrics.js');
-const { MetricsRegistry } = await import('../packages/hub/dist/metrics.js');
 
-const names = Array.from({ length: metrics }, (_, i) => `m${i}`);
+const PREFIX = 'bench-';
+const PROBE = 'probe-0';
+const PASSWORD = 'bench-password-1';
+const CLOCK_TICKS = 100; // USER_HZ: /proc/<pid>/stat counts CPU time in 1/100 s
+
+async function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+function cpuSeconds(pid) {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+}
+
+function memoryMb(pid) {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = (name) => Number(new RegExp(`${name}:\\s+(\\d+)`).exec(status)[1]);
+  return { rss: kb('VmRSS') / 1024, peak: kb('VmHWM') / 1024 };
+}
+
+async function scrape(base) {
+  const text = await (await fetch(`${base}/metrics`)).text();
+  const out = new Map();
+  for (const line of text.split('\n')) {
+    if (!line.startsWith('flotilla_telemetry')) continue;
+    const at = line.lastIndexOf(' ');
+    out.set(line.slice(0, at), Number(line.slice(at + 1)));
+  }
+  const sum = (prefix) => [...out].filter(([k]) => k.startsWith(prefix)).reduce((s, [, v]) => s + v, 0);
+  return {
+    written: out.get('flotilla_telemetry_points_written_total') ?? 0,
+    queued: out.get('flotilla_telemetry_queue_points') ?? 0,
+    refused: sum('flotilla_telemetry_refused_total'),
+    batches: out.get('flotilla_telemetry_batch_points_count') ?? 0,
+    batchPoints: out.get('flotilla_telemetry_batch_points_sum') ?? 0,
+    writeSeconds: out.get('flotilla_telemetry_write_seconds_sum') ?? 0,
+  };
+}
+
+function percentile(sorted, p) {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+}
+
+/** Rows stored per device, counted in the database itself (not through the hub). */
+async function countStored(engine, where) {
+  const text =
+    'select s.device as device, count(*) as n from telemetry_values v join telemetry_series s on s.id = v.series_id ' +
+    `where s.device like '${PREFIX}%' group by s.device`;
+  let rows;
+  if (engine === 'sqlite') {
+    const db = new DatabaseSync(where, { readOnly: true });
+    try {
+      rows = db.prepare(text).all();
+    } finally {
+      db.close();
+    }
+  } else {
+    const client = new pg.Client({ connectionString: where });
+    await client.connect();
+    try {
+      rows = (await client.query(text)).rows;
+    } finally {
+      await client.end();
+    }
+  }
+  return new Map(rows.map((r) => [r.device, Number(r.n)]));
+}
+
+/** A device of its own, connected before the load starts, that sends one point at a time. */
+async function openProbe(base) {
+  const ws = new WebSocket(`${base.replace('http', 'ws')}/ws/agent`);
+  await once(ws, 'open');
+  ws.send(JSON.stringify({ v: 1, type: 'hello', device: PROBE, seq: 0, ts: Date.now(), payload: {} }));
+  await new Promise((resolve) => ws.once('message', resolve));
+  return ws;
+}
+
+/** Sends a probe point, polls the API every 2 ms until it is readable; again, until `stopAt`. */
+async function probeLatency(ws, base, token, stopAt) {
+  const samples = [];
+  let timeouts = 0;
+  for (let seq = 1; performance.now() < stopAt; seq++) {
+    const ts = Date.now();
+    const sentAt = performance.now();
+    ws.send(JSON.stringify({ v: 1, type: 'telemetry', device: PROBE, seq, ts, payload: { metrics: { probe: seq } } }));
+    const url = `${base}/api/v1/devices/${PROBE}/telemetry?metric=probe&from=${ts}&to=${ts + 1}`;
+    for (;;) {
+      const body = await (await fetch(url, { headers: { authorization: `Bearer ${token}` } })).json();
+      if (body.points?.some((p) => p.value === seq)) {
+        samples.push(performance.now() - sentAt);
+        break;
+      }
+      if (performance.now() - sentAt > 30_000 || performance.now() > stopAt + 5_000) {
+        timeouts++;
+        break;
+      }
+      await delay(2);
+    }
+    await delay(50);
+  }
+  ws.close();
+  return { samples: samples.sort((a, b) => a - b), timeouts };
+}
+
+function summariseProfile(dir) {
+  const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
+  if (!file) return [];
+  const profile = JSON.parse(readFileSync(join(dir, file), 'utf8'));
+  const self = new Map();
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  const dt = profile.timeDeltas;
+  for (let i = 0; i < profile.samples.length; i++) {
+    const node = byId.get(profile.samples[i]);
+    const { functionName, url, lineNumber } = node.callFrame;
+    const key = `${functionName || '(anonymous)'} ${url.split('/').slice(-2).join('/')}:${lineNumber + 1}`;
+    self.set(key, (self.get(key) ?? 0) + (dt[i] ?? 0));
+  }
+  const total = [...self.values()].reduce((a, b) => a + b, 0);
+  return [...self]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, 25)
+    .map(([k, v]) => `${((100 * v) / total).toFixed(1).padStart(5)}%  ${k}`);
+}
 
 async function run(engine) {
-  let dataDir;
-  let database;
-  if (engine === 'sqlite') dataDir = mkdtempSync(join(tmpdir(), 'flotilla-bench-ingest-'));
-  else database = await createTestDatabase();
-  const storage = await openStorage(engine === 'sqlite' ? { dataDir } : { databaseUrl: database.url });
+  const dataDir = mkdtempSync(join(tmpdir(), 'flotilla-bench-ingest-'));
+  const database = engine === 'postgres' ? await createTestDatabase() : undefined;
+  const port = await freePort();
+  const base = `http://127.0.0.1:${port}`;
+  const profDir = values['cpu-prof'] ? join(values['cpu-prof'], engine) : undefined;
+  if (profDir) mkdirSync(profDir, { recursive: true });
+  const hub = spawn(
+    process.execPath,
+    [
+      ...(profDir ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : []),
+      'packages/cli/dist/bin.js',
+      'hub',
+      '--host',
+      '127.0.0.1',
+      '--port',
+      String(port),
+      '--data',
+      dataDir,
+      '--mqtt-port',
+      'off',
+      '--log-level',
+      'warn',
+      '--log-format',
+      'json',
+      '--insecure-devices',
+      '--metrics-public',
+      ...(database ? ['--database-url', database.url] : []),
+    ],
+    {
+      stdio: ['ignore', 'ignore', 'inherit'],
+      env: { ...process.env, FLOTILLA_SIM: '0', FLOTILLA_ADMIN_PASSWORD: PASSWORD },
+    },
+  );
+  const exited = once(hub, 'exit');
+  let load;
   try {
-    const instruments = telemetryMetrics(new MetricsRegistry());
-    const ingest = new TelemetryIngest({ store: storage.telemetry, metrics: instruments });
-    const seqs = new Array(devices).fill(0);
-    const pending = new Set();
-    let written = 0;
-    let refused = 0;
-    let duplicates = 0;
-    let calls = 0;
-    const cpu0 = process.cpuUsage();
-    const t0 = performance.now();
-    const deadline = t0 + seconds * 1000;
-    // Each round: every device sends one message of `metrics` points, numbered and timestamped now.
-    while (performance.now() < deadline) {
-      if (ingest.pressure === 'full') await once(ingest, 'pressure');
-      const now = Date.now();
-      for (let d = 0; d < devices; d++) {
-        const values = {};
-        for (let m = 0; m < metrics; m++) values[names[m]] = (d * 31 + m + seqs[d]) % 1000;
-        const call = ingest.submit(`bench-${d}`, [{ seq: seqs[d]++, ts: now, metrics: values }]).then((r) => {
-          written += r.written;
-          refused += r.refused.length;
-          duplicates += r.duplicates.length;
-          pending.delete(call);
-        });
-        pending.add(call);
-        calls++;
+    for (let i = 0; ; i++) {
+      try {
+        if ((await fetch(`${base}/api/v1/ready`)).ok) break;
+      } catch {
+        // not listening yet
       }
-      // Let the writer and the event loop run between rounds, as sockets would.
-      await nextTurn();
+      if (i > 300) throw new Error('hub did not become ready in 30 s');
+      await delay(100);
     }
-    await Promise.all(pending);
-    const elapsed = (performance.now() - t0) / 1000;
-    const cpu = process.cpuUsage(cpu0);
-    await ingest.close();
-    const batches = (await instruments.batchSize.get()).values;
-    const writes = (await instruments.writeSeconds.get()).values;
-    const batchCount = batches.find((v) => v.metricName?.endsWith('_count'))?.value ?? 0;
-    const batchSum = batches.find((v) => v.metricName?.endsWith('_sum'))?.value ?? 0;
-    const writeSum = writes.find((v) => v.metricName?.endsWith('_sum'))?.value ?? 0;
+    const login = await fetch(`${base}/api/v1/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: 'admin', password: PASSWORD }),
+    });
+    const { token } = await login.json();
 
-    // Zero loss: every message of device 0 and 1 is there, once.
-    for (const device of ['bench-0', `bench-${devices - 1}`]) {
-      const rows = await storage.telemetry.aggregate({
-        devices: [device],
-        metric: 'm0',
-        from: 0,
-        to: 8_000_000_000_000,
-        bucketMs: 8_000_000_000_000,
-        source: 'raw',
+    const probe = await openProbe(base);
+    load = fork(new URL('./ingest-devices.js', import.meta.url), [], { stdio: 'inherit' });
+    const loadMessage = (key) =>
+      new Promise((resolve, reject) => {
+        const on = (m) => {
+          if (m.failed) reject(new Error(m.failed));
+          else if (m[key] !== undefined) {
+            load.off('message', on);
+            resolve(m[key]);
+          }
+        };
+        load.on('message', on);
       });
-      const stored = rows.reduce((sum, row) => sum + row.count, 0);
-      const sent = seqs[Number(device.slice(6))];
-      if (stored !== sent) throw new Error(`${device}: ${sent} messages sent, ${stored} stored`);
+    load.send({ start: { url: base.replace('http', 'ws'), devices, metrics, rate, prefix: PREFIX } });
+    await loadMessage('connected');
+
+    // A few seconds to reach a steady state, then the measured window.
+    await delay(3000);
+    const before = await scrape(base);
+    const cpu0 = cpuSeconds(hub.pid);
+    const loadCpu0 = cpuSeconds(load.pid);
+    const t0 = performance.now();
+    const probing = probeLatency(probe, base, token, t0 + seconds * 1000);
+    let maxQueued = 0;
+    let rssSum = 0;
+    let rssSamples = 0;
+    while (performance.now() - t0 < seconds * 1000) {
+      await delay(500);
+      maxQueued = Math.max(maxQueued, (await scrape(base)).queued);
+      rssSum += memoryMb(hub.pid).rss;
+      rssSamples++;
     }
+    const after = await scrape(base);
+    const window = (performance.now() - t0) / 1000;
+    const hubCpu = cpuSeconds(hub.pid) - cpu0;
+    const loadCpu = cpuSeconds(load.pid) - loadCpu0;
+    const latency = await probing;
+
+    const stopped = loadMessage('sent');
+    load.send({ stop: true });
+    const sent = await stopped;
+    // Drain: the queue empties and the written counter stops moving for a second.
+    let last = -1;
+    let still = 0;
+    const drainStart = performance.now();
+    for (let i = 0; i < 1200; i++) {
+      const now = await scrape(base);
+      if (process.env.BENCH_DEBUG) console.error('drain', now, sent.points);
+      still = now.queued === 0 && now.written === last ? still + 1 : 0;
+      if (still >= 4) break;
+      last = now.written;
+      await delay(250);
+    }
+    const drainSeconds = (performance.now() - drainStart) / 1000;
+    const final = await scrape(base);
+    const memory = memoryMb(hub.pid);
+    const stored = await countStored(engine, database ? database.url : join(dataDir, 'flotilla.db'));
+    let lost = 0;
+    let extra = 0;
+    sent.perDevice.forEach((points, d) => {
+      const rows = stored.get(`${PREFIX}${d}`) ?? 0;
+      if (rows < points) lost += points - rows;
+      if (rows > points) extra += rows - points;
+    });
+    const batches = after.batches - before.batches;
     return {
       engine,
       devices,
       metricsPerMessage: metrics,
-      messages: calls,
-      pointsWritten: written,
-      refused,
-      duplicates,
-      seconds: Number(elapsed.toFixed(2)),
-      pointsPerSecond: Math.round(written / elapsed),
-      batches: batchCount,
-      meanBatchPoints: Math.round(batchSum / Math.max(1, batchCount)),
-      meanWriteMs: Number(((writeSum / Math.max(1, batchCount)) * 1000).toFixed(1)),
-      cpuSeconds: Number(((cpu.user + cpu.system) / 1e6).toFixed(2)),
-      rssMb: Number((process.memoryUsage().rss / 2 ** 20).toFixed(0)),
+      ratePerDevice: rate,
+      offeredPointsPerSecond: devices * metrics * rate,
+      seconds: Number(window.toFixed(1)),
+      pointsPerSecond: Math.round((after.written - before.written) / window),
+      latencyP50Ms: Number(percentile(latency.samples, 50).toFixed(1)),
+      latencyP99Ms: Number(percentile(latency.samples, 99).toFixed(1)),
+      latencySamples: latency.samples.length,
+      latencyTimeouts: latency.timeouts,
+      hubCpuPercent: Math.round((100 * hubCpu) / window),
+      devicesCpuPercent: Math.round((100 * loadCpu) / window),
+      hubRssMb: Math.round(rssSum / Math.max(1, rssSamples)),
+      hubPeakRssMb: Math.round(memory.peak),
+      maxQueuedPoints: maxQueued,
+      batches,
+      meanBatchPoints: Math.round((after.batchPoints - before.batchPoints) / Math.max(1, batches)),
+      meanWriteMs: Number(((1000 * (after.writeSeconds - before.writeSeconds)) / Math.max(1, batches)).toFixed(1)),
+      drainSeconds: Number(drainSeconds.toFixed(1)),
+      hubWrittenTotal: final.written,
+      sentPoints: sent.points,
+      deferredMessages: sent.deferred,
+      storedPoints: [...stored.values()].reduce((a, b) => a + b, 0),
+      refused: final.refused,
+      lost,
+      extra,
+      hubErrors: sent.errorCount,
+      firstErrors: sent.errors,
+      closedByHub: sent.closes,
+      firstCloses: sent.firstCloses,
     };
   } finally {
-    await storage.close();
-    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+    load?.kill();
+    hub.kill('SIGINT');
+    await exited;
+    rmSync(dataDir, { recursive: true, force: true });
     await database?.drop();
   }
 }
@@ -139,6 +359,10 @@ const results = [];
 for (const engine of engines) {
   const result = await run(engine);
   console.log(JSON.stringify(result, null, 2));
+  if (values['cpu-prof']) {
+    console.log(`hub CPU profile (${engine}), self time:`);
+    for (const line of summariseProfile(join(values['cpu-prof'], engine))) console.log(`  ${line}`);
+  }
   results.push(result);
 }
 
@@ -146,14 +370,14 @@ if (values.record) {
   const machine = `${cpus().length} × ${cpus()[0]?.model.trim()}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, ${new Date().toISOString().slice(0, 10)}`;
   const section = [
     '<!-- bench:ingest:start -->',
-    `Machine: ${machine}. Producers and ingest in one process; PostgreSQL on the same machine. ` +
+    `Machine: ${machine}. Hub, devices and PostgreSQL in separate processes on this machine. ` +
       `Load average at the end (1 min, all processes): ${loadavg()[0].toFixed(1)}.`,
     '',
-    '| engine | devices × points per message | points written | seconds | points/s | batches | mean batch | mean write | process CPU s | RSS |',
-    '|---|---|---|---|---|---|---|---|---|---|',
+    '| engine | devices × msg/s × points | offered points/s | persisted points/s | ingest → queryable p50 / p99 | hub CPU | devices CPU | hub RSS (peak) | mean batch | mean write | sent | stored | lost |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|---|',
     ...results.map(
       (r) =>
-        `| ${r.engine} | ${r.devices} × ${r.metricsPerMessage} | ${r.pointsWritten} | ${r.seconds} | ${r.pointsPerSecond} | ${r.batches} | ${r.meanBatchPoints} points | ${r.meanWriteMs} ms | ${r.cpuSeconds} | ${r.rssMb} MB |`,
+        `| ${r.engine} | ${r.devices} × ${r.ratePerDevice} × ${r.metricsPerMessage} | ${r.offeredPointsPerSecond} | ${r.pointsPerSecond} | ${r.latencyP50Ms} / ${r.latencyP99Ms} ms | ${r.hubCpuPercent}% | ${r.devicesCpuPercent}% | ${r.hubRssMb} MB (${r.hubPeakRssMb} MB) | ${r.meanBatchPoints} points | ${r.meanWriteMs} ms | ${r.sentPoints} | ${r.storedPoints} | ${r.lost} |`,
     ),
     '<!-- bench:ingest:end -->',
   ].join('\n');

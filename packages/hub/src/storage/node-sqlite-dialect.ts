@@ -82,14 +82,31 @@ class NodeSqliteDriver implements Driver {
   }
 }
 
+/** Prepared statements kept per connection: compiling a 500-row INSERT costs more than running it. */
+const MAX_CACHED_STATEMENTS = 256;
+
 class NodeSqliteConnection implements DatabaseConnection {
+  readonly #statements = new Map<string, { statement: StatementSync; reader: boolean }>();
+
   constructor(private readonly database: DatabaseSync) {}
+
+  #prepare(text: string): { statement: StatementSync; reader: boolean } {
+    let cached = this.#statements.get(text);
+    if (cached === undefined) {
+      const statement = this.database.prepare(text);
+      cached = { statement, reader: statement.columns().length > 0 };
+      // Starting over is cheaper than tracking use, and the hot statements come straight back.
+      if (this.#statements.size >= MAX_CACHED_STATEMENTS) this.#statements.clear();
+      this.#statements.set(text, cached);
+    }
+    return cached;
+  }
 
   executeQuery<R>(compiledQuery: CompiledQuery): Promise<QueryResult<R>> {
     try {
-      const statement = this.database.prepare(compiledQuery.sql);
+      const { statement, reader } = this.#prepare(compiledQuery.sql);
       const parameters = compiledQuery.parameters.map(toSqliteValue);
-      if (statement.columns().length > 0) {
+      if (reader) {
         return Promise.resolve({ rows: statement.all(...parameters) as R[] });
       }
       const { changes, lastInsertRowid } = statement.run(...parameters);

@@ -124,9 +124,17 @@ export interface CommandsTable {
   progress_message: string | null;
 }
 
-export interface TelemetryPointsTable {
+/** Migration 0011: one row per (device, metric) with its id and newest point as last written. */
+export interface TelemetrySeriesTable {
+  id: Generated<number>;
   device: string;
   metric: string;
+  ts: number;
+  value: number;
+}
+
+export interface TelemetryValuesTable {
+  series_id: number;
   ts: number;
   value: number;
 }
@@ -142,13 +150,6 @@ export interface TelemetrySeenTable {
   device: string;
   seq: number;
   ts: number;
-}
-
-export interface TelemetryLatestTable {
-  device: string;
-  metric: string;
-  ts: number;
-  value: number;
 }
 
 export interface TelemetryDirtyTable {
@@ -213,10 +214,10 @@ export interface Database {
   hub_ca: HubCaTable;
   device_certificates: DeviceCertificatesTable;
   commands: CommandsTable;
-  telemetry_points: TelemetryPointsTable;
+  telemetry_series: TelemetrySeriesTable;
+  telemetry_values: TelemetryValuesTable;
   telemetry_samples: TelemetrySamplesTable;
   telemetry_seen: TelemetrySeenTable;
-  telemetry_latest: TelemetryLatestTable;
   telemetry_dirty: TelemetryDirtyTable;
   telemetry_rollup_1m: TelemetryRollupTable;
   telemetry_rollup_1h: TelemetryRollupTable;

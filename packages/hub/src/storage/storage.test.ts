@@ -11,21 +11,21 @@ import { createTestTarget, ENGINES, type TestTarget } from './testing.js';
 import type { NewEvent, Snapshot } from './types.js';
 
 const TELEMETRY_TABLES = [
-  'telemetry_points',
+  'telemetry_series',
+  'telemetry_values',
   'telemetry_samples',
   'telemetry_seen',
-  'telemetry_latest',
   'telemetry_dirty',
   'telemetry_rollup_1m',
   'telemetry_rollup_1h',
   'telemetry_settings',
 ];
 
-/** Drops migration 0006's tables and its record, straight through the engine's own driver. */
+/** Drops the telemetry tables and the records of migrations 0006 and 0011, through the engine's own driver. */
 async function unapplyTelemetry(engine: string, target: TestTarget): Promise<void> {
   const statements = [
     ...TELEMETRY_TABLES.map((table) => `drop table ${table}`),
-    "delete from kysely_migration where name = '0006_telemetry'",
+    "delete from kysely_migration where name in ('0006_telemetry', '0011_telemetry_series')",
   ];
   if (engine === 'postgres') {
     const client = new pg.Client({ connectionString: target.options.databaseUrl });
@@ -109,7 +109,7 @@ for (const engine of ENGINES) {
     it('applies a migration that landed after a later-numbered one the database already has', async () => {
       const first = await openStorage(target.options);
       await first.close();
-      // As if this database had been migrated before 0006_telemetry existed.
+      // As if this database had been migrated before 0006_telemetry (and 0011, which builds on it) existed.
       await unapplyTelemetry(engine, target);
       const second = await openStorage(target.options);
       try {

@@ -1,5 +1,5 @@
 import { setImmediate as nextTurn } from 'node:timers/promises';
-import { sql, type Kysely, type Transaction } from 'kysely';
+import { sql, type Kysely, type RawBuilder, type Transaction } from 'kysely';
 import type { EngineConnection } from './engine.js';
 import { guard } from './errors.js';
 import type { Database } from './schema.js';
@@ -61,17 +61,15 @@ export class TelemetryMaintenance {
     await sql`
       insert into telemetry_rollup_1m (device, metric, bucket, min_value, max_value, total, n, last_ts, last_value)
       select a.device, a.metric, a.bucket, a.mn, a.mx, a.total, a.n, a.last_ts,
-        (select max(q.value) from telemetry_points q
-          where q.device = a.device and q.metric = a.metric and q.ts = a.last_ts)
+        (select max(q.value) from telemetry_values q where q.series_id = a.id and q.ts = a.last_ts)
       from (
-        select d.device as device, l.metric as metric, d.bucket as bucket, min(p.value) as mn, max(p.value) as mx,
-          sum(p.value) as total, count(*) as n, max(p.ts) as last_ts
+        select d.device as device, s.metric as metric, s.id as id, d.bucket as bucket, min(p.value) as mn,
+          max(p.value) as mx, sum(p.value) as total, count(*) as n, max(p.ts) as last_ts
         from telemetry_dirty d
-        join telemetry_latest l on l.device = d.device
-        join telemetry_points p on p.device = d.device and p.metric = l.metric
-          and p.ts >= d.bucket and p.ts < d.bucket + ${MINUTE}
+        join telemetry_series s on s.device = d.device
+        join telemetry_values p on p.series_id = s.id and p.ts >= d.bucket and p.ts < d.bucket + ${MINUTE}
         where d.claimed is not null and d.bucket >= ${rawCutoff}
-        group by 1, 2, 3
+        group by 1, 2, 3, 4
       ) a
       where true
       on conflict (device, metric, bucket) do update set
@@ -90,7 +88,7 @@ export class TelemetryMaintenance {
           select distinct device, (bucket / ${HOUR}) * ${HOUR} as hour
           from telemetry_dirty where claimed is not null and bucket >= ${rawCutoff}
         ) h
-        join telemetry_latest l on l.device = h.device
+        join telemetry_series l on l.device = h.device
         join telemetry_rollup_1m r on r.device = h.device and r.metric = l.metric
           and r.bucket >= h.hour and r.bucket < h.hour + ${HOUR}
         group by 1, 2, 3
@@ -105,9 +103,9 @@ export class TelemetryMaintenance {
 
   /**
    * Deletes what is older than the cutoffs. Raw points: whole day partitions (PostgreSQL) or
-   * chunks (TimescaleDB) first, then row by row per series through the (device, metric, ts)
-   * index, walking the series catalogue `telemetry_latest` (pruned last, once every table has
-   * nothing of a series left), so no step scans a whole table.
+   * chunks (TimescaleDB) first, then row by row per series through the (series_id, ts) index,
+   * walking the series catalogue `telemetry_series` (pruned last, once every table has nothing
+   * of a series left), so no step scans a whole table.
    */
   async retain(cutoffs: RetentionCutoffs, layout: TelemetryLayout): Promise<RetentionResult> {
     const db = this.#engine.db;
@@ -116,13 +114,16 @@ export class TelemetryMaintenance {
       if (layout === 'partitioned') partitions = await this.#partitions.dropBefore(cutoffs.raw);
       if (layout === 'timescale') {
         const { rows } = await sql<{ chunk: string }>`
-          select drop_chunks('telemetry_points', older_than => ${sql.lit(cutoffs.raw)}::bigint) as chunk`.execute(db);
+          select drop_chunks('telemetry_values', older_than => ${sql.lit(cutoffs.raw)}::bigint) as chunk`.execute(db);
         partitions = rows.length;
       }
       const points =
-        layout === 'timescale' ? 0 : await this.#deleteBySeries(db, 'telemetry_points', 'metric', 'ts', cutoffs.raw);
-      let rollups = await this.#deleteBySeries(db, 'telemetry_rollup_1m', 'metric', 'bucket', cutoffs.rollup1m);
-      rollups += await this.#deleteBySeries(db, 'telemetry_rollup_1h', 'metric', 'bucket', cutoffs.rollup1h);
+        layout === 'timescale'
+          ? 0
+          : await this.#deleteBySeries(db, 'telemetry_values', sql`t.series_id = l.id`, 'ts', cutoffs.raw);
+      const byName = sql`t.device = l.device and t.metric = l.metric`;
+      let rollups = await this.#deleteBySeries(db, 'telemetry_rollup_1m', byName, 'bucket', cutoffs.rollup1m);
+      rollups += await this.#deleteBySeries(db, 'telemetry_rollup_1h', byName, 'bucket', cutoffs.rollup1h);
       await db.deleteFrom('telemetry_samples').where('ts', '<', cutoffs.raw).execute();
       await db.deleteFrom('telemetry_seen').where('ts', '<', cutoffs.seen).execute();
       await db
@@ -132,33 +133,32 @@ export class TelemetryMaintenance {
       // A series whose newest point is older than every cutoff has no rows left anywhere. The
       // catalogue's ts may trail the newest point by SERIES_REFRESH_MS: a day of margin.
       const oldest = Math.min(cutoffs.raw, cutoffs.rollup1m, cutoffs.rollup1h) - DAY_MS;
-      await db.deleteFrom('telemetry_latest').where('ts', '<', oldest).execute();
-      return { points, partitions, rollups };
+      const pruned = await db.deleteFrom('telemetry_series').where('ts', '<', oldest).executeTakeFirst();
+      return { points, partitions, rollups, series: Number(pruned.numDeletedRows) };
     });
   }
 
   async #deleteBySeries(
     db: Kysely<Database>,
-    table: 'telemetry_points' | 'telemetry_rollup_1m' | 'telemetry_rollup_1h',
-    series: 'metric',
+    table: 'telemetry_values' | 'telemetry_rollup_1m' | 'telemetry_rollup_1h',
+    series: RawBuilder<unknown>,
     time: 'ts' | 'bucket',
     cutoff: number,
   ): Promise<number> {
     const t = sql.table(table);
-    const s = sql.ref(`t.${series}`);
     const ts = sql.ref(`t.${time}`);
     if (this.#engine.engine === 'postgres') {
       const result = await sql`
-        delete from ${t} as t using telemetry_latest l
-        where t.device = l.device and ${s} = l.metric and ${ts} < ${cutoff}`.execute(db);
+        delete from ${t} as t using telemetry_series l
+        where ${series} and ${ts} < ${cutoff}`.execute(db);
       return Number(result.numAffectedRows ?? 0);
     }
     let deleted = 0;
     for (;;) {
       const result = await sql`
         delete from ${t} where rowid in (
-          select t.rowid from telemetry_latest l
-          join ${t} as t on t.device = l.device and ${s} = l.metric and ${ts} < ${cutoff}
+          select t.rowid from telemetry_series l
+          join ${t} as t on ${series} and ${ts} < ${cutoff}
           limit ${sql.lit(SQLITE_DELETE_CHUNK)}
         )`.execute(db);
       const n = Number(result.numAffectedRows ?? 0);

@@ -8,7 +8,7 @@ const DUPLICATE_TABLE = '42P07';
 const UNIQUE_VIOLATION = '23505';
 
 /**
- * Day partitions of `telemetry_points` on PostgreSQL without TimescaleDB: `telemetry_points_d<N>`
+ * Day partitions of `telemetry_values` on PostgreSQL without TimescaleDB: `telemetry_values_d<N>`
  * holds [N, N+1) days since the epoch. There is no default partition, on purpose: a row with no
  * partition fails loudly instead of piling up where retention cannot drop it. The writer asks for
  * the days of each batch before writing; the ingest refuses points outside its time window, so
@@ -41,11 +41,11 @@ export class TelemetryPartitions {
       select c.relname as name from pg_inherits i
       join pg_class c on c.oid = i.inhrelid
       join pg_class p on p.oid = i.inhparent
-      where p.relname = 'telemetry_points' and p.relnamespace = to_regnamespace(current_schema())
+      where p.relname = 'telemetry_values' and p.relnamespace = to_regnamespace(current_schema())
     `.execute(this.#engine.db);
     let dropped = 0;
     for (const { name } of rows) {
-      const day = /^telemetry_points_d(\d+)$/.exec(name)?.[1];
+      const day = /^telemetry_values_d(\d+)$/.exec(name)?.[1];
       if (day === undefined || (Number(day) + 1) * DAY_MS > cutoff) continue;
       await sql`drop table if exists ${sql.table(name)}`.execute(this.#engine.db);
       this.#known.delete(Number(day));
@@ -55,11 +55,11 @@ export class TelemetryPartitions {
   }
 
   async #create(day: number): Promise<void> {
-    const name = sql.table(`telemetry_points_d${day}`);
+    const name = sql.table(`telemetry_values_d${day}`);
     const from = sql.lit(day * DAY_MS);
     const to = sql.lit((day + 1) * DAY_MS);
     try {
-      await sql`create table if not exists ${name} partition of telemetry_points for values from (${from}) to (${to})`.execute(
+      await sql`create table if not exists ${name} partition of telemetry_values for values from (${from}) to (${to})`.execute(
         this.#engine.db,
       );
     } catch (error) {

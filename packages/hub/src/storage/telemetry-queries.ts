@@ -65,15 +65,14 @@ export class TelemetryQueries {
     const b = sql.lit(query.bucketMs);
     return sql<AggregateSqlRow>`
       select a.device, a.bucket, a.mn, a.mx, a.total, a.n, a.last_ts,
-        (select max(q.value) from telemetry_points q
-          where q.device = a.device and q.metric = ${query.metric} and q.ts = a.last_ts) as last_value
+        (select max(q.value) from telemetry_values q where q.series_id = a.id and q.ts = a.last_ts) as last_value
       from (
-        select p.device as device, (p.ts / ${b}) * ${b} as bucket, min(p.value) as mn, max(p.value) as mx,
-          sum(p.value) as total, count(*) as n, max(p.ts) as last_ts
-        from telemetry_points p
-        where p.device in (${sql.join(devices)}) and p.metric = ${query.metric}
-          and p.ts >= ${query.from} and p.ts < ${query.to}
-        group by 1, 2
+        select s.device as device, s.id as id, (v.ts / ${b}) * ${b} as bucket, min(v.value) as mn,
+          max(v.value) as mx, sum(v.value) as total, count(*) as n, max(v.ts) as last_ts
+        from telemetry_series s
+        join telemetry_values v on v.series_id = s.id and v.ts >= ${query.from} and v.ts < ${query.to}
+        where s.device in (${sql.join(devices)}) and s.metric = ${query.metric}
+        group by 1, 2, 3
       ) a`;
   }
 
@@ -115,13 +114,14 @@ export class TelemetryQueries {
   async points(query: RawQuery): Promise<TimedValue[]> {
     const rows = await guard('reading telemetry points', () =>
       this.#engine.db
-        .selectFrom('telemetry_points')
-        .select(['ts', 'value'])
-        .where('device', '=', query.device)
-        .where('metric', '=', query.metric)
-        .where('ts', '>=', query.from)
-        .where('ts', '<', query.to)
-        .orderBy('ts')
+        .selectFrom('telemetry_values as v')
+        .innerJoin('telemetry_series as s', 's.id', 'v.series_id')
+        .select(['v.ts', 'v.value'])
+        .where('s.device', '=', query.device)
+        .where('s.metric', '=', query.metric)
+        .where('v.ts', '>=', query.from)
+        .where('v.ts', '<', query.to)
+        .orderBy('v.ts')
         .limit(query.limit)
         .execute(),
     );
@@ -143,12 +143,11 @@ export class TelemetryQueries {
         cat_value: number;
       }>`
         select x.metric, x.ts, x.cat_ts, x.cat_value,
-          (select max(p.value) from telemetry_points p
-            where p.device = ${device} and p.metric = x.metric and p.ts = x.ts) as value
+          (select max(p.value) from telemetry_values p where p.series_id = x.id and p.ts = x.ts) as value
         from (
-          select l.metric as metric, l.ts as cat_ts, l.value as cat_value,
-            (select max(q.ts) from telemetry_points q where q.device = l.device and q.metric = l.metric) as ts
-          from telemetry_latest l where l.device = ${device}
+          select s.id as id, s.metric as metric, s.ts as cat_ts, s.value as cat_value,
+            (select max(q.ts) from telemetry_values q where q.series_id = s.id) as ts
+          from telemetry_series s where s.device = ${device}
         ) x
         order by x.metric`.execute(this.#engine.db),
     );

@@ -21,7 +21,7 @@ import type {
 import { TelemetryWriter } from './telemetry-writes.js';
 
 /**
- * The telemetry tables (migration 0006) on either engine: batched writes with dedup, reads,
+ * The telemetry tables (migrations 0006, 0011) on either engine: batched writes with dedup, reads,
  * rollups and retention. The telemetry module (src/telemetry/) owns the queue, validation and
  * scheduling; this class only talks to the database.
  */
@@ -87,6 +87,8 @@ export class TelemetryStore {
   }
 
   async retain(cutoffs: RetentionCutoffs): Promise<RetentionResult> {
-    return this.#maintenance.retain(cutoffs, await this.layout());
+    const result = await this.#maintenance.retain(cutoffs, await this.layout());
+    if (result.series > 0) this.#writer.forgetSeries();
+    return result;
   }
 }

@@ -1,9 +1,9 @@
 /**
- * What the telemetry tables (migration 0006) store and answer, as the telemetry module sees it.
+ * What the telemetry tables (migrations 0006, 0011) store and answer, as the telemetry module sees it.
  * Times are epoch ms. Everything here is already validated: the store trusts it.
  */
 
-/** How `telemetry_points` is laid out in this database (decided once, by migration 0006). */
+/** How raw points (`telemetry_values`, migration 0011) are laid out (decided once, by migration 0006). */
 export type TelemetryLayout = 'plain' | 'partitioned' | 'timescale';
 
 export interface TelemetryPoint {
@@ -114,4 +114,6 @@ export interface RetentionResult {
   /** PostgreSQL day partitions (or Timescale chunks) dropped whole. */
   partitions: number;
   rollups: number;
+  /** Series catalogue rows deleted (nothing of them was left in any table). */
+  series: number;
 }

@@ -43,7 +43,11 @@ export interface TelemetryIngestOptions {
   maxPastMs?: number;
   /** Points + samples one `submit` may carry (default 10,000); messages past it are refused. */
   maxSubmitPoints?: number;
-  /** Points + samples per write transaction (default 20,000; a call is never split). */
+  /**
+   * Points + samples per write transaction (default 50,000; a call is never split). The writer
+   * takes what is queued up to this, so batches grow with the load: a bigger transaction writes
+   * each index page once for more points (measured in BENCHMARKS.md).
+   */
   writeBatchPoints?: number;
   /** Queue size at which `pressure` becomes `full` (default 100,000 points). */
   highWaterPoints?: number;
@@ -59,7 +63,7 @@ export const INGEST_DEFAULTS = {
   maxFutureMs: 5 * 60_000,
   maxPastMs: 7 * 86_400_000,
   maxSubmitPoints: 10_000,
-  writeBatchPoints: 20_000,
+  writeBatchPoints: 50_000,
   highWaterPoints: 100_000,
   maxSampleBytes: 64 * 1024,
 } as const;

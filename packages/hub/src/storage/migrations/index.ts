@@ -9,6 +9,7 @@ import { telemetry } from './0006_telemetry.js';
 import { commands } from './0007_commands.js';
 import { jobs } from './0008_jobs.js';
 import { logs } from './0010_logs.js';
+import { telemetrySeries } from './0011_telemetry_series.js';
 import { reports } from './0012_reports.js';
 
 /**
@@ -27,5 +28,6 @@ export const migrations: Readonly<Record<string, (schema: SchemaDialect) => Migr
   '0007_commands': commands,
   '0008_jobs': jobs,
   '0010_logs': logs,
+  '0011_telemetry_series': telemetrySeries,
   '0012_reports': reports,
 };
