@@ -1,4 +1,5 @@
 import type { ColumnDataType, ColumnDefinitionBuilder, Kysely, Transaction } from 'kysely';
+import type pg from 'pg';
 import type { Database } from './schema.js';
 import type { Engine } from './types.js';
 
@@ -22,6 +23,11 @@ export interface EngineConnection {
   lockEventLog(trx: Transaction<Database>): Promise<void>;
   /** True when the driver's error says a unique constraint refused a row. */
   isUniqueViolation(error: unknown): boolean;
+  /**
+   * PostgreSQL only: runs `work` in a transaction on one pooled pg client, for what Kysely cannot
+   * send (COPY, used by the telemetry writer). Commits when `work` resolves, rolls back otherwise.
+   */
+  clientTransaction?<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T>;
   /** Releases the connection(s) and whatever else the engine holds (the data-dir lock). */
   close(): Promise<void>;
 }

@@ -86,6 +86,24 @@ export async function openPostgres(databaseUrl: string, options: PostgresOptions
     },
     isUniqueViolation: (error) =>
       typeof error === 'object' && error !== null && 'code' in error && error.code === UNIQUE_VIOLATION,
+    clientTransaction: async (work) => {
+      const client = await pool.connect();
+      let broken: Error | undefined;
+      try {
+        await client.query('begin');
+        const result = await work(client);
+        await client.query('commit');
+        return result;
+      } catch (error) {
+        // A failed rollback means the connection itself is gone: the pool must not reuse it.
+        await client.query('rollback').catch((again: unknown) => {
+          broken = again instanceof Error ? again : new Error(String(again));
+        });
+        throw error;
+      } finally {
+        client.release(broken);
+      }
+    },
     close: () => db.destroy(),
   };
 }

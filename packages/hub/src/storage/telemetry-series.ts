@@ -1,7 +1,4 @@
-import type { Transaction } from 'kysely';
-import type { Engine } from './types.js';
-import type { Database } from './schema.js';
-import { col, insertColumns } from './telemetry-insert.js';
+import { col, insertColumns, type SqlRunner } from './telemetry-insert.js';
 
 /**
  * Series ids (`telemetry_series`, migration 0011), cached in memory. A batch asks for the id of
@@ -47,8 +44,7 @@ export class SeriesIds {
    * the series that need it. Returns the refreshed entries, to `remember` once committed.
    */
   async resolve(
-    engine: Engine,
-    trx: Transaction<Database>,
+    runner: SqlRunner,
     batch: Map<string, Map<string, SeriesPoint>>,
   ): Promise<{ device: string; point: SeriesPoint }[]> {
     const upserts: { device: string; point: SeriesPoint }[] = [];
@@ -71,10 +67,9 @@ export class SeriesIds {
       columns[3]?.push(point.value);
     }
     // The update always happens (greatest/max keeps the newest), so RETURNING yields every row.
-    const newest = engine === 'postgres' ? 'greatest' : 'max';
+    const newest = runner.engine === 'postgres' ? 'greatest' : 'max';
     const rows = await insertColumns(
-      engine,
-      trx,
+      runner,
       'telemetry_series',
       SERIES,
       columns,

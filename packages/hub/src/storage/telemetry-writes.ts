@@ -1,8 +1,6 @@
-import type { Transaction } from 'kysely';
 import type { EngineConnection } from './engine.js';
 import { toStorageError } from './errors.js';
-import type { Database } from './schema.js';
-import { col, insertColumns } from './telemetry-insert.js';
+import { col, insertColumns, insertNumbers, kyselyRunner, pgRunner, type SqlRunner } from './telemetry-insert.js';
 import { DAY_MS, type TelemetryPartitions } from './telemetry-partitions.js';
 import { SeriesIds, type SeriesPoint } from './telemetry-series.js';
 import type { TelemetryLayout, TelemetryWrite, WriteOutcome } from './telemetry-types.js';
@@ -55,9 +53,8 @@ export class TelemetryWriter {
 
   async #writeOnce(items: readonly TelemetryWrite[], layout: TelemetryLayout): Promise<WriteOutcome[]> {
     if (layout === 'partitioned') await this.#partitions.ensure(days(items));
-    const engine = this.#engine.engine;
-    const { outcomes, refreshed } = await this.#engine.db.transaction().execute(async (trx) => {
-      const outcomes = await this.#dedup(trx, items);
+    const { outcomes, refreshed } = await this.#transaction(async (runner) => {
+      const outcomes = await this.#dedup(runner, items);
       // Newest point per series of the batch (device → metric → point): the ids, and the catalogue.
       const series = new Map<string, Map<string, SeriesPoint>>();
       const samples: unknown[][] = [[], [], [], []];
@@ -84,7 +81,7 @@ export class TelemetryWriter {
         }
         for (const { name, data } of item.samples) push(samples, device, name, ts, data);
       });
-      const refreshed = await this.#series.resolve(engine, trx, series);
+      const refreshed = await this.#series.resolve(runner, series);
       const ids = new Array<number>(count);
       const times = new Array<number>(count);
       const values = new Array<number>(count);
@@ -98,13 +95,12 @@ export class TelemetryWriter {
           values[p++] = value;
         }
       });
-      await insertColumns(engine, trx, 'telemetry_values', VALUES, [ids, times, values]);
-      await insertColumns(engine, trx, 'telemetry_samples', SAMPLES, samples);
+      await insertNumbers(runner, 'telemetry_values', VALUES, [ids, times, values]);
+      await insertColumns(runner, 'telemetry_samples', SAMPLES, samples);
       const minutes: unknown[][] = [[], [], []];
       for (const [device, buckets] of dirty) for (const bucket of buckets) push(minutes, device, bucket, 0);
       await insertColumns(
-        engine,
-        trx,
+        runner,
         'telemetry_dirty',
         DIRTY,
         minutes,
@@ -117,8 +113,15 @@ export class TelemetryWriter {
     return outcomes;
   }
 
+  /** One transaction: on a pg client of its own on PostgreSQL (for COPY), else through Kysely. */
+  #transaction<T>(work: (runner: SqlRunner) => Promise<T>): Promise<T> {
+    const engine = this.#engine;
+    if (engine.clientTransaction) return engine.clientTransaction((client) => work(pgRunner(client)));
+    return engine.db.transaction().execute((trx) => work(kyselyRunner(engine.engine, trx)));
+  }
+
   /** Records each numbered message; those whose (device, seq) is already recorded are duplicates. */
-  async #dedup(trx: Transaction<Database>, items: readonly TelemetryWrite[]): Promise<WriteOutcome[]> {
+  async #dedup(runner: SqlRunner, items: readonly TelemetryWrite[]): Promise<WriteOutcome[]> {
     const outcomes: WriteOutcome[] = items.map(() => 'stored');
     const first = new Map<string, number>();
     items.forEach((item, i) => {
@@ -134,8 +137,7 @@ export class TelemetryWriter {
       push(rows, item.device, item.seq, item.ts);
     }
     const inserted = await insertColumns(
-      this.#engine.engine,
-      trx,
+      runner,
       'telemetry_seen',
       SEEN,
       rows,
