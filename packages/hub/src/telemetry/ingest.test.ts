@@ -4,7 +4,9 @@ import { ManualClock } from '@flotilla/protocol';
 import { openStorage } from '../storage/open.js';
 import { createTestTarget, ENGINES, type TestTarget } from '../storage/testing.js';
 import type { Storage } from '../storage/types.js';
+import { MetricsRegistry } from '../metrics.js';
 import { TelemetryIngest, type Pressure } from './ingest.js';
+import { telemetryMetrics } from './metrics.js';
 
 const T0 = Date.UTC(2024, 0, 1, 12);
 
@@ -104,9 +106,11 @@ for (const engine of ENGINES) {
     });
 
     it('says full at the high water mark, refuses past the hard limit and says ok once drained', async () => {
+      const metrics = telemetryMetrics(new MetricsRegistry());
       const ingest = new TelemetryIngest({
         store: storage.telemetry,
         clock,
+        metrics,
         highWaterPoints: 4,
         lowWaterPoints: 1,
         maxQueuedPoints: 6,
@@ -135,6 +139,13 @@ for (const engine of ENGINES) {
       assert.equal(ingest.pressure, 'ok');
       assert.deepEqual(signals, ['full', 'ok']);
       assert.equal((await points('bp-1', 'a')).length, 3);
+      // What /metrics says about it: one pause, three calls through the queue, one refusal.
+      const value = async (metric: { get(): Promise<{ values: { metricName?: string; value: number }[] }> }) =>
+        (await metric.get()).values.find((v) => v.metricName?.endsWith('_count') ?? true)?.value;
+      assert.equal(await value(metrics.pauses), 1);
+      assert.equal(await value(metrics.ingestSeconds), 3);
+      assert.equal(await value(metrics.refused), 1);
+      assert.equal(await value(metrics.queued), 0);
       await ingest.close();
     });
 

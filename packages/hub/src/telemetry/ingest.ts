@@ -77,6 +77,8 @@ interface Pending {
   indexes: number[];
   refused: Refusal[];
   size: number;
+  /** performance.now() at submit. */
+  queuedAt: number;
   resolve(result: IngestResult): void;
   reject(error: unknown): void;
 }
@@ -147,7 +149,7 @@ export class TelemetryIngest extends EventEmitter<TelemetryIngestEvents> {
       return Promise.resolve({ acked: [], duplicates: [], refused: validated.refusals, written: 0 });
     }
     return new Promise<IngestResult>((resolve, reject) => {
-      this.#queue.push({ ...validated, refused: validated.refusals, resolve, reject });
+      this.#queue.push({ ...validated, refused: validated.refusals, queuedAt: performance.now(), resolve, reject });
       this.#queued += validated.size;
       this.#metrics?.queued.set(this.#queued);
       if (this.#pressure === 'ok' && this.#queued >= this.#highWater) this.#setPressure('full');
@@ -187,7 +189,9 @@ export class TelemetryIngest extends EventEmitter<TelemetryIngestEvents> {
         continue;
       }
       let offset = 0;
+      const written = performance.now();
       for (const pending of batch) {
+        this.#metrics?.ingestSeconds.observe((written - pending.queuedAt) / 1000);
         pending.resolve(this.#result(pending, outcomes.slice(offset, offset + pending.writes.length)));
         offset += pending.writes.length;
       }
@@ -247,6 +251,7 @@ export class TelemetryIngest extends EventEmitter<TelemetryIngestEvents> {
   #setPressure(pressure: Pressure): void {
     this.#pressure = pressure;
     this.#metrics?.pressure.set(pressure === 'full' ? 1 : 0);
+    if (pressure === 'full') this.#metrics?.pauses.inc();
     this.emit('pressure', pressure);
   }
 }

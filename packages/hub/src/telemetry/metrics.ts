@@ -11,6 +11,10 @@ export interface TelemetryMetrics {
   readonly batchSize: Histogram;
   /** Seconds per batch transaction. */
   readonly writeSeconds: Histogram;
+  /** Seconds from `submit` to the durable write (queue wait + write): ingest-to-queryable. */
+  readonly ingestSeconds: Histogram;
+  /** Times the ingest asked transports to stop reading (pressure became `full`). */
+  readonly pauses: Counter;
   readonly pointsWritten: Counter;
   readonly samplesWritten: Counter;
   /** Messages acknowledged without writing: their (device, seq) was stored before. */
@@ -42,6 +46,18 @@ export function telemetryMetrics(registry: Registry): TelemetryMetrics {
       'Duration of telemetry write transactions',
       [],
       [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    ),
+    ingestSeconds: histogram(
+      registry,
+      'flotilla_telemetry_ingest_seconds',
+      'Time from a telemetry call entering the ingest to its durable write (queue wait and write)',
+      [],
+      [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    ),
+    pauses: counter(
+      registry,
+      'flotilla_telemetry_pauses_total',
+      'Times the telemetry queue filled and transports were asked to stop reading',
     ),
     pointsWritten: counter(registry, 'flotilla_telemetry_points_written_total', 'Telemetry points durably written'),
     samplesWritten: counter(registry, 'flotilla_telemetry_samples_written_total', 'Telemetry samples durably written'),
