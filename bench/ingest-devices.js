@@ -80,7 +80,8 @@ async function start(options) {
       }
       const seq = seqs[d]++;
       let values = '';
-      for (let m = 0; m < names.length; m++) values += `${m ? ',' : ''}${names[m]}${((seq * 7 + m * 13 + d) % 1000) / 10}`;
+      for (let m = 0; m < names.length; m++)
+        values += `${m ? ',' : ''}${names[m]}${((seq * 7 + m * 13 + d) % 1000) / 10}`;
       ws.send(frame(ids[d], seq, ts, values));
       sent[d] += config.metrics;
       messages++;
@@ -96,7 +97,18 @@ async function stop() {
   const flushStart = Date.now();
   while (sockets.some((ws) => ws.bufferedAmount > 0)) await new Promise((r) => setTimeout(r, 20));
   if (process.env.BENCH_DEBUG) console.error('flushed in', Date.now() - flushStart, 'ms');
-  process.send({ sent: { messages, points, deferred, perDevice: sent, errors: errors.slice(0, 5), errorCount: errors.length, closes: closes.length, firstCloses: closes.slice(0, 3) } });
+  process.send({
+    sent: {
+      messages,
+      points,
+      deferred,
+      perDevice: sent,
+      errors: errors.slice(0, 5),
+      errorCount: errors.length,
+      closes: closes.length,
+      firstCloses: closes.slice(0, 3),
+    },
+  });
   for (const ws of sockets) ws.close();
   sockets = [];
 }
