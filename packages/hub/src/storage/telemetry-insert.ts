@@ -117,7 +117,9 @@ export async function insertColumns(
   if (runner.engine === 'postgres') {
     const unnest = cols.map((c, i) => `$${i + 1}::${c.pg}[]`).join(', ');
     const text = `insert into ${table} (${names}) select * from unnest(${unnest}) ${suffix}`;
-    const params = cols.map((c, i) => (c.pg === 'int8' || c.pg === 'float8' ? numberArray(values[i] ?? []) : values[i]));
+    const params = cols.map((c, i) =>
+      c.pg === 'int8' || c.pg === 'float8' ? numberArray(values[i] ?? []) : values[i],
+    );
     return runner.query(text, params);
   }
   const returned: Record<string, unknown>[] = [];
