@@ -42,20 +42,8 @@ export const agentWebSocketPluginOptions: WebsocketPluginOptions = {
   },
 };
 
-/** What tells the gateway to stop reading: the telemetry ingest (TelemetryIngest). */
-export interface ReadPressure {
-  readonly pressure: 'ok' | 'full';
-  on(event: 'pressure', listener: (pressure: 'ok' | 'full') => void): unknown;
-}
-
 export interface AgentWebSocketOptions {
   gateway: AgentGateway;
-  /**
-   * While its pressure is `full`, no agent socket is read: TCP flow control then slows the
-   * devices (their sends buffer, as while offline) instead of the hub growing its queue or
-   * refusing telemetry. Reading resumes when the ingest has written down to its low water mark.
-   */
-  pressure?: ReadPressure;
 }
 
 /**
@@ -65,7 +53,7 @@ export interface AgentWebSocketOptions {
  * frames (ws's default) at run time.
  */
 export function registerAgentWebSocket(app: FastifyInstance, options: AgentWebSocketOptions): void {
-  const { gateway, pressure } = options;
+  const { gateway } = options;
   if (!app.hasDecorator('websocketServer')) {
     throw new Error(
       'registerAgentWebSocket: register @fastify/websocket first, with { options: agentWebSocketServerOptions }',
@@ -84,15 +72,7 @@ export function registerAgentWebSocket(app: FastifyInstance, options: AgentWebSo
   function onMessage(this: AgentSocket, data: RawData): void {
     this[kSession]?.receive(asBytes(data));
   }
-  const open = new Set<AgentSocket>();
-  pressure?.on('pressure', (state) => {
-    for (const socket of open) {
-      if (state === 'full') socket.pause();
-      else socket.resume();
-    }
-  });
   function onClose(this: AgentSocket): void {
-    open.delete(this);
     const session = this[kSession];
     if (session) gateway.release(session);
   }
@@ -112,8 +92,6 @@ export function registerAgentWebSocket(app: FastifyInstance, options: AgentWebSo
       socket.on('message', onMessage);
       socket.on('close', onClose);
       socket.on('error', onError);
-      open.add(socket);
-      if (pressure?.pressure === 'full') socket.pause();
     },
   );
 }

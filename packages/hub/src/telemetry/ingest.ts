@@ -251,7 +251,6 @@ export class TelemetryIngest extends EventEmitter<TelemetryIngestEvents> {
   #setPressure(pressure: Pressure): void {
     this.#pressure = pressure;
     this.#metrics?.pressure.set(pressure === 'full' ? 1 : 0);
-    if (pressure === 'full') this.#metrics?.pauses.inc();
     this.emit('pressure', pressure);
   }
 }

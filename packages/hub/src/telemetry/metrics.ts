@@ -13,8 +13,7 @@ export interface TelemetryMetrics {
   readonly writeSeconds: Histogram;
   /** Seconds from `submit` to the durable write (queue wait + write): ingest-to-queryable. */
   readonly ingestSeconds: Histogram;
-  /** Times the ingest asked transports to stop reading (pressure became `full`). */
-  readonly pauses: Counter;
+
   readonly pointsWritten: Counter;
   readonly samplesWritten: Counter;
   /** Messages acknowledged without writing: their (device, seq) was stored before. */
@@ -53,11 +52,6 @@ export function telemetryMetrics(registry: Registry): TelemetryMetrics {
       'Time from a telemetry call entering the ingest to its durable write (queue wait and write)',
       [],
       [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
-    ),
-    pauses: counter(
-      registry,
-      'flotilla_telemetry_pauses_total',
-      'Times the telemetry queue filled and transports were asked to stop reading',
     ),
     pointsWritten: counter(registry, 'flotilla_telemetry_points_written_total', 'Telemetry points durably written'),
     samplesWritten: counter(registry, 'flotilla_telemetry_samples_written_total', 'Telemetry samples durably written'),
