@@ -4,13 +4,18 @@
 // over time. A connection whose socket buffer is full skips its turn (the hub is not reading
 // fast enough): those messages are never sent, so they count as "deferred", not as loss.
 //
-// Parent → child: {start: {url, devices, metrics, rate, prefix}} then {stop: true}.
-// Child → parent: {connected}, then {sent: {messages, points, deferred, perDevice}} after stop.
+// With `numbered`, each message carries the device's durable telemetry number (`payload.seq`)
+// and the hub acknowledges it after the durable write (`ack {of: 'telemetry', seq}`, cumulative):
+// the time from send to ack is the ingest-to-durable latency, sampled on every 10th message.
+//
+// Parent → child: {start: {url, devices, metrics, rate, prefix, numbered}} then {stop: true}.
+// Child → parent: {connected}, then {sent: {messages, points, deferred, perDevice, acked, ackMs}}.
 import WebSocket from 'ws';
 
 // About 40 messages: a device whose hub stops reading holds back, as an agent would.
 const MAX_BUFFERED = 64 * 1024;
 const TICK_MS = 5;
+const SAMPLE_EVERY = 10;
 
 let config;
 let sockets = [];
@@ -19,12 +24,28 @@ let messages = 0;
 let points = 0;
 let deferred = 0;
 let timer;
+let stopping = false;
+const errors = [];
+const closes = [];
+/** Per device: the newest seq acknowledged, and sampled (seq, sent at) not acknowledged yet. */
+let acked = [];
+let waiting = [];
+const ackMs = [];
 
-function frame(device, seq, ts, values) {
-  return `{"v":1,"type":"telemetry","device":"${device}","seq":${seq},"ts":${ts},"payload":{"metrics":{${values}}}}`;
+function frame(device, envelopeSeq, seq, ts, values) {
+  const numbered = config.numbered ? `,"seq":${seq}` : '';
+  return `{"v":1,"type":"telemetry","device":"${device}","seq":${envelopeSeq},"ts":${ts},"payload":{"metrics":{${values}}${numbered}}}`;
 }
 
-async function connect(id) {
+function onAck(d, seq) {
+  if (seq <= acked[d]) return;
+  acked[d] = seq;
+  const now = performance.now();
+  const pending = waiting[d];
+  while (pending.length > 0 && pending[0][0] <= seq) ackMs.push(now - pending.shift()[1]);
+}
+
+async function connect(id, d) {
   const ws = new WebSocket(`${config.url}/ws/agent`, { perMessageDeflate: false });
   await new Promise((resolve, reject) => {
     ws.once('open', resolve);
@@ -41,25 +62,27 @@ async function connect(id) {
   });
   ws.send(JSON.stringify({ v: 1, type: 'hello', device: id, seq: 0, ts: Date.now(), payload: { type: 'bench' } }));
   await welcomed;
-  // Anything the hub says from now on (acks, errors) is counted, not parsed on the hot path.
   ws.on('close', (code, reason) => {
     if (!stopping) closes.push(`${id}: ${code} ${String(reason)}`);
   });
+  // Only acks of telemetry and errors matter here; the rest is not parsed.
   ws.on('message', (data) => {
     const text = String(data);
-    if (text.includes('"type":"error"')) errors.push(text.slice(0, 300));
+    if (text.includes('"type":"ack"') && text.includes('"of":"telemetry"')) onAck(d, JSON.parse(text).payload.seq);
+    else if (text.includes('"type":"error"')) errors.push(text.slice(0, 300));
   });
   return ws;
 }
-const errors = [];
-const closes = [];
-let stopping = false;
 
 async function start(options) {
   config = options;
   const ids = Array.from({ length: config.devices }, (_, i) => `${config.prefix}${i}`);
+  acked = new Array(ids.length).fill(-1);
+  waiting = ids.map(() => []);
   // 100 handshakes in flight: a connect storm is bench:connect's subject, not this one's.
-  for (let i = 0; i < ids.length; i += 100) sockets.push(...(await Promise.all(ids.slice(i, i + 100).map(connect))));
+  for (let i = 0; i < ids.length; i += 100) {
+    sockets.push(...(await Promise.all(ids.slice(i, i + 100).map((id, k) => connect(id, i + k)))));
+  }
   sent = new Array(ids.length).fill(0);
   process.send({ connected: sockets.length });
   const names = Array.from({ length: config.metrics }, (_, m) => `"m${m}":`);
@@ -82,7 +105,8 @@ async function start(options) {
       let values = '';
       for (let m = 0; m < names.length; m++)
         values += `${m ? ',' : ''}${names[m]}${((seq * 7 + m * 13 + d) % 1000) / 10}`;
-      ws.send(frame(ids[d], seq, ts, values));
+      if (config.numbered && seq % SAMPLE_EVERY === 0) waiting[d].push([seq, performance.now()]);
+      ws.send(frame(ids[d], seq, seq, ts, values));
       sent[d] += config.metrics;
       messages++;
       points += config.metrics;
@@ -94,15 +118,20 @@ async function stop() {
   clearInterval(timer);
   stopping = true;
   // Let the sockets flush what they buffered before reporting what was sent.
-  const flushStart = Date.now();
   while (sockets.some((ws) => ws.bufferedAmount > 0)) await new Promise((r) => setTimeout(r, 20));
-  if (process.env.BENCH_DEBUG) console.error('flushed in', Date.now() - flushStart, 'ms');
+  // Numbered: wait (bounded) for the acks of everything sent.
+  const deadline = Date.now() + 120_000;
+  while (config.numbered && Date.now() < deadline && waiting.some((w) => w.length > 0)) {
+    await new Promise((r) => setTimeout(r, 50));
+  }
   process.send({
     sent: {
       messages,
       points,
       deferred,
       perDevice: sent,
+      unacked: waiting.reduce((n, w) => n + w.length, 0),
+      ackMs,
       errors: errors.slice(0, 5),
       errorCount: errors.length,
       closes: closes.length,

@@ -10,7 +10,10 @@
 //   counted in the database and compared with what each device sent (and refusals, if any).
 //
 //   npm run bench:ingest -- [--engine sqlite|postgres|both] [--devices 1000] [--metrics 50]
-//                           [--rate 4] [--seconds 20] [--cpu-prof DIR] [--record]
+//                           [--rate 4] [--seconds 20] [--numbered] [--cpu-prof DIR] [--record]
+//
+// --numbered: devices number their telemetry (`payload.seq`) and the bench also reports the time
+// from send to the hub's ack (after the durable write), sampled on every 10th message.
 //
 // PostgreSQL: a private database is created through FLOTILLA_TEST_DATABASE_URL (default
 // postgres://postgres@127.0.0.1:5432/postgres) and dropped afterwards.
@@ -35,6 +38,7 @@ const { values } = parseArgs({
     metrics: { type: 'string', default: '50' },
     rate: { type: 'string', default: '4' },
     seconds: { type: 'string', default: '20' },
+    numbered: { type: 'boolean', default: false },
     'cpu-prof': { type: 'string' },
     record: { type: 'boolean', default: false },
   },
@@ -261,7 +265,9 @@ async function run(engine) {
         };
         load.on('message', on);
       });
-    load.send({ start: { url: base.replace('http', 'ws'), devices, metrics, rate, prefix: PREFIX } });
+    load.send({
+      start: { url: base.replace('http', 'ws'), devices, metrics, rate, prefix: PREFIX, numbered: values.numbered },
+    });
     await loadMessage('connected');
 
     // A few seconds to reach a steady state, then the measured window.
@@ -325,6 +331,17 @@ async function run(engine) {
       latencyP99Ms: Number(percentile(latency.samples, 99).toFixed(1)),
       latencySamples: latency.samples.length,
       latencyTimeouts: latency.timeouts,
+      ...(values.numbered && {
+        ackP50Ms: Number(
+          percentile(
+            sent.ackMs.sort((a, b) => a - b),
+            50,
+          ).toFixed(1),
+        ),
+        ackP99Ms: Number(percentile(sent.ackMs, 99).toFixed(1)),
+        ackSamples: sent.ackMs.length,
+        unackedSamples: sent.unacked,
+      }),
       hubCpuPercent: Math.round((100 * hubCpu) / window),
       devicesCpuPercent: Math.round((100 * loadCpu) / window),
       hubRssMb: Math.round(rssSum / Math.max(1, rssSamples)),
@@ -373,11 +390,11 @@ if (values.record) {
     `Machine: ${machine}. Hub, devices and PostgreSQL in separate processes on this machine. ` +
       `Load average at the end (1 min, all processes): ${loadavg()[0].toFixed(1)}.`,
     '',
-    '| engine | devices × msg/s × points | offered points/s | persisted points/s | ingest → queryable p50 / p99 | hub CPU | devices CPU | hub RSS (peak) | mean batch | mean write | sent | stored | lost |',
-    '|---|---|---|---|---|---|---|---|---|---|---|---|---|',
+    '| engine | devices × msg/s × points | offered points/s | persisted points/s | ingest → queryable p50 / p99 | ack p50 / p99 | hub CPU | devices CPU | hub RSS (peak) | mean batch | mean write | sent | stored | lost |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
     ...results.map(
       (r) =>
-        `| ${r.engine} | ${r.devices} × ${r.ratePerDevice} × ${r.metricsPerMessage} | ${r.offeredPointsPerSecond} | ${r.pointsPerSecond} | ${r.latencyP50Ms} / ${r.latencyP99Ms} ms | ${r.hubCpuPercent}% | ${r.devicesCpuPercent}% | ${r.hubRssMb} MB (${r.hubPeakRssMb} MB) | ${r.meanBatchPoints} points | ${r.meanWriteMs} ms | ${r.sentPoints} | ${r.storedPoints} | ${r.lost} |`,
+        `| ${r.engine} | ${r.devices} × ${r.ratePerDevice} × ${r.metricsPerMessage} | ${r.offeredPointsPerSecond} | ${r.pointsPerSecond} | ${r.latencyP50Ms} / ${r.latencyP99Ms} ms | ${r.ackP50Ms === undefined ? '—' : `${r.ackP50Ms} / ${r.ackP99Ms} ms`} | ${r.hubCpuPercent}% | ${r.devicesCpuPercent}% | ${r.hubRssMb} MB (${r.hubPeakRssMb} MB) | ${r.meanBatchPoints} points | ${r.meanWriteMs} ms | ${r.sentPoints} | ${r.storedPoints} | ${r.lost} |`,
     ),
     '<!-- bench:ingest:end -->',
   ].join('\n');
