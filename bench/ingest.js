@@ -10,10 +10,12 @@
 //   counted in the database and compared with what each device sent (and refusals, if any).
 //
 //   npm run bench:ingest -- [--engine sqlite|postgres|both] [--devices 1000] [--metrics 50]
-//                           [--rate 4] [--seconds 20] [--numbered] [--cpu-prof DIR] [--record]
+//                           [--rate 4] [--seconds 20] [--no-numbered] [--cpu-prof DIR] [--record]
 //
-// --numbered: devices number their telemetry (`payload.seq`) and the bench also reports the time
-// from send to the hub's ack (after the durable write), sampled on every 10th message.
+// Devices number their telemetry (`payload.seq`, the agent's durable numbering) and the bench
+// also reports the time from send to the hub's ack (sent after the durable write, so acked means
+// queryable), sampled on every 10th message; --no-numbered sends unnumbered telemetry (no dedup,
+// no acks), as older agents do.
 //
 // PostgreSQL: a private database is created through FLOTILLA_TEST_DATABASE_URL (default
 // postgres://postgres@127.0.0.1:5432/postgres) and dropped afterwards.
@@ -38,11 +40,12 @@ const { values } = parseArgs({
     metrics: { type: 'string', default: '50' },
     rate: { type: 'string', default: '4' },
     seconds: { type: 'string', default: '20' },
-    numbered: { type: 'boolean', default: false },
+    numbered: { type: 'boolean', default: true },
     'cpu-prof': { type: 'string' },
     record: { type: 'boolean', default: false },
   },
   strict: true,
+  allowNegative: true,
 });
 const devices = Number(values.devices);
 const metrics = Number(values.metrics);
