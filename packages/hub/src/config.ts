@@ -10,6 +10,7 @@ import {
   type ResolvedTelemetrySettings,
   type TelemetrySettings,
 } from './telemetry/settings.js';
+import type { AlertSettings } from './alerts/service.js';
 
 /** Options of `startHub`. Every field is optional; the defaults run a hub on embedded storage. */
 export interface HubOptions {
@@ -77,6 +78,8 @@ export interface HubOptions {
   reports?: ReportSettings;
   /** Device log retention, size limits and queue size (docs/logs.md). */
   logs?: LogSettings;
+  /** Alert evaluation tick and webhook queue and retry settings, for embedding and tests (docs/alerts.md). */
+  alerts?: AlertSettings;
 }
 
 /** HubOptions with every default applied and every value checked. */
@@ -100,6 +103,7 @@ export interface HubConfig {
   telemetry: ResolvedTelemetrySettings;
   reports: ResolvedReportSettings;
   logs: ResolvedLogSettings;
+  alerts: AlertSettings;
 }
 
 export const HUB_DEFAULTS = {
@@ -189,6 +193,7 @@ export function resolveHubConfig(options: HubOptions): HubConfig {
     telemetry: telemetrySettings(options.telemetry),
     reports: reportSettings(options.reports),
     logs: logSettings(options.logs),
+    alerts: options.alerts ?? {},
   };
 }
 

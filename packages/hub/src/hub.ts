@@ -1,6 +1,8 @@
 import { pino, type Logger } from 'pino';
 import type { FastifyInstance } from 'fastify';
 import { systemClock, type Clock } from '@flotilla/protocol';
+import { registerAlertRoutes } from './alerts/routes.js';
+import { AlertService } from './alerts/service.js';
 import { Bus } from './bus.js';
 import { registerCommandRoutes } from './commands/routes.js';
 import { CommandService } from './commands/service.js';
@@ -178,6 +180,8 @@ export interface HubParts {
   readonly commands: CommandService;
   /** Reports: requested, generated in the background, stored, rendered. */
   readonly reports: ReportService;
+  /** Alert rules, the evaluator, alerts and their webhooks (docs/alerts.md). */
+  readonly alerts: AlertService;
   /** Undefined without TLS. */
   readonly tls: HubTls | undefined;
   /** The embedded MQTT broker (not listening yet: startHub does that); undefined with `mqttPort: false`. */
@@ -419,6 +423,25 @@ export async function assembleHub(config: HubConfig, options: { logger: Logger; 
     reports.resume().catch((err: unknown) => logger.error({ err }, 'cannot resume pending reports'));
     registerCommandRoutes(app, { commands, registry });
     registerReportRoutes(app, { reports });
+    let alerts: AlertService;
+    try {
+      alerts = await AlertService.open({
+        storage,
+        registry,
+        bus,
+        clock,
+        metrics,
+        logger: logger.child({ component: 'alerts' }),
+        settings: config.alerts,
+      });
+    } catch (err) {
+      throw new HubStartError(HubStartErrorCodes.STORAGE_FAILED, `cannot load alerts: ${(err as Error).message}`, {
+        cause: err,
+      });
+    }
+    // Before the registry and storage close: decided transitions are written first.
+    cleanup.push(() => alerts.close());
+    registerAlertRoutes(app, { alerts });
     registerEnrollmentRoutes(app, { enrollment });
     registerTlsRoutes(app, { tls });
     registerTelemetryRoutes(app, { registry, store: storage.telemetry, clock });
@@ -435,6 +458,7 @@ export async function assembleHub(config: HubConfig, options: { logger: Logger; 
       enrollment,
       commands,
       reports,
+      alerts,
       tls,
       mqtt,
       telemetry,

@@ -10,6 +10,7 @@ import { ApiError, ApiErrors } from './errors.js';
 const DEVICE = 'd1:';
 const EVENT = 'e1:';
 const LOG = 'l1:';
+const ALERT = 'a1:';
 
 function encode(prefix: string, value: string): string {
   return Buffer.from(prefix + value, 'utf8').toString('base64url');
@@ -60,4 +61,16 @@ function decodeNumber(prefix: string, cursor: string): number {
   const value = Number(text);
   if (!Number.isSafeInteger(value)) throw new ApiError(ApiErrors.BAD_CURSOR);
   return value;
+}
+
+/** Cursor after an alert in a newest-first listing: its start time and id. */
+export function encodeAlertCursor(last: { startedAt: number; id: string }): string {
+  return encode(ALERT, `${last.startedAt}:${last.id}`);
+}
+
+export function decodeAlertCursor(cursor: string): { startedAt: number; id: string } {
+  const match = /^(0|[1-9][0-9]{0,15}):([A-Za-z0-9-]{1,64})$/.exec(decode(ALERT, cursor));
+  const startedAt = Number(match?.[1]);
+  if (!match || !Number.isSafeInteger(startedAt)) throw new ApiError(ApiErrors.BAD_CURSOR);
+  return { startedAt, id: match[2] as string };
 }

@@ -7,6 +7,7 @@ import { TlsStore } from './tls.js';
 import { CommandStore } from './commands.js';
 import { ReportStore } from './reports.js';
 import { LogStore } from './logs.js';
+import { AlertStore } from './alerts.js';
 import { migrateToLatest } from './migrate.js';
 import { openPostgres } from './postgres.js';
 import { SnapshotStore } from './snapshots.js';
@@ -42,6 +43,7 @@ class EngineStorage implements Storage {
   readonly telemetry: TelemetryStore;
   readonly reports: ReportStore;
   readonly logs: LogStore;
+  readonly alerts: AlertStore;
   readonly #connection: EngineConnection;
   readonly #events: EventStore;
   readonly #snapshots: SnapshotStore;
@@ -60,6 +62,7 @@ class EngineStorage implements Storage {
     this.telemetry = new TelemetryStore(connection);
     this.reports = new ReportStore(connection);
     this.logs = new LogStore(connection);
+    this.alerts = new AlertStore(connection);
   }
 
   appendEvents: Storage['appendEvents'] = (events) => this.#open(() => this.#events.append(events));

@@ -201,6 +201,49 @@ export interface LogsTable {
   received: number;
 }
 
+export interface AlertRulesTable {
+  id: string;
+  name: string;
+  definition: string;
+  created_by: string;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface AlertsTable {
+  id: string;
+  rule_id: string;
+  rule_name: string;
+  device_id: string;
+  severity: string;
+  status: string;
+  summary: string;
+  details: string;
+  started_at: number;
+  acknowledged_at: number | null;
+  acknowledged_by: string | null;
+  resolved_at: number | null;
+  resolved_by: string | null;
+  resolution: string | null;
+}
+
+export interface AlertDeliveriesTable {
+  id: string;
+  alert_id: string;
+  rule_id: string;
+  url: string;
+  event: string;
+  payload: string;
+  status: string;
+  attempts: number;
+  last_error: string | null;
+  last_status_code: number | null;
+  created_at: number;
+  last_attempt_at: number | null;
+  next_attempt_at: number | null;
+  delivered_at: number | null;
+}
+
 export interface Database {
   events: EventsTable;
   snapshots: SnapshotsTable;
@@ -224,4 +267,7 @@ export interface Database {
   telemetry_settings: TelemetrySettingsTable;
   reports: ReportsTable;
   logs: LogsTable;
+  alert_rules: AlertRulesTable;
+  alerts: AlertsTable;
+  alert_deliveries: AlertDeliveriesTable;
 }

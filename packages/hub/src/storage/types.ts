@@ -7,6 +7,7 @@ import type { CommandStore } from './commands.js';
 import type { TelemetryStore } from './telemetry-store.js';
 import type { ReportStore } from './reports.js';
 import type { LogStore } from './logs.js';
+import type { AlertStore } from './alerts.js';
 
 /**
  * The storage contract every engine implements (SQLite through node:sqlite, PostgreSQL).
@@ -66,6 +67,8 @@ export interface Storage {
   readonly reports: ReportStore;
   /** Device log lines (migration 0010). */
   readonly logs: LogStore;
+  /** Alert rules, alerts and webhook deliveries (migration 0009). */
+  readonly alerts: AlertStore;
   /**
    * Appends atomically, in order; returns the stored events with their positions. Calls made
    * in the same turn of the event loop (or while a commit runs) share one transaction, and

@@ -73,7 +73,8 @@ export interface Validated {
 }
 
 export const MAX_NAME_LENGTH = 128;
-const NAME_RE = /^[A-Za-z_][A-Za-z0-9_.:-]*$/;
+/** Telemetry metric and sample names (alert rules name metrics with the same rule). */
+export const NAME_RE = /^[A-Za-z_][A-Za-z0-9_.:-]*$/;
 
 function nameProblem(name: string): { reason: RefusalReason; message: string } | undefined {
   if (name.length > MAX_NAME_LENGTH) {

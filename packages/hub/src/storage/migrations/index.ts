@@ -11,6 +11,7 @@ import { jobs } from './0008_jobs.js';
 import { logs } from './0010_logs.js';
 import { telemetrySeries } from './0011_telemetry_series.js';
 import { reports } from './0012_reports.js';
+import { alerts } from './0009_alerts.js';
 
 /**
  * Every migration, applied in name order at open on both engines. A later issue adds its own
@@ -30,4 +31,5 @@ export const migrations: Readonly<Record<string, (schema: SchemaDialect) => Migr
   '0010_logs': logs,
   '0011_telemetry_series': telemetrySeries,
   '0012_reports': reports,
+  '0009_alerts': alerts,
 };

@@ -1,0 +1,176 @@
+import type { Logger } from 'pino';
+import type { Clock, Device, EventMetadata, StoredEvent } from '@flotilla/protocol';
+import type { Bus } from '../bus.js';
+import type { HubMetrics } from '../metrics.js';
+import type { AlertQuery, AlertStatus } from '../storage/alerts.js';
+import type { Storage } from '../storage/types.js';
+import { AlertEvaluator, type EvaluatorSettings } from './evaluator.js';
+import { AlertLifecycle } from './lifecycle.js';
+import { alertMetrics } from './metrics.js';
+import { AlertRules } from './rules.js';
+import { alertView, deliveryView, type AlertView, type DeliveryView } from './views.js';
+import { WebhookDispatcher, type WebhookSettings } from './webhooks.js';
+
+/**
+ * The alerts module (docs/alerts.md) as the hub sees it: rules, the evaluator, the lifecycle and
+ * webhook deliveries, wired together, plus the reads the API and other modules use. `open`
+ * loads the rules and the open alerts before the evaluator listens, so a restarted hub carries
+ * on where the stopped one was.
+ */
+
+/** What a hub's embedder (or a test) may tune. */
+export interface AlertSettings {
+  evaluator?: Partial<EvaluatorSettings>;
+  webhooks?: Partial<WebhookSettings>;
+}
+
+export interface AlertServiceOptions {
+  storage: Storage;
+  registry: { get(id: string): Device | undefined; list(): Device[] };
+  bus: Bus;
+  clock: Clock;
+  logger: Logger;
+  metrics: HubMetrics;
+  settings?: AlertSettings;
+  /** Replaces the global fetch for webhook deliveries. */
+  fetch?: typeof fetch;
+}
+
+export interface AlertFilter {
+  statuses?: readonly AlertStatus[];
+  device?: string;
+  rule?: string;
+  severities?: readonly string[];
+  from?: number;
+  to?: number;
+  before?: { startedAt: number; id: string };
+  limit: number;
+}
+
+export interface AlertDetail extends AlertView {
+  /** The alert's transitions, oldest first (events from the log). */
+  history: StoredEvent[];
+  deliveries: DeliveryView[];
+}
+
+export class AlertService {
+  readonly rules: AlertRules;
+  readonly evaluator: AlertEvaluator;
+  readonly lifecycle: AlertLifecycle;
+  readonly dispatcher: WebhookDispatcher;
+  readonly #storage: Storage;
+
+  private constructor(options: AlertServiceOptions) {
+    const { storage, bus, clock, logger } = options;
+    const metrics = alertMetrics(options.metrics.registry);
+    this.#storage = storage;
+    this.dispatcher = new WebhookDispatcher({
+      store: storage.alerts,
+      clock,
+      logger,
+      metrics,
+      ...(options.settings?.webhooks && { settings: options.settings.webhooks }),
+      ...(options.fetch && { fetch: options.fetch }),
+    });
+    this.lifecycle = new AlertLifecycle({
+      storage,
+      bus,
+      clock,
+      logger,
+      metrics,
+      dispatcher: this.dispatcher,
+      webhooksOf: (id) => this.rules.webhooksOf(id),
+    });
+    this.evaluator = new AlertEvaluator({
+      registry: options.registry,
+      bus,
+      clock,
+      logger,
+      metrics,
+      lifecycle: this.lifecycle,
+      ...(options.settings?.evaluator && { settings: options.settings.evaluator }),
+    });
+    this.rules = new AlertRules({ storage, clock, evaluator: this.evaluator });
+  }
+
+  static async open(options: AlertServiceOptions): Promise<AlertService> {
+    const service = new AlertService(options);
+    const rules = await service.rules.load();
+    const open = await service.lifecycle.load();
+    service.evaluator.start(rules, open);
+    await service.#resumeDeliveries();
+    return service;
+  }
+
+  acknowledge(id: string, metadata: EventMetadata): Promise<AlertView> {
+    return this.lifecycle.acknowledge(id, metadata).then(alertView);
+  }
+
+  resolve(id: string, metadata: EventMetadata): Promise<AlertView> {
+    return this.lifecycle.resolve(id, metadata).then(alertView);
+  }
+
+  /** One alert with its history and webhook deliveries, or 404. */
+  async get(id: string): Promise<AlertDetail> {
+    const row = await this.lifecycle.get(id);
+    const [history, deliveries] = await Promise.all([
+      this.lifecycle.history(row),
+      this.#storage.alerts.deliveriesOf(id),
+    ]);
+    return { ...alertView(row), history, deliveries: deliveries.map(deliveryView) };
+  }
+
+  /** Alerts matching the filter, newest first. */
+  async list(filter: AlertFilter): Promise<AlertView[]> {
+    await this.lifecycle.flush();
+    const query: AlertQuery = { limit: filter.limit };
+    if (filter.statuses) query.statuses = filter.statuses;
+    if (filter.device !== undefined) query.deviceId = filter.device;
+    if (filter.rule !== undefined) query.ruleId = filter.rule;
+    if (filter.severities) query.severities = filter.severities;
+    if (filter.from !== undefined) query.from = filter.from;
+    if (filter.to !== undefined) query.to = filter.to;
+    if (filter.before) query.before = filter.before;
+    return (await this.#storage.alerts.listAlerts(query)).map(alertView);
+  }
+
+  /**
+   * Every alert open at some time in [from, to), of one device or all, newest first (at most
+   * `limit`, default 10,000): what reports count and chart.
+   */
+  history(range: { from: number; to: number; device?: string; limit?: number }): Promise<AlertView[]> {
+    return this.list({
+      from: range.from,
+      to: range.to,
+      ...(range.device !== undefined && { device: range.device }),
+      limit: range.limit ?? 10_000,
+    });
+  }
+
+  /** Resolves once the transitions decided so far are stored (tests, and a clean shutdown). */
+  flush(): Promise<void> {
+    return this.lifecycle.flush();
+  }
+
+  /** Stops evaluating, writes what was decided, and ends running webhook attempts (pending ones resume at the next start). */
+  async close(): Promise<void> {
+    this.evaluator.close();
+    await this.lifecycle.flush();
+    await this.dispatcher.close();
+  }
+
+  /** Deliveries a stopped hub left pending are queued again, with their rule's secret. */
+  async #resumeDeliveries(): Promise<void> {
+    const pending = await this.#storage.alerts.pendingDeliveries(this.dispatcher.settings.maxQueued);
+    for (const row of pending) {
+      const hook = this.rules.webhooksOf(row.ruleId).find((h) => h.url === row.url);
+      if (!hook) {
+        row.status = 'failed';
+        row.lastError = 'the rule or its webhook was removed before the delivery succeeded';
+        await this.#storage.alerts.updateDelivery(row);
+        continue;
+      }
+      this.dispatcher.enqueue({ row, secret: hook.secret });
+    }
+  }
+}
