@@ -14,6 +14,8 @@ import { jobsCommand } from './commands/jobs.js';
 import { cancelCommand } from './commands/cancel.js';
 import { reportCommand } from './commands/report.js';
 import { reportsCommand } from './commands/reports.js';
+import { alertsCommand } from './commands/alerts.js';
+import { alertRulesCommand } from './commands/alert-rules.js';
 import { simCommand } from './commands/sim.js';
 import { CliError, ExitCodes, UsageError } from './errors.js';
 import type { Io } from './io.js';
@@ -34,6 +36,8 @@ export const commands: readonly Command[] = [
   cancelCommand,
   reportCommand,
   reportsCommand,
+  alertsCommand,
+  alertRulesCommand,
   loginCommand,
   logoutCommand,
   provisionCommand,

@@ -24,6 +24,8 @@ import type {
   LogLine,
 } from './types.js';
 import type { Report, ReportRequest } from './report-types.js';
+import { AlertsApi } from './alerts.js';
+import { cursorOf, page, paginate } from './paging.js';
 import { apiUrl, deviceQuery, eventQuery, logQuery, timeParam } from './url.js';
 
 /** The part of `fetch` the client uses, so tests and other runtimes can pass their own. */
@@ -40,7 +42,8 @@ export interface FlotillaClientOptions {
   headers?: Record<string, string>;
 }
 
-interface Call {
+/** One request, as the client's API groups (`client.alerts`) hand it to the client. */
+export interface Call {
   query?: URLSearchParams;
   body?: unknown;
   signal?: AbortSignal | undefined;
@@ -58,6 +61,10 @@ export class FlotillaClient {
   private token: string | undefined;
   private readonly fetchImpl: FetchLike;
   private readonly headers: Record<string, string>;
+  /** Alert rules and alerts (docs/alerts.md). */
+  readonly alerts: AlertsApi = new AlertsApi(<T>(method: string, path: string, call: Call) =>
+    this.call<T>(method, path, call),
+  );
 
   constructor(options: FlotillaClientOptions) {
     // Fail at construction, not at the first request, on a URL that can never work.
@@ -418,38 +425,6 @@ function reportPath(id: string): string {
 /** A time bound in a JSON body: milliseconds, or the ISO string as given. */
 function timeBody(bound: TimeBound): number | string {
   return bound instanceof Date ? bound.getTime() : bound;
-}
-
-function cursorOf<F extends { cursor?: string }>(filter: F, cursor: string | undefined): F {
-  const next = { ...filter };
-  if (cursor === undefined) delete next.cursor;
-  else next.cursor = cursor;
-  return next;
-}
-
-/** Checks the one shape pagination depends on; everything else is the hub's contract. */
-function page<T>(value: Page<T>): Page<T> {
-  const v = value as unknown as { items?: unknown; nextCursor?: unknown } | null;
-  if (!v || !Array.isArray(v.items) || (v.nextCursor !== null && typeof v.nextCursor !== 'string')) {
-    throw new FlotillaApiError(200, SdkErrorCodes.BAD_RESPONSE, 'expected {"items": [...], "nextCursor": string|null}');
-  }
-  return value;
-}
-
-async function* paginate<T>(
-  fetchPage: (cursor: string | undefined) => Promise<Page<T>>,
-  first: string | undefined,
-): AsyncGenerator<T, void, undefined> {
-  let cursor = first;
-  for (;;) {
-    const { items, nextCursor } = await fetchPage(cursor);
-    yield* items;
-    if (nextCursor === null) return;
-    // A hub that hands back the same cursor would otherwise be followed forever.
-    if (nextCursor === cursor)
-      throw new FlotillaApiError(200, SdkErrorCodes.BAD_RESPONSE, 'pagination cursor did not advance');
-    cursor = nextCursor;
-  }
 }
 
 function errorFrom(status: number, statusText: string, text: string): FlotillaApiError {

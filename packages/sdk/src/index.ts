@@ -20,3 +20,17 @@ export { backoffDelay, type BackoffOptions } from './backoff.js';
 export { liveUrl } from './url.js';
 export type * from './types.js';
 export type * from './report-types.js';
+export { AlertsApi } from './alerts.js';
+export type {
+  Alert,
+  AlertCondition,
+  AlertDetail,
+  AlertDuration,
+  AlertFilter,
+  AlertRule,
+  AlertRuleInput,
+  AlertRulePatch,
+  AlertSeverity,
+  AlertStatus,
+  WebhookDelivery,
+} from './alerts.js';
