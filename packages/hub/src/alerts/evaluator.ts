@@ -161,10 +161,10 @@ export class AlertEvaluator {
   #telemetry(deviceId: string, message: Telemetry): void {
     const metrics = message?.metrics;
     if (typeof metrics !== 'object' || metrics === null) return;
-    const now = this.#o.clock.now();
-    if (this.#timed.size > 0) this.#noteData(deviceId, metrics, now);
     const device = this.#o.registry.get(deviceId);
     if (!device) return;
+    const now = this.#o.clock.now();
+    if (this.#timed.size > 0) this.#noteData(deviceId, metrics, now);
     const ts = typeof message.ts === 'number' ? message.ts : now;
     const touched = new Set<CompiledRule>();
     if (ts >= now - this.settings.maxLagMs) {

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
 import { pino } from 'pino';
 import { ManualClock, type StoredEvent } from '@flotilla/protocol';
 import { resolveHubConfig } from '../config.js';
@@ -14,6 +14,7 @@ import {
 } from '../http/testing.js';
 import { createTestTarget, ENGINES, type TestTarget } from '../storage/testing.js';
 import type { AlertView } from './views.js';
+import { signature } from './webhooks.js';
 import {
   alertsOf,
   createRule,
@@ -22,6 +23,7 @@ import {
   listAlerts,
   openAlertsTestHub,
   sendTelemetry,
+  webhookReceiver,
 } from './testing.js';
 
 const MIN = 60_000;
@@ -166,10 +168,49 @@ for (const engine of ENGINES) {
         { logger: pino({ level: 'silent' }), clock },
       );
 
-    before(async () => {
+    beforeEach(async () => {
       target = await createTestTarget(engine);
     });
-    after(() => target.cleanup());
+    afterEach(() => target.cleanup());
+
+    it('resumes webhook deliveries a stopped hub left pending', async () => {
+      const receiver = await webhookReceiver([500, 200]);
+      let hub = await open();
+      try {
+        await connectDevice(hub, 'w-1', { labels: { test: 'resume' } });
+        await hub.alerts.rules.create(
+          {
+            name: 'resume hot',
+            selector: 'test=resume',
+            severity: 'warning',
+            condition: { type: 'threshold', metric: 'temperature', op: '>', value: 70 },
+            webhooks: [{ url: receiver.url, secret: 'resume-secret' }],
+          },
+          SYSTEM,
+        );
+        hub.bus.publish('flotilla.w-1.telemetry', { ts: clock.now(), metrics: { temperature: 80 } });
+        await hub.alerts.flush();
+        await hub.alerts.dispatcher.idle();
+        assert.equal(receiver.received.length, 1);
+        const [alert] = await hub.alerts.list({ device: 'w-1', limit: 1 });
+        assert.ok(alert);
+        await hub.close();
+
+        hub = await open();
+        await hub.alerts.dispatcher.idle();
+        assert.equal(receiver.received.length, 2, 'retried at start, without waiting for the old backoff');
+        const [delivery] = (await hub.alerts.get(alert.id)).deliveries;
+        assert.equal(delivery?.status, 'delivered');
+        assert.equal(delivery?.attempts, 2);
+        assert.equal(
+          receiver.received[1]?.headers['x-flotilla-signature'],
+          signature('resume-secret', receiver.received[1]?.body ?? ''),
+        );
+      } finally {
+        await hub.close();
+        await receiver.close();
+      }
+    });
 
     const fired = async (hub: HubParts, device: string): Promise<number> =>
       (await hub.storage.readEvents({ aggregateId: device, types: ['AlertFired'], limit: 100 })).length;

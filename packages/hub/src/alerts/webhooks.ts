@@ -75,6 +75,8 @@ export class WebhookDispatcher extends EventEmitter<{ attempt: [DeliveryRow] }> 
   readonly #fetch: typeof fetch;
   readonly #ready: QueuedDelivery[] = [];
   readonly #waiting = new Map<string, TimerHandle>();
+  /** Attempts under way, so closing the hub does not wait for a slow receiver. */
+  readonly #running = new Set<AbortController>();
   #inFlight = 0;
   #idleWaiters: Array<() => void> = [];
   #closed = false;
@@ -92,14 +94,16 @@ export class WebhookDispatcher extends EventEmitter<{ attempt: [DeliveryRow] }> 
   }
 
   /**
-   * Queues a delivery (its row already stored, status `pending`). Returns false, and records the
-   * delivery as failed, when the queue is full or the dispatcher closed.
+   * Queues a delivery (its row already stored, status `pending`). Returns false when the queue is
+   * full (the delivery is then recorded as failed) or the dispatcher closed.
    */
   enqueue(delivery: QueuedDelivery): boolean {
-    if (this.#closed || this.size >= this.settings.maxQueued) {
+    // Closing: the row stays pending, and the next start of the hub delivers it.
+    if (this.#closed) return false;
+    if (this.size >= this.settings.maxQueued) {
       const row = delivery.row;
       row.status = 'failed';
-      row.lastError = this.#closed ? 'the hub is shutting down' : 'webhook queue full';
+      row.lastError = 'webhook queue full';
       row.nextAttemptAt = null;
       this.#o.metrics.deliveries.inc({ status: 'dropped' });
       this.#record(row);
@@ -117,9 +121,10 @@ export class WebhookDispatcher extends EventEmitter<{ attempt: [DeliveryRow] }> 
     return new Promise((resolve) => this.#idleWaiters.push(resolve));
   }
 
-  /** Stops retrying (pending rows stay pending: the next start resumes them) and waits for running attempts. */
+  /** Stops retrying and aborts running attempts; pending rows stay pending and the next start resumes them. */
   async close(): Promise<void> {
     this.#closed = true;
+    for (const controller of this.#running) controller.abort();
     for (const timer of this.#waiting.values()) timer.cancel();
     this.#waiting.clear();
     this.#ready.length = 0;
@@ -155,6 +160,7 @@ export class WebhookDispatcher extends EventEmitter<{ attempt: [DeliveryRow] }> 
     };
     if (delivery.secret !== undefined) headers[SIGNATURE_HEADER] = signature(delivery.secret, body);
     const controller = new AbortController();
+    this.#running.add(controller);
     let timedOut = false;
     const timer = clock.setTimeout(() => {
       timedOut = true;
@@ -181,6 +187,7 @@ export class WebhookDispatcher extends EventEmitter<{ attempt: [DeliveryRow] }> 
       error = timedOut ? `no answer within ${this.settings.timeoutMs} ms` : describe(err);
     } finally {
       timer.cancel();
+      this.#running.delete(controller);
     }
     const now = clock.now();
     row.attempts++;
