@@ -183,6 +183,32 @@ for (const engine of ENGINES) {
       assert.deepEqual(await alertsOf(hub, rule), []);
     });
 
+    it('keeps open alerts through a rename, and resolves them when the condition changes', async () => {
+      await device('edit-1', 'edit');
+      const rule = await createRule(hub, {
+        name: 'edit hot',
+        selector: 'test=edit',
+        severity: 'warning',
+        condition: { type: 'threshold', metric: 'temperature', op: '>', value: 70 },
+      });
+      sendTelemetry(hub, 'edit-1', { temperature: 80 });
+      const patch = (payload: object) =>
+        hub.inject({ method: 'PATCH', url: `/api/v1/alert-rules/${rule.id}`, payload });
+      assert.equal((await patch({ name: 'edit renamed', description: 'hotter motors' })).statusCode, 200);
+      assert.equal((await alertsOf(hub, rule))[0]?.status, 'firing', 'a rename changes nothing that decides');
+      assert.equal(
+        (await patch({ condition: { type: 'threshold', metric: 'temperature', op: '>', value: 90 } })).statusCode,
+        200,
+      );
+      assert.equal((await alertsOf(hub, rule))[0]?.resolution, 'rule_changed');
+      sendTelemetry(hub, 'edit-1', { temperature: 85 });
+      assert.equal((await alertsOf(hub, rule)).length, 1);
+      sendTelemetry(hub, 'edit-1', { temperature: 95 });
+      const [again] = await alertsOf(hub, rule);
+      assert.equal(again?.status, 'firing');
+      assert.equal(again?.ruleName, 'edit renamed');
+    });
+
     it('drops the state of deleted devices and rules, resolving their alerts', async () => {
       await device('gone-1', 'gone');
       await device('gone-2', 'gone');

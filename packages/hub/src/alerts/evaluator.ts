@@ -1,12 +1,14 @@
 import type { Logger } from 'pino';
-import { matchesSelector, type Clock, type Device, type TimerHandle } from '@flotilla/protocol';
+import type { Clock, Device, TimerHandle } from '@flotilla/protocol';
 import type { Bus } from '../bus.js';
 import type { AlertRow } from '../storage/alerts.js';
 import type { CompiledRule, Leaf } from './definition.js';
 import { describeLeaf } from './describe.js';
-import { addRateSample, feedLatch, holds, newLeafState, promote, type LeafState } from './leaf-state.js';
+import { LastData } from './last-data.js';
+import { addRateSample, feedLatch, holds, newLeafState, promote } from './leaf-state.js';
 import type { AlertLifecycle } from './lifecycle.js';
 import type { AlertMetrics } from './metrics.js';
+import { evaluatesAs, inScope, isIdle, isPending, isValueLeaf, pairKey, type Pair } from './pair.js';
 
 /**
  * Decides when alerts fire and resolve. Three things drive it:
@@ -43,21 +45,7 @@ export interface AlertEvaluatorOptions {
   settings?: Partial<EvaluatorSettings>;
 }
 
-interface Pair {
-  key: string;
-  rule: CompiledRule;
-  deviceId: string;
-  /** By leaf index; only threshold and rate leaves use theirs. */
-  leaves: LeafState[];
-  alertId: string | null;
-  /** A user resolved the alert while the condition still held: no new alert until it clears. */
-  suppressed: boolean;
-}
-
 type Telemetry = { ts?: unknown; metrics?: Record<string, unknown> };
-
-const isValueLeaf = (leaf: Leaf): leaf is Extract<Leaf, { kind: 'threshold' | 'rate' }> =>
-  leaf.kind === 'threshold' || leaf.kind === 'rate';
 
 export class AlertEvaluator {
   readonly settings: EvaluatorSettings;
@@ -71,8 +59,9 @@ export class AlertEvaluator {
   readonly #byDevice = new Map<string, Set<string>>();
   /** Pairs with a condition waiting for its `for`. */
   readonly #pending = new Set<string>();
-  /** When each device last sent telemetry (any metric, and the metrics no-data conditions name). */
-  readonly #lastData = new Map<string, { any: number; metrics: Map<string, number> }>();
+  readonly #lastData = new LastData();
+  /** Metrics no-data conditions name. */
+  readonly #watched = new Set<string>();
   readonly #startedAt: number;
   #unsubscribe: Array<() => void> = [];
   #timer: TimerHandle | undefined;
@@ -107,9 +96,17 @@ export class AlertEvaluator {
     return this.#pairs.size;
   }
 
-  /** Adds or replaces a rule. A replaced rule's open alerts resolve (`rule_changed`, or `rule_disabled`). */
+  /**
+   * Adds or replaces a rule. A replaced rule whose conditions, scope, severity or state changed
+   * resolves its open alerts (`rule_changed`, or `rule_disabled`): they were decided by the old
+   * rule. A change of name, description or webhooks keeps them.
+   */
   setRule(rule: CompiledRule): void {
     const previous = this.#rules.get(rule.id);
+    if (previous && evaluatesAs(previous) === evaluatesAs(rule)) {
+      this.#replace(previous, rule);
+      return;
+    }
     if (previous) this.#drop(previous, rule.enabled ? 'rule_changed' : 'rule_disabled');
     this.#rules.set(rule.id, rule);
     if (!rule.enabled) return;
@@ -118,7 +115,10 @@ export class AlertEvaluator {
         let set = this.#byMetric.get(leaf.metric);
         if (!set) this.#byMetric.set(leaf.metric, (set = new Set()));
         set.add(rule);
-      } else this.#timed.add(rule);
+      } else {
+        this.#timed.add(rule);
+        if (leaf.kind === 'no_data' && leaf.metric !== undefined) this.#watched.add(leaf.metric);
+      }
     }
   }
 
@@ -164,7 +164,7 @@ export class AlertEvaluator {
     const device = this.#o.registry.get(deviceId);
     if (!device) return;
     const now = this.#o.clock.now();
-    if (this.#timed.size > 0) this.#noteData(deviceId, metrics, now);
+    if (this.#timed.size > 0) this.#lastData.note(deviceId, metrics, this.#watched, now);
     const ts = typeof message.ts === 'number' ? message.ts : now;
     const touched = new Set<CompiledRule>();
     if (ts >= now - this.settings.maxLagMs) {
@@ -265,28 +265,7 @@ export class AlertEvaluator {
 
   /** Without telemetry since the hub started, a device counts from then (or from its registration). */
   #lastDataAt(device: Device, metric: string | undefined): number {
-    const seen = this.#lastData.get(device.id);
-    const at = metric === undefined ? seen?.any : seen?.metrics.get(metric);
-    return at ?? Math.max(this.#startedAt, device.registeredAt);
-  }
-
-  #noteData(deviceId: string, metrics: Record<string, unknown>, now: number): void {
-    let seen = this.#lastData.get(deviceId);
-    if (!seen) this.#lastData.set(deviceId, (seen = { any: now, metrics: new Map() }));
-    seen.any = now;
-    for (const rule of this.#timed) {
-      for (const leaf of rule.leaves) {
-        if (leaf.kind === 'no_data' && leaf.metric !== undefined && leaf.metric in metrics)
-          seen.metrics.set(leaf.metric, now);
-      }
-    }
-  }
-
-  #seedLastData(deviceId: string, metric: string | undefined, at: number): void {
-    let seen = this.#lastData.get(deviceId);
-    if (!seen) this.#lastData.set(deviceId, (seen = { any: at, metrics: new Map() }));
-    if (metric === undefined) seen.any = Math.min(seen.any, at);
-    else seen.metrics.set(metric, Math.min(seen.metrics.get(metric) ?? at, at));
+    return this.#lastData.at(device.id, metric) ?? Math.max(this.#startedAt, device.registeredAt);
   }
 
   #pair(rule: CompiledRule, deviceId: string): Pair {
@@ -303,9 +282,7 @@ export class AlertEvaluator {
   }
 
   #prune(pair: Pair): void {
-    if (pair.alertId || pair.suppressed) return;
-    if (pair.leaves.some((s) => s && (s.active || s.pendingSince !== null || (s.samples?.length ?? 0) > 0))) return;
-    this.#remove(pair);
+    if (isIdle(pair)) this.#remove(pair);
   }
 
   #remove(pair: Pair): void {
@@ -325,6 +302,14 @@ export class AlertEvaluator {
     this.#remove(pair);
   }
 
+  /** Swaps in a rule object that evaluates the same, keeping every pair and open alert. */
+  #replace(previous: CompiledRule, rule: CompiledRule): void {
+    this.#rules.set(rule.id, rule);
+    for (const pair of this.#pairs.values()) if (pair.rule === previous) pair.rule = rule;
+    for (const set of this.#byMetric.values()) if (set.delete(previous)) set.add(rule);
+    if (this.#timed.delete(previous)) this.#timed.add(rule);
+  }
+
   #drop(rule: CompiledRule, resolution: string): void {
     for (const [key, pair] of this.#pairs) if (pair.rule.id === rule.id) this.#forget(key, resolution);
     for (const [metric, set] of this.#byMetric) {
@@ -332,10 +317,15 @@ export class AlertEvaluator {
       if (set.size === 0) this.#byMetric.delete(metric);
     }
     this.#timed.delete(rule);
+    this.#watched.clear();
+    for (const timed of this.#timed) {
+      for (const leaf of timed.leaves)
+        if (leaf.kind === 'no_data' && leaf.metric !== undefined) this.#watched.add(leaf.metric);
+    }
   }
 
   #trackPending(pair: Pair): void {
-    if (pair.leaves.some((s) => s && !s.active && s.pendingSince !== null)) this.#pending.add(pair.key);
+    if (isPending(pair)) this.#pending.add(pair.key);
     else this.#pending.delete(pair.key);
   }
 
@@ -373,7 +363,7 @@ export class AlertEvaluator {
       const saved = leaves[leaf.index];
       if (leaf.kind === 'no_data' && typeof saved?.['lastData'] === 'number') {
         // The device's silence goes back to before the restart: keep counting from then.
-        this.#seedLastData(alert.deviceId, leaf.metric, saved['lastData']);
+        this.#lastData.seed(alert.deviceId, leaf.metric, saved['lastData']);
       }
       if (!isValueLeaf(leaf)) continue;
       // What was active when it fired is active still, until a value says otherwise.
@@ -390,14 +380,6 @@ export class AlertEvaluator {
   }
 }
 
-function pairKey(ruleId: string, deviceId: string): string {
-  return `${ruleId}/${deviceId}`;
-}
-
 function deviceOf(subject: string): string {
   return subject.split('.')[1] ?? '';
-}
-
-function inScope(rule: CompiledRule, device: Device): boolean {
-  return rule.selector.length === 0 || matchesSelector(rule.selector, device.labels);
 }

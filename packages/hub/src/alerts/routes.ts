@@ -97,7 +97,8 @@ function registerRuleRoutes(app: FastifyInstance, alerts: AlertService): void {
       attachValidation: true,
       schema: {
         tags: ['alerts'],
-        summary: 'Change an alert rule (its open alerts resolve as rule_changed)',
+        summary:
+          'Change an alert rule (a new condition, selector or severity resolves its open alerts as rule_changed)',
         params: IdParams,
         body: RulePatchBody,
         response: { 200: RuleView, 404: ErrorRef, 409: ErrorRef, ...commonErrorResponses },

@@ -86,8 +86,8 @@ export class AlertRules {
   }
 
   /**
-   * Changes a rule. Its open alerts resolve (`rule_changed`): they were decided by the old
-   * conditions, and the new ones fire afresh if they hold.
+   * Changes a rule. A new condition, selector or severity resolves its open alerts (`rule_changed`,
+   * see AlertEvaluator.setRule): they were decided by the old rule, and the new one fires afresh.
    */
   update(id: string, patch: RulePatch, metadata: EventMetadata): Promise<RuleView> {
     return this.#serial(async () => {

@@ -113,10 +113,9 @@ export class AlertService {
   /** One alert with its history and webhook deliveries, or 404. */
   async get(id: string): Promise<AlertDetail> {
     const row = await this.lifecycle.get(id);
-    const [history, deliveries] = await Promise.all([
-      this.lifecycle.history(row),
-      this.#storage.alerts.deliveriesOf(id),
-    ]);
+    // History first: it waits for the writes under way, deliveries included.
+    const history = await this.lifecycle.history(row);
+    const deliveries = await this.#storage.alerts.deliveriesOf(id);
     return { ...alertView(row), history, deliveries: deliveries.map(deliveryView) };
   }
 
