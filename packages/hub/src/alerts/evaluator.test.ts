@@ -203,6 +203,7 @@ for (const engine of ENGINES) {
       assert.equal((await alertsOf(hub, rule))[0]?.resolution, 'rule_changed');
       sendTelemetry(hub, 'edit-1', { temperature: 85 });
       assert.equal((await alertsOf(hub, rule)).length, 1);
+      hub.clock.advance(1000); // a later start than the resolved one: newest first is then this one
       sendTelemetry(hub, 'edit-1', { temperature: 95 });
       const [again] = await alertsOf(hub, rule);
       assert.equal(again?.status, 'firing');

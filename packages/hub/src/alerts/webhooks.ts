@@ -154,6 +154,9 @@ export class WebhookDispatcher extends EventEmitter<{ attempt: [DeliveryRow] }> 
     const headers: Record<string, string> = {
       'content-type': 'application/json',
       'user-agent': 'flotilla-hub',
+      // One connection per attempt: a kept-alive socket the receiver has just timed out fails
+      // the next delivery with ECONNRESET, and webhooks are too rare for reuse to pay.
+      connection: 'close',
       [EVENT_HEADER]: row.event,
       [DELIVERY_HEADER]: row.id,
       [ATTEMPT_HEADER]: String(row.attempts + 1),
