@@ -406,23 +406,6 @@ export async function assembleHub(config: HubConfig, options: { logger: Logger; 
     cleanup.push(async () => commands.close());
     // Records a stopped hub left open are closed as soon as their deadline has passed.
     void commands.sweep();
-    const reports = new ReportService({
-      storage,
-      registry,
-      clock,
-      logger: logger.child({ component: 'reports' }),
-      metrics,
-      settings: config.reports,
-      hubVersion: HUB_VERSION,
-      // Any hub's pass rolls up every hub's writes: the end of a report's range is then in the rollups.
-      refreshRollups: () => telemetryMaintenance.run(),
-      rollup1mRetentionMs: config.telemetry.rollup1mRetentionMs,
-    });
-    // Before telemetry and storage: a report being generated reads both.
-    cleanup.push(() => reports.close());
-    reports.resume().catch((err: unknown) => logger.error({ err }, 'cannot resume pending reports'));
-    registerCommandRoutes(app, { commands, registry });
-    registerReportRoutes(app, { reports });
     let alerts: AlertService;
     try {
       alerts = await AlertService.open({
@@ -441,6 +424,34 @@ export async function assembleHub(config: HubConfig, options: { logger: Logger; 
     }
     // Before the registry and storage close: decided transitions are written first.
     cleanup.push(() => alerts.close());
+    const reports = new ReportService({
+      storage,
+      registry,
+      clock,
+      logger: logger.child({ component: 'reports' }),
+      metrics,
+      settings: config.reports,
+      hubVersion: HUB_VERSION,
+      // Any hub's pass rolls up every hub's writes: the end of a report's range is then in the rollups.
+      refreshRollups: () => telemetryMaintenance.run(),
+      rollup1mRetentionMs: config.telemetry.rollup1mRetentionMs,
+      alerts: {
+        between: async (from, to) =>
+          (await alerts.history({ from, to })).map((alert) => ({
+            id: alert.id,
+            rule: alert.ruleName,
+            device: alert.device,
+            severity: alert.severity,
+            firedAt: alert.startedAt,
+            resolvedAt: alert.resolvedAt,
+          })),
+      },
+    });
+    // Before telemetry and storage: a report being generated reads both.
+    cleanup.push(() => reports.close());
+    reports.resume().catch((err: unknown) => logger.error({ err }, 'cannot resume pending reports'));
+    registerCommandRoutes(app, { commands, registry });
+    registerReportRoutes(app, { reports });
     registerAlertRoutes(app, { alerts });
     registerEnrollmentRoutes(app, { enrollment });
     registerTlsRoutes(app, { tls });

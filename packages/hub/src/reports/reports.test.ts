@@ -100,6 +100,28 @@ for (const engine of ENGINES) {
       await hub.storage.commands.insert(command('c-r2', 'r2', T1 + H, 'timed_out'));
       await hub.storage.commands.insert(command('c-early', 'r2', T1 - MIN, 'failed'));
       await hub.storage.commands.insert(command('c-other', 'other', T1 + H, 'failed'));
+
+      // Alert history as the alerts module records it (docs/alerts.md).
+      const alert = (id: string, device: string, severity: string, startedAt: number, resolvedAt: number | null) => ({
+        id,
+        ruleId: 'rule-battery',
+        ruleName: 'battery-low',
+        deviceId: device,
+        severity,
+        status: resolvedAt === null ? ('firing' as const) : ('resolved' as const),
+        summary: `${device}: battery.soc below 20`,
+        details: {},
+        startedAt,
+        acknowledgedAt: null,
+        acknowledgedBy: null,
+        resolvedAt,
+        resolvedBy: resolvedAt === null ? null : 'system',
+        resolution: resolvedAt === null ? null : 'cleared',
+      });
+      await hub.storage.alerts.insertAlert(alert('a-r2', 'r2', 'critical', T1 + 110 * MIN, T1 + 150 * MIN));
+      await hub.storage.alerts.insertAlert(alert('a-r1', 'r1', 'warning', T1 + 3 * H, null));
+      await hub.storage.alerts.insertAlert(alert('a-early', 'r1', 'warning', T1 - 2 * H, T1 - H)); // before the range
+      await hub.storage.alerts.insertAlert(alert('a-other', 'other', 'critical', T1 + H, null)); // another site
     });
     after(async () => {
       globalThis.fetch = realFetch;
@@ -192,7 +214,22 @@ for (const engine of ENGINES) {
           ['r2', 4],
         ],
       );
-      assert.equal(s.alerts.available, false);
+      assert.deepEqual(
+        [s.alerts.available, s.alerts.total, s.alerts.open, s.alerts.bySeverity],
+        [true, 2, 1, { critical: 1, warning: 1 }],
+      );
+      assert.deepEqual(
+        [s.alerts.longest?.id, s.alerts.longest?.rule, s.alerts.longest?.durationMs],
+        ['a-r1', 'battery-low', H],
+        'still open at the end of the range: counted until then',
+      );
+      assert.deepEqual(
+        s.alerts.byDevice.map((d) => [d.device, d.count]),
+        [
+          ['r1', 1],
+          ['r2', 1],
+        ],
+      );
 
       assert.equal(report.summary?.source, 'deterministic');
       assert.equal(report.summary?.note, null);
@@ -246,6 +283,7 @@ for (const engine of ENGINES) {
         ['r2'],
       );
       assert.equal(s.activity.commands.issued, 1);
+      assert.deepEqual([s.alerts.total, s.alerts.longest?.id, s.alerts.longest?.durationMs], [1, 'a-r2', 40 * MIN]);
       assert.match(report.summary?.text ?? '', /^Report for device r2 over .*r2 was online 50% of the time/);
     });
 
