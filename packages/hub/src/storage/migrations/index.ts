@@ -8,10 +8,10 @@ import { tls } from './0005_tls.js';
 import { telemetry } from './0006_telemetry.js';
 import { commands } from './0007_commands.js';
 import { jobs } from './0008_jobs.js';
+import { alerts } from './0009_alerts.js';
 import { logs } from './0010_logs.js';
 import { telemetrySeries } from './0011_telemetry_series.js';
 import { reports } from './0012_reports.js';
-import { alerts } from './0009_alerts.js';
 
 /**
  * Every migration, applied in name order at open on both engines. A later issue adds its own
@@ -28,8 +28,8 @@ export const migrations: Readonly<Record<string, (schema: SchemaDialect) => Migr
   '0006_telemetry': telemetry,
   '0007_commands': commands,
   '0008_jobs': jobs,
+  '0009_alerts': alerts,
   '0010_logs': logs,
   '0011_telemetry_series': telemetrySeries,
   '0012_reports': reports,
-  '0009_alerts': alerts,
 };
