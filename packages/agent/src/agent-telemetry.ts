@@ -1,5 +1,13 @@
 import { join } from 'node:path';
-import type { AckPayload, Clock, TelemetryPayload, TimerHandle } from '@flotilla/protocol';
+import {
+  MAX_FRAME_BYTES,
+  envelope,
+  validateMessage,
+  type AckPayload,
+  type Clock,
+  type TelemetryPayload,
+  type TimerHandle,
+} from '@flotilla/protocol';
 import { AgentError, AgentErrorCodes } from './errors.js';
 import type { AgentLogger } from './logger.js';
 import {
@@ -25,6 +33,25 @@ export const DEFAULT_MEMORY_TELEMETRY_BUFFER_MB = 4;
 export const DEFAULT_TELEMETRY_FLUSH_MS = 1000;
 /** The event an agent sends after the cap dropped records. */
 export const TELEMETRY_DROPPED_EVENT = 'telemetry.dropped';
+
+/**
+ * Checks a message before it is buffered, so a bad name fails at the call rather than as a
+ * refusal from the hub later. Throws AgentError `invalid_message` for a message the protocol would
+ * refuse, or one too large for a frame of its own (it could never be sent).
+ */
+export function checkTelemetry(
+  device: string,
+  ts: number,
+  metrics: Record<string, number>,
+  samples: Record<string, unknown> | undefined,
+): void {
+  const payload = samples === undefined ? { metrics, seq: 0 } : { metrics, samples, seq: 0 };
+  const checked = validateMessage(envelope('telemetry', device, 1, ts, payload));
+  if (!checked.ok) throw new AgentError(AgentErrorCodes.INVALID_MESSAGE, `telemetry: ${checked.error.message}`);
+  if (JSON.stringify(payload).length > MAX_FRAME_BYTES - 1024) {
+    throw new AgentError(AgentErrorCodes.INVALID_MESSAGE, `telemetry: larger than a frame (${MAX_FRAME_BYTES} bytes)`);
+  }
+}
 
 export interface AgentTelemetryOptions {
   device: string;

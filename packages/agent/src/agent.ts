@@ -4,29 +4,28 @@ import { WebSocket, type RawData } from 'ws';
 import {
   ErrorCodes,
   MAX_FRAME_BYTES,
-  envelope,
-  parseFrame,
   systemClock,
-  validateMessage,
   type Clock,
   type CommandPayload,
   type ErrorPayload,
-  type HelloPayload,
   type LogLevel,
-  type Message,
-  type MessageOf,
-  type MessageType,
   type PayloadOf,
   type TimerHandle,
   type WelcomePayload,
 } from '@flotilla/protocol';
-import { AgentTelemetry, type AgentTelemetryStats } from './agent-telemetry.js';
+import { AgentTelemetry, checkTelemetry, type AgentTelemetryStats } from './agent-telemetry.js';
 import { Backoff } from './backoff.js';
+import { CommandDispatcher } from './command-dispatch.js';
 import { CommandRegistry, DEFAULT_COMMAND_TIMEOUT_MS, type CommandHandler } from './commands.js';
 import { IdentityFileCredentials, type CredentialStore } from './credentials.js';
 import { ClientTls } from './client-tls.js';
 import { AgentError, AgentErrorCodes } from './errors.js';
-import { collectFacts, mergeCapabilities, mergeFacts, type Facts } from './facts.js';
+import { collectFacts, mergeFacts, type Facts } from './facts.js';
+import { FrameWriter, MAX_BUFFERED_BYTES } from './frame-writer.js';
+import { helloPayload, storeCredential } from './handshake.js';
+import { readHubFrame } from './inbound.js';
+import { Heartbeat } from './heartbeat.js';
+import { CERTIFICATE_REFUSALS, DEFAULT_AUTH_RETRY_MS, REFUSAL_HINTS, REFUSALS } from './hub-refusals.js';
 import { resolveIdentity } from './identity.js';
 import { holdProcess } from './keepalive.js';
 import { getDefaultLogger, type AgentLogger } from './logger.js';
@@ -41,46 +40,12 @@ import type { AgentOptions, AgentStats } from './options.js';
 import { SystemMetricsReporter } from './system-reporter.js';
 import { agentSocketUrl } from './url.js';
 import { shippingLogger } from './log-shipping.js';
-import type { TeleoperationDetector, TeleoperationSession } from './teleop/detector.js';
-import { createTeleoperationDetector } from './teleop/options.js';
+import type { TeleoperationDetector } from './teleop/detector.js';
+import { reportTeleoperation, startTeleoperationReports } from './teleop/report.js';
+
+export { DEFAULT_AUTH_RETRY_MS };
 
 type StateInit = StateEvent extends infer E ? (E extends StateEvent ? Omit<E, 'from' | 'at'> : never) : never;
-
-/** A socket that has not drained this much is congested; more frames would only queue in memory. */
-const MAX_BUFFERED_BYTES = 1024 * 1024;
-/** Missed heartbeat intervals (no frame at all from the hub) before the link is presumed dead. */
-const DEAD_AFTER_INTERVALS = 3;
-
-/** Default wait after the hub refused our token (see AgentOptions.authRetryMs). */
-export const DEFAULT_AUTH_RETRY_MS = 300_000;
-
-/** Hub refusals of the device's identity: retrying at once cannot succeed. */
-const REFUSALS: ReadonlySet<string> = new Set([
-  ErrorCodes.UNAUTHORIZED,
-  ErrorCodes.CREDENTIAL_REVOKED,
-  ErrorCodes.ENROLLMENT_EXPIRED,
-  ErrorCodes.ENROLLMENT_EXHAUSTED,
-  ErrorCodes.CERTIFICATE_REQUIRED,
-  ErrorCodes.INVALID_CSR,
-]);
-
-/** Refusals of the client certificate the agent can fix itself: it drops the certificate and asks for a new one. */
-const CERTIFICATE_REFUSALS: ReadonlySet<string> = new Set([
-  ErrorCodes.CERTIFICATE_MISMATCH,
-  ErrorCodes.CERTIFICATE_REVOKED,
-]);
-
-/** What an operator should do about each refusal, for the log line. */
-const REFUSAL_HINTS: Readonly<Record<string, string>> = {
-  [ErrorCodes.UNAUTHORIZED]: 'start the agent with a valid enrollment token (--token fle_…)',
-  [ErrorCodes.CREDENTIAL_REVOKED]:
-    'an administrator revoked this device; remove "credential" from identity.json and enroll again with a new token',
-  [ErrorCodes.ENROLLMENT_EXPIRED]: 'the enrollment token has expired; ask for a new one',
-  [ErrorCodes.ENROLLMENT_EXHAUSTED]: 'the enrollment token has no uses left; ask for a new one',
-  [ErrorCodes.CERTIFICATE_REQUIRED]:
-    'the hub requires a client certificate and this device has none: revoke its credential and enroll it again over wss://',
-  [ErrorCodes.INVALID_CSR]: 'the hub could not use the certificate request; this is a bug, please report it',
-};
 
 /**
  * A device's connection to the hub. Small on purpose: the simulator runs 10,000 of these in one
@@ -103,22 +68,17 @@ export class Agent extends EventEmitter<{ state: [StateEvent] }> {
   private readonly createdAt: number;
 
   private socket: WebSocket | undefined;
-  private seq = 0;
+  private readonly frames: FrameWriter;
+  private readonly heartbeat: Heartbeat;
   private session: string | undefined;
-  private heartbeatMs = 0;
   private connectedAt: number | undefined;
-  private lastInboundAt = 0;
   private closeReason: DisconnectReason | undefined;
   private closeDetail: string | undefined;
   private replaced = false;
-  private pingSeq = -1;
-  private pingAt = 0;
-  private rtt: number | undefined;
-  /** Running commands by id, with what cancels each. */
-  private inflight: Map<string, AbortController> | undefined;
+  /** Created at the first command from the hub. */
+  private commands: CommandDispatcher | undefined;
 
   private registrationTimer: TimerHandle | undefined;
-  private heartbeatTimer: TimerHandle | undefined;
   private reconnectTimer: TimerHandle | undefined;
   private systemMetrics: SystemMetricsReporter | undefined;
   private teleoperation: TeleoperationDetector | undefined;
@@ -167,6 +127,8 @@ export class Agent extends EventEmitter<{ state: [StateEvent] }> {
       logger: this.logger,
     });
     this.createdAt = this.clock.now();
+    this.frames = new FrameWriter(this.id, this.clock, this.counters);
+    this.heartbeat = new Heartbeat(this.clock, options.onRttSample);
     const bufferDir =
       options.telemetryBufferDir ??
       (options.stateDir === undefined ? undefined : AgentTelemetry.dirIn(options.stateDir));
@@ -182,7 +144,7 @@ export class Agent extends EventEmitter<{ state: [StateEvent] }> {
         const ws = this.socket;
         // Not sent is not lost: the records stay buffered and go with the next pump.
         if (this.currentState !== 'Connected' || !ws || ws.bufferedAmount > MAX_BUFFERED_BYTES) return false;
-        return this.write(ws, envelope('telemetry', this.id, this.seq + 1, ts ?? this.clock.now(), payload));
+        return this.frames.write(ws, this.frames.next('telemetry', payload, ts));
       },
       sendEvent: (type, data) => this.currentState === 'Connected' && this.sendEvent(type, data),
     });
@@ -194,7 +156,7 @@ export class Agent extends EventEmitter<{ state: [StateEvent] }> {
 
   /** Round trip of the last acknowledged heartbeat (ms), once one was measured. */
   get lastRttMs(): number | undefined {
-    return this.rtt;
+    return this.heartbeat.rtt;
   }
 
   /** The hub's id for the current session, while connected. */
@@ -233,18 +195,13 @@ export class Agent extends EventEmitter<{ state: [StateEvent] }> {
         maxIntervalMs: this.options.metricsMaxIntervalMs ?? 60_000,
       });
     }
-    if (this.options.teleoperation !== false) {
-      this.teleoperation = createTeleoperationDetector(this.options.teleoperation ?? {}, this.clock, {
-        onStart: (session) => this.reportTeleoperation(session, undefined),
-        onStop: (session, at) => this.reportTeleoperation(session, at),
-        onError: (err, indicator) =>
-          this.logger.debug(
-            { device: this.id, indicator, err: (err as Error).message },
-            'teleoperation indicator failed',
-          ),
-      });
-      this.teleoperation.start();
-    }
+    this.teleoperation = startTeleoperationReports(
+      this.options.teleoperation,
+      this.clock,
+      this.id,
+      this.logger,
+      (t, d) => this.sendEvent(t, d),
+    );
     this.releaseProcess = holdProcess();
     this.telemetry.start();
     this.connect();
@@ -282,16 +239,7 @@ export class Agent extends EventEmitter<{ state: [StateEvent] }> {
    */
   sendTelemetry(metrics: Record<string, number>, samples?: Record<string, unknown>, ts?: number): boolean {
     const at = Math.round(ts ?? this.clock.now());
-    const payload = samples === undefined ? { metrics, seq: 0 } : { metrics, samples, seq: 0 };
-    const checked = validateMessage(envelope('telemetry', this.id, 1, at, payload));
-    if (!checked.ok) throw new AgentError(AgentErrorCodes.INVALID_MESSAGE, `telemetry: ${checked.error.message}`);
-    // One record must fit a frame on its own, or it could never be sent.
-    if (JSON.stringify(payload).length > MAX_FRAME_BYTES - 1024) {
-      throw new AgentError(
-        AgentErrorCodes.INVALID_MESSAGE,
-        `telemetry: larger than a frame (${MAX_FRAME_BYTES} bytes)`,
-      );
-    }
+    checkTelemetry(this.id, at, metrics, samples);
     if (this.currentState === 'Stopped' || !this.telemetry.append(at, metrics, samples)) {
       this.counters.dropped++;
       return false;
@@ -333,7 +281,7 @@ export class Agent extends EventEmitter<{ state: [StateEvent] }> {
     ws.on('message', (data) => this.onMessage(ws, data));
     // A hub that stopped reading (its storage is behind: backpressure) still pings: it is alive.
     ws.on('ping', () => {
-      if (this.socket === ws) this.lastInboundAt = this.clock.now();
+      if (this.socket === ws) this.heartbeat.heard();
     });
     ws.on('error', (err) => this.onSocketError(ws, err));
     ws.on('close', (code) => this.onClose(ws, code));
@@ -345,17 +293,17 @@ export class Agent extends EventEmitter<{ state: [StateEvent] }> {
 
   private onOpen(ws: WebSocket): void {
     if (this.socket !== ws) return;
-    this.seq = 0;
+    this.frames.seq = 0;
     // Computed once and kept: the host's facts object is shared by every agent in the process.
     this.facts ??= mergeFacts(this.options.systemFacts === false ? {} : collectFacts(), this.options.facts);
-    const capabilities = mergeCapabilities(this.facts.capabilities, this.registry?.capabilities());
-    const hello: HelloPayload = { ...this.facts, uptime: this.uptime() };
-    if (capabilities) hello.capabilities = capabilities;
-    const token = this.credential ?? this.options.token;
-    if (token !== undefined) hello.token = token;
-    const csr = this.tls.csr();
-    if (csr !== undefined) hello.csr = csr;
-    this.send(ws, 'hello', hello);
+    const hello = helloPayload({
+      facts: this.facts,
+      handled: this.registry?.capabilities(),
+      uptime: this.uptime(),
+      token: this.credential ?? this.options.token,
+      csr: this.tls.csr(),
+    });
+    this.frames.send(ws, 'hello', hello);
   }
 
   private onSocketError(ws: WebSocket, err: Error & { code?: string }): void {
@@ -401,9 +349,9 @@ export class Agent extends EventEmitter<{ state: [StateEvent] }> {
 
   private cancelSessionTimers(): void {
     this.registrationTimer?.cancel();
-    this.heartbeatTimer?.cancel();
+    this.registrationTimer = undefined;
+    this.heartbeat.stop();
     this.systemMetrics?.stop();
-    this.registrationTimer = this.heartbeatTimer = undefined;
   }
 
   /** State after emitting: a listener may have called stop(), which TypeScript's narrowing cannot see. */
@@ -423,57 +371,39 @@ export class Agent extends EventEmitter<{ state: [StateEvent] }> {
   private onMessage(ws: WebSocket, data: RawData): void {
     if (this.socket !== ws) return;
     this.counters.received++;
-    this.lastInboundAt = this.clock.now();
-    const raw = Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data);
-    const parsed = parseFrame(raw);
-    if (!parsed.ok) {
+    this.heartbeat.heard();
+    const read = readHubFrame(data, this.id);
+    if (!read.ok) {
       this.counters.invalidFrames++;
-      this.logger.warn(
-        { device: this.id, code: parsed.error.code, reason: parsed.error.message },
-        'invalid frame from hub',
-      );
-      this.reject(ws, parsed.error);
+      if (read.unparsed) {
+        const { code, message } = read.error;
+        this.logger.warn({ device: this.id, code, reason: message }, 'invalid frame from hub');
+      }
+      this.reject(ws, read.error);
       return;
     }
-    const msg = parsed.value;
-    if (msg.device !== this.id) {
-      this.counters.invalidFrames++;
-      this.reject(ws, {
-        code: ErrorCodes.DEVICE_MISMATCH,
-        message: `frame is for ${msg.device}, this is ${this.id}`,
-        ref: refOf(msg),
-      });
-      return;
-    }
+    const msg = read.msg;
     switch (msg.type) {
       case 'welcome':
         return this.onWelcome(ws, msg.payload);
       case 'ack':
-        if (msg.payload.of === 'heartbeat') this.onHeartbeatAck(msg.payload.seq);
+        if (msg.payload.of === 'heartbeat') this.heartbeat.acked(msg.payload.seq);
         else if (msg.payload.of === 'telemetry') this.telemetry.acked(msg.payload);
         return;
       case 'command':
         return this.onCommand(msg.payload);
       case 'cancel':
-        // A command that already finished (or never ran here) has nothing to cancel.
-        this.inflight?.get(msg.payload.id)?.abort(msg.payload.reason ?? 'cancelled by the hub');
+        this.commands?.cancel(msg.payload.id, msg.payload.reason ?? 'cancelled by the hub');
         return;
       case 'error':
         return this.onHubError(ws, msg.payload);
-      default:
-        this.counters.invalidFrames++;
-        this.reject(ws, {
-          code: ErrorCodes.WRONG_DIRECTION,
-          message: `${msg.type} is not sent by a hub`,
-          ref: refOf(msg),
-        });
     }
   }
 
   private reject(ws: WebSocket, error: ErrorPayload): void {
     const payload: ErrorPayload = { code: error.code, message: error.message };
     if (error.ref) payload.ref = error.ref;
-    this.send(ws, 'error', payload);
+    this.frames.send(ws, 'error', payload);
   }
 
   private onWelcome(ws: WebSocket, welcome: WelcomePayload): void {
@@ -487,9 +417,7 @@ export class Agent extends EventEmitter<{ state: [StateEvent] }> {
     if (welcome.certificate !== undefined || welcome.ca !== undefined)
       this.tls.welcomed(welcome.certificate, welcome.ca);
     this.session = welcome.sessionId;
-    this.heartbeatMs = welcome.heartbeatIntervalMs;
     this.connectedAt = this.clock.now();
-    this.pingSeq = -1;
     this.logger.info(
       { device: this.id, sessionId: welcome.sessionId, heartbeatIntervalMs: welcome.heartbeatIntervalMs },
       'connected to hub',
@@ -500,67 +428,36 @@ export class Agent extends EventEmitter<{ state: [StateEvent] }> {
       heartbeatIntervalMs: welcome.heartbeatIntervalMs,
     });
     if (!this.isIn('Connected') || this.socket !== ws) return; // a state listener stopped the agent
-    this.heartbeatTimer = this.clock.setInterval(() => this.beat(ws), this.heartbeatMs);
+    this.heartbeat.start(welcome.heartbeatIntervalMs, () => this.beat(ws));
     this.telemetry.connected();
     if (!this.isIn('Connected') || this.socket !== ws) return;
     this.systemMetrics?.start((metrics) => this.sendTelemetry(metrics));
     // The hub forgets a session when the device goes offline: tell it again.
     const session = this.teleoperation?.session;
-    if (session) this.reportTeleoperation(session, undefined);
+    if (session) reportTeleoperation(this.id, this.logger, (t, d) => this.sendEvent(t, d), session, undefined);
   }
 
   private beat(ws: WebSocket): void {
     if (this.socket !== ws) return;
-    const now = this.clock.now();
-    if (now - this.lastInboundAt >= DEAD_AFTER_INTERVALS * this.heartbeatMs) {
-      this.drop(ws, 'heartbeat_timeout', `nothing from the hub for ${now - this.lastInboundAt} ms`);
+    const silent = this.heartbeat.deadFor();
+    if (silent !== undefined) {
+      this.drop(ws, 'heartbeat_timeout', `nothing from the hub for ${silent} ms`);
       return;
     }
-    // Only the latest heartbeat is timed: an ack for an older one arrives after a newer one was
-    // sent and would measure nothing useful, and one pending pair keeps the agent small.
-    if (this.send(ws, 'heartbeat', { uptime: this.uptime() })) {
-      this.pingSeq = this.seq;
-      this.pingAt = now;
-    }
+    if (this.frames.send(ws, 'heartbeat', { uptime: this.uptime() })) this.heartbeat.sent(this.frames.seq);
     this.telemetry.tick();
   }
 
-  private onHeartbeatAck(seq: number): void {
-    if (seq !== this.pingSeq) return;
-    this.pingSeq = -1;
-    this.rtt = this.clock.now() - this.pingAt;
-    this.options.onRttSample?.(this.rtt);
-  }
-
   private onCommand(command: CommandPayload): void {
-    // The hub may redeliver a command whose result it has not seen; run each id once at a time.
-    if (this.inflight?.has(command.id)) return;
-    this.teleoperation?.observeCommand(command);
-    const cancel = new AbortController();
-    (this.inflight ??= new Map()).set(command.id, cancel);
-    const registry = this.registry ?? (this.registry = new CommandRegistry());
-    const progress = (fraction: number, message?: string): void => {
-      this.sendChecked(
-        'progress',
-        message === undefined
-          ? { id: command.id, progress: fraction }
-          : { id: command.id, progress: fraction, message },
-      );
-    };
-    void registry
-      .execute(command, this.id, this.clock, this.options.commandTimeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS, {
-        progress,
-        cancel: cancel.signal,
-      })
-      .then((result) => {
-        this.inflight?.delete(command.id);
-        if (!this.sendChecked('result', result)) {
-          this.logger.warn(
-            { device: this.id, commandId: command.id, status: result.status },
-            'command result dropped: not connected',
-          );
-        }
-      });
+    this.commands ??= new CommandDispatcher({
+      device: this.id,
+      clock: this.clock,
+      timeoutMs: this.options.commandTimeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS,
+      logger: this.logger,
+      observe: (c) => this.teleoperation?.observeCommand(c),
+      send: (type, payload) => this.sendChecked(type, payload),
+    });
+    this.commands.run(command, (this.registry ??= new CommandRegistry()));
   }
 
   private onHubError(ws: WebSocket, error: ErrorPayload): void {
@@ -594,33 +491,10 @@ export class Agent extends EventEmitter<{ state: [StateEvent] }> {
     }
   }
 
-  /** A teleoperation session started (`stoppedAt` undefined) or stopped: an event for the hub, a line for the local log. */
-  private reportTeleoperation(session: TeleoperationSession, stoppedAt: number | undefined): void {
-    const { since, operator, indicators, streams } = session;
-    if (stoppedAt === undefined) {
-      this.logger.info({ device: this.id, operator, indicators }, 'teleoperation started');
-      const data: Record<string, unknown> = { since, indicators, streams };
-      if (operator !== null) data['operator'] = operator;
-      this.sendEvent('teleoperation.started', data);
-    } else {
-      this.logger.info({ device: this.id, operator, durationMs: stoppedAt - since }, 'teleoperation stopped');
-      this.sendEvent('teleoperation.stopped', { since, durationMs: stoppedAt - since });
-    }
-  }
-
-  /** The hub enrolled this device: keep its credential (never logged) and present it from now on. */
+  /** The hub enrolled this device: present its credential from now on. */
   private enrolled(secret: string): void {
     this.credential = secret;
-    try {
-      this.credentials.save(this.id, secret);
-      this.logger.info({ device: this.id }, 'enrolled with the hub; device credential stored');
-    } catch (err) {
-      // Still usable for this process; a restart will need a new enrollment token.
-      this.logger.error(
-        { device: this.id, err: (err as Error).message },
-        'enrolled, but cannot store the device credential',
-      );
-    }
+    storeCredential(this.credentials, this.id, secret, this.logger);
   }
 
   // ---- outbound frames ------------------------------------------------------------------------
@@ -635,45 +509,13 @@ export class Agent extends EventEmitter<{ state: [StateEvent] }> {
     payload: PayloadOf<T>,
     ts?: number,
   ): boolean {
-    const msg = envelope(type, this.id, this.seq + 1, Math.round(ts ?? this.clock.now()), payload);
-    const checked = validateMessage(msg);
-    if (!checked.ok) throw new AgentError(AgentErrorCodes.INVALID_MESSAGE, `${type}: ${checked.error.message}`);
+    const msg = this.frames.checked(type, payload, ts);
     const ws = this.socket;
     if (this.currentState !== 'Connected' || !ws) {
       this.counters.dropped++;
       return false;
     }
-    return this.write(ws, msg);
-  }
-
-  private send<T extends MessageType>(ws: WebSocket, type: T, payload: PayloadOf<T>): boolean {
-    return this.write(ws, envelope(type, this.id, this.seq + 1, this.clock.now(), payload));
-  }
-
-  private write(ws: WebSocket, msg: MessageOf<MessageType>): boolean {
-    if (ws.readyState !== WebSocket.OPEN || ws.bufferedAmount > MAX_BUFFERED_BYTES) {
-      this.counters.dropped++;
-      return false;
-    }
-    let text: string;
-    try {
-      text = JSON.stringify(msg);
-    } catch (err) {
-      // a handler result with a cycle or a BigInt: the hub still deserves an answer
-      if (msg.type !== 'result') throw err;
-      const { id } = (msg as MessageOf<'result'>).payload;
-      text = JSON.stringify(
-        envelope('result', this.id, msg.seq, msg.ts, {
-          id,
-          status: 'failed',
-          error: { code: AgentErrorCodes.COMMAND_FAILED, message: `result is not JSON: ${(err as Error).message}` },
-        }),
-      );
-    }
-    this.seq = msg.seq;
-    ws.send(text);
-    this.counters.sent++;
-    return true;
+    return this.frames.write(ws, msg);
   }
 
   /** Device uptime (s): the host's, or for a simulated device its stated uptime plus time since. */
@@ -682,8 +524,4 @@ export class Agent extends EventEmitter<{ state: [StateEvent] }> {
     if (stated === undefined) return Math.round(os.uptime());
     return Math.round(stated + (this.clock.now() - this.createdAt) / 1000);
   }
-}
-
-function refOf(msg: Message): { type: string; seq: number } {
-  return { type: msg.type, seq: msg.seq };
 }
