@@ -2,7 +2,12 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { getCACertificates, setDefaultCACertificates } from 'node:tls';
 import WS, { WebSocketServer } from 'ws';
+import { startHub, type HubOptions, type RunningHub } from '@flotilla/hub';
 import { FlotillaClient } from './client.js';
 import { LiveClient, type LiveEvent } from './live.js';
 
@@ -53,72 +58,66 @@ test('login keeps the access token for later requests; LiveClient sends its toke
   assert.ok(!JSON.stringify(events).includes('jwt-1'), 'state events never carry the token');
 });
 
-/** A small real HTTP server that answers each path with what `routes` says and records requests. */
-async function stub(
-  t: { after(fn: () => unknown): void },
-  routes: Record<string, { status: number; type?: string; body: string }>,
-): Promise<{ url: string; seen: Array<{ method: string; url: string; authorization?: string; body: string }> }> {
-  const seen: Array<{ method: string; url: string; authorization?: string; body: string }> = [];
-  const server = createServer((req, res) => {
-    let body = '';
-    req.on('data', (chunk: Buffer) => (body += chunk.toString()));
-    req.on('end', () => {
-      seen.push({
-        method: req.method ?? '',
-        url: req.url ?? '',
-        ...(req.headers.authorization ? { authorization: req.headers.authorization } : {}),
-        body,
-      });
-      const route = routes[req.url ?? ''] ?? {
-        status: 404,
-        body: JSON.stringify({ error: { code: 'not_found', message: 'no such route' } }),
-      };
-      res.statusCode = route.status;
-      res.setHeader('content-type', route.type ?? 'application/json');
-      res.end(route.body);
-    });
+/** A hub of our own for a test, on a free port, with a temporary data directory. */
+async function hub(t: { after(fn: () => unknown): void }, options: Partial<HubOptions> = {}): Promise<RunningHub> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'flotilla-sdk-auth-'));
+  const running = await startHub({
+    port: 0,
+    // Port 1883 belongs to the machine's Mosquitto.
+    mqttPort: false,
+    host: '127.0.0.1',
+    dataDir,
+    logLevel: 'silent',
+    adminPassword: PASSWORD,
+    ...options,
+  });
+  t.after(async () => {
+    await running.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+  return running;
+}
+
+const PASSWORD = 'sdk-auth-admin-password';
+
+test('refresh keeps the new access token; logout revokes the session of the refresh token it is given', async (t) => {
+  const { url } = await hub(t);
+  const client = new FlotillaClient({ baseUrl: url });
+  const session = await client.login('admin', PASSWORD);
+  const refreshed = await client.refresh(session.refreshToken);
+  assert.notEqual(refreshed.token, session.token);
+  assert.notEqual(refreshed.refreshToken, session.refreshToken);
+  const me = await client.me();
+  assert.equal(me.actor, 'user:admin');
+  const created = await client.createEnrollmentToken({ uses: 3, expiresIn: 3600, labels: { type: 'xle' } });
+  assert.match(created.token, /^fle_/);
+  assert.deepEqual(created.labels, { type: 'xle' });
+  await client.logout(refreshed.refreshToken);
+  await assert.rejects(client.refresh(refreshed.refreshToken), { status: 401 });
+  // Logging out ends the session: its access token, the one the client now holds, goes with it.
+  await assert.rejects(client.me(), { status: 401, code: 'revoked_token' });
+});
+
+test('tlsCa: null from a hub without TLS; the hub CA, as PEM, from a hub with it', async (t) => {
+  const plain = await hub(t);
+  assert.equal(await new FlotillaClient({ baseUrl: plain.url }).tlsCa(), null);
+
+  const secure = await hub(t, { tls: true });
+  assert.match(secure.url, /^https:/);
+  const ca = secure.tls?.ca ?? '';
+  // This process trusts the hub CA as an operator would with NODE_EXTRA_CA_CERTS.
+  setDefaultCACertificates([...getCACertificates('default'), ca]);
+  assert.equal(await new FlotillaClient({ baseUrl: secure.url }).tlsCa(), ca.endsWith('\n') ? ca : `${ca}\n`);
+});
+
+test('tlsCa: bad_response when something that is not a hub (a proxy, a captive portal) answers', async (t) => {
+  // Not a stub of the hub: the outside party a client can meet in front of one.
+  const server = createServer((_req, res) => {
+    res.setHeader('content-type', 'text/html');
+    res.end('<html>hello</html>');
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   t.after(() => new Promise<void>((resolve) => server.close(() => resolve())));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, seen };
-}
-
-test('refresh sends the refresh token and keeps the new access token; logout sends the refresh token to revoke', async (t) => {
-  const session = (token: string) =>
-    JSON.stringify({ token, refreshToken: `flr_${token}`, expiresIn: 900, user: { username: 'ada' } });
-  const { url, seen } = await stub(t, {
-    '/api/v1/auth/refresh': { status: 200, body: session('jwt-2') },
-    '/api/v1/auth/logout': { status: 204, body: '' },
-    '/api/v1/auth/me': {
-      status: 200,
-      body: JSON.stringify({ user: { username: 'ada' }, actor: 'user:ada', role: 'admin' }),
-    },
-    '/api/v1/enrollment-tokens': {
-      status: 201,
-      body: JSON.stringify({ id: 'e1', token: 'fle_x', labels: { type: 'xle' } }),
-    },
-  });
-  const client = new FlotillaClient({ baseUrl: url, token: 'jwt-1' });
-  const result = await client.refresh('flr_1');
-  assert.equal(result.refreshToken, 'flr_jwt-2');
-  assert.deepEqual(JSON.parse(seen[0]?.body ?? ''), { refreshToken: 'flr_1' });
-  assert.equal((await client.me()).actor, 'user:ada');
-  assert.equal(seen[1]?.authorization, 'Bearer jwt-2', 'calls after refresh() send the new access token');
-  await client.logout('flr_jwt-2');
-  assert.deepEqual(JSON.parse(seen[2]?.body ?? ''), { refreshToken: 'flr_jwt-2' });
-  const created = await client.createEnrollmentToken({ uses: 3, expiresIn: 3600, labels: { type: 'xle' } });
-  assert.equal(created.token, 'fle_x');
-  assert.deepEqual(JSON.parse(seen[3]?.body ?? ''), { uses: 3, expiresIn: 3600, labels: { type: 'xle' } });
-});
-
-test('tlsCa: null on 404, the PEM as text or JSON, and bad_response for anything else', async (t) => {
-  const pem = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----';
-  const off = await stub(t, {});
-  assert.equal(await new FlotillaClient({ baseUrl: off.url }).tlsCa(), null);
-  const text = await stub(t, { '/api/v1/tls/ca': { status: 200, type: 'application/x-pem-file', body: pem } });
-  assert.equal(await new FlotillaClient({ baseUrl: text.url }).tlsCa(), `${pem}\n`);
-  const json = await stub(t, { '/api/v1/tls/ca': { status: 200, body: JSON.stringify({ pem: `${pem}\n` }) } });
-  assert.equal(await new FlotillaClient({ baseUrl: json.url }).tlsCa(), `${pem}\n`);
-  const junk = await stub(t, { '/api/v1/tls/ca': { status: 200, type: 'text/html', body: '<html>hello</html>' } });
-  await assert.rejects(new FlotillaClient({ baseUrl: junk.url }).tlsCa(), { code: 'bad_response' });
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  await assert.rejects(new FlotillaClient({ baseUrl: url }).tlsCa(), { code: 'bad_response' });
 });

@@ -134,8 +134,8 @@ export class FlotillaClient {
 
   /**
    * The PEM certificate of the hub's own CA, which devices need to verify a hub serving TLS with
-   * it (`GET /api/v1/tls/ca`); null when the hub has none (404: TLS off or from other files).
-   * The hub may answer the PEM as text or as JSON `{"pem": "..."}`.
+   * it (`GET /api/v1/tls/ca`, answered as `application/x-pem-file` text); null when the hub has
+   * none (404: TLS off or from other files). Anything else (a proxy's HTML page) is `bad_response`.
    */
   async tlsCa(options: RequestOptions = {}): Promise<string | null> {
     let text: string;
@@ -145,21 +145,13 @@ export class FlotillaClient {
       if (err instanceof FlotillaApiError && err.status === 404) return null;
       throw err;
     }
-    let pem: unknown = text;
-    if (text.trimStart().startsWith('{')) {
-      try {
-        pem = (JSON.parse(text) as { pem?: unknown }).pem;
-      } catch {
-        pem = undefined;
-      }
-    }
-    if (typeof pem !== 'string' || !pem.includes('-----BEGIN CERTIFICATE-----'))
+    if (!text.includes('-----BEGIN CERTIFICATE-----'))
       throw new FlotillaApiError(
         200,
         SdkErrorCodes.BAD_RESPONSE,
         'GET /api/v1/tls/ca did not answer a PEM certificate',
       );
-    return pem.endsWith('\n') ? pem : `${pem}\n`;
+    return text.endsWith('\n') ? text : `${text}\n`;
   }
 
   /** One page of devices, ordered by id. */
