@@ -18,6 +18,7 @@ export default tseslint.config(
           'fetch',
           'performance',
           'AbortController',
+          'AbortSignal',
           'WebSocket',
           'TextEncoder',
           'TextDecoder',

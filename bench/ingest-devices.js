@@ -124,20 +124,27 @@ async function stop() {
   while (config.numbered && Date.now() < deadline && waiting.some((w) => w.length > 0)) {
     await new Promise((r) => setTimeout(r, 50));
   }
-  process.send({
-    sent: {
-      messages,
-      points,
-      deferred,
-      perDevice: sent,
-      unacked: waiting.reduce((n, w) => n + w.length, 0),
-      ackMs,
-      errors: errors.slice(0, 5),
-      errorCount: errors.length,
-      closes: closes.length,
-      firstCloses: closes.slice(0, 3),
-    },
-  });
+  // Disconnecting right after a plain send can drop this message (it is large: every device's
+  // count and the ack samples): the parent then waited for it forever. Wait until it is written.
+  await new Promise((resolve) =>
+    process.send(
+      {
+        sent: {
+          messages,
+          points,
+          deferred,
+          perDevice: sent,
+          unacked: waiting.reduce((n, w) => n + w.length, 0),
+          ackMs,
+          errors: errors.slice(0, 5),
+          errorCount: errors.length,
+          closes: closes.length,
+          firstCloses: closes.slice(0, 3),
+        },
+      },
+      resolve,
+    ),
+  );
   for (const ws of sockets) ws.close();
   sockets = [];
 }

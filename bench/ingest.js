@@ -71,6 +71,13 @@ if (
 const { createTestDatabase } = await import('../packages/hub/dist/storage/testing.js');
 
 const PREFIX = 'bench-';
+/** Every HTTP call the bench makes has a time limit: a stalled one fails the run with its name instead of hanging it. */
+const HTTP_TIMEOUT_MS = 15_000;
+
+/** With BENCH_DEBUG set, each step of a run is printed to stderr, so a slow step names itself. */
+function phase(engine, name) {
+  if (process.env.BENCH_DEBUG) console.error(`[bench ${engine}] ${new Date().toISOString()} ${name}`);
+}
 const PROBE = 'probe-0';
 const PASSWORD = 'bench-password-1';
 const CLOCK_TICKS = 100; // USER_HZ: /proc/<pid>/stat counts CPU time in 1/100 s
@@ -98,7 +105,7 @@ function memoryMb(pid) {
 }
 
 async function scrape(base) {
-  const text = await (await fetch(`${base}/metrics`)).text();
+  const text = await (await fetch(`${base}/metrics`, { signal: AbortSignal.timeout(HTTP_TIMEOUT_MS) })).text();
   const out = new Map();
   for (const line of text.split('\n')) {
     if (!line.startsWith('flotilla_telemetry')) continue;
@@ -165,7 +172,11 @@ async function probeLatency(ws, base, token, stopAt) {
     ws.send(JSON.stringify({ v: 1, type: 'telemetry', device: PROBE, seq, ts, payload: { metrics: { probe: seq } } }));
     const url = `${base}/api/v1/devices/${PROBE}/telemetry?metric=probe&from=${ts}&to=${ts + 1}`;
     for (;;) {
-      const body = await (await fetch(url, { headers: { authorization: `Bearer ${token}` } })).json();
+      const response = await fetch(url, {
+        headers: { authorization: `Bearer ${token}` },
+        signal: AbortSignal.timeout(HTTP_TIMEOUT_MS),
+      }).catch(() => undefined);
+      const body = response ? await response.json() : {};
       if (body.points?.some((p) => p.value === seq)) {
         samples.push(performance.now() - sentAt);
         break;
@@ -257,21 +268,34 @@ async function run(engine) {
 
     const probe = await openProbe(base);
     load = fork(new URL('./ingest-devices.js', import.meta.url), [], { stdio: 'inherit' });
+    // The device process's answer to a step; its exit before answering fails the run, never hangs it.
     const loadMessage = (key) =>
       new Promise((resolve, reject) => {
+        const done = () => {
+          load.off('message', on);
+          load.off('exit', exit);
+        };
         const on = (m) => {
-          if (m.failed) reject(new Error(m.failed));
-          else if (m[key] !== undefined) {
-            load.off('message', on);
+          if (m.failed) {
+            done();
+            reject(new Error(m.failed));
+          } else if (m[key] !== undefined) {
+            done();
             resolve(m[key]);
           }
         };
+        const exit = (code, signal) => {
+          done();
+          reject(new Error(`the device process exited (${signal ?? code}) before sending ${key}`));
+        };
         load.on('message', on);
+        load.on('exit', exit);
       });
     load.send({
       start: { url: base.replace('http', 'ws'), devices, metrics, rate, prefix: PREFIX, numbered: values.numbered },
     });
     await loadMessage('connected');
+    phase(engine, 'devices connected');
 
     // A few seconds to reach a steady state, then the measured window.
     await delay(3000);
@@ -293,11 +317,14 @@ async function run(engine) {
     const window = (performance.now() - t0) / 1000;
     const hubCpu = cpuSeconds(hub.pid) - cpu0;
     const loadCpu = cpuSeconds(load.pid) - loadCpu0;
+    phase(engine, 'window over');
     const latency = await probing;
+    phase(engine, 'probe done; stopping the devices');
 
     const stopped = loadMessage('sent');
     load.send({ stop: true });
     const sent = await stopped;
+    phase(engine, 'devices stopped; draining');
     // Drain: the queue empties and the written counter stops moving for a second.
     let last = -1;
     let still = 0;
@@ -311,9 +338,11 @@ async function run(engine) {
       await delay(250);
     }
     const drainSeconds = (performance.now() - drainStart) / 1000;
+    phase(engine, 'drained; counting the rows stored');
     const final = await scrape(base);
     const memory = memoryMb(hub.pid);
     const stored = await countStored(engine, database ? database.url : join(dataDir, 'flotilla.db'));
+    phase(engine, 'rows counted');
     let lost = 0;
     let extra = 0;
     sent.perDevice.forEach((points, d) => {
@@ -367,9 +396,16 @@ async function run(engine) {
       firstCloses: sent.firstCloses,
     };
   } finally {
+    phase(engine, 'stopping the hub');
     load?.kill();
     hub.kill('SIGINT');
-    await exited;
+    // A hub that does not stop in 30 s is killed, and said so: the run must end.
+    const stoppedInTime = await Promise.race([exited.then(() => true), delay(30_000, false)]);
+    if (!stoppedInTime) {
+      console.error(`bench:ingest: the ${engine} hub did not stop within 30 s of SIGINT; killed`);
+      hub.kill('SIGKILL');
+      await exited;
+    }
     rmSync(dataDir, { recursive: true, force: true });
     await database?.drop();
   }
