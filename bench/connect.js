@@ -7,11 +7,11 @@
 // --record writes the result into BENCHMARKS.md, with the machine it ran on.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { setTimeout as delay } from 'node:timers/promises';
+import { freePort, memoryMb } from './process.js';
 
 const { values } = parseArgs({
   options: {
@@ -38,24 +38,11 @@ if (
 
 const { startSimulation } = await import('@flotilla/sim');
 
-async function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-function rssKb(pid) {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  return Number(/VmRSS:\s+(\d+)/.exec(status)[1]);
-}
-
 async function metric(base, name, labels) {
-  const text = await (await fetch(`${base}/metrics`)).text();
+  const response = await fetch(`${base}/metrics`, { signal: AbortSignal.timeout(15_000) });
+  // A refused scrape (401: a hub without --metrics-public) must fail the run, not read as 0 online for 300 s.
+  if (!response.ok) throw new Error(`GET /metrics answered ${response.status}`);
+  const text = await response.text();
   for (const line of text.split('\n')) {
     if (line.startsWith(`${name}{${labels}}`) || (labels === '' && line.startsWith(`${name} `)))
       return Number(line.split(' ').pop());
@@ -89,6 +76,10 @@ const hub = spawn(
     // This bench measures /ws/agent; port 1883 may belong to the machine's Mosquitto.
     '--mqtt-port',
     'off',
+    // Connection cost without enrollment: the simulated devices present no credentials.
+    '--insecure-devices',
+    // The bench reads the online count from /metrics, which otherwise needs a token.
+    '--metrics-public',
   ],
   { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, FLOTILLA_SIM: '0' } },
 );
@@ -104,7 +95,7 @@ try {
     await delay(100);
   }
   await delay(1000);
-  const rssBefore = rssKb(hub.pid);
+  const rssBefore = memoryMb(hub.pid).rss * 1024;
 
   const rtts = [];
   let sampling = false;
@@ -133,7 +124,7 @@ try {
   sampling = true;
   await delay(rttSeconds * 1000);
   sampling = false;
-  const rssAfter = rssKb(hub.pid);
+  const rssAfter = memoryMb(hub.pid).rss * 1024;
   rtts.sort((a, b) => a - b);
   const perDeviceKb = (rssAfter - rssBefore) / count;
 
