@@ -1,4 +1,5 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { Clock } from '@flotilla/protocol';
 import { HubStartError, HubStartErrorCodes } from './http/errors.js';
@@ -80,6 +81,11 @@ export interface HubOptions {
   logs?: LogSettings;
   /** Alert evaluation tick and webhook queue and retry settings, for embedding and tests (docs/alerts.md). */
   alerts?: AlertSettings;
+  /**
+   * Directory of the built web console (`index.html` and `assets/`), served at `/`
+   * (docs/console.md). Absent: `/` is a plain landing page linking to the API.
+   */
+  consoleDir?: string;
 }
 
 /** HubOptions with every default applied and every value checked. */
@@ -104,6 +110,7 @@ export interface HubConfig {
   reports: ResolvedReportSettings;
   logs: ResolvedLogSettings;
   alerts: AlertSettings;
+  consoleDir: string | undefined;
 }
 
 export const HUB_DEFAULTS = {
@@ -194,7 +201,19 @@ export function resolveHubConfig(options: HubOptions): HubConfig {
     reports: reportSettings(options.reports),
     logs: logSettings(options.logs),
     alerts: options.alerts ?? {},
+    consoleDir: consoleDir(options.consoleDir),
   };
+}
+
+function consoleDir(dir: string | undefined): string | undefined {
+  if (dir === undefined) return undefined;
+  if (!existsSync(join(dir, 'index.html'))) {
+    throw new HubStartError(
+      HubStartErrorCodes.BAD_CONFIG,
+      `the web console in ${dir} is not built (no index.html): run npm run build`,
+    );
+  }
+  return dir;
 }
 
 function tlsConfig(options: HubOptions, host: string): TlsConfig | undefined {

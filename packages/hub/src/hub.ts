@@ -332,6 +332,7 @@ export async function assembleHub(config: HubConfig, options: { logger: Logger; 
       accounts,
       requestLimiter: new RequestLimiter({ clock }),
       metricsPublic: config.metricsPublic,
+      consoleDir: config.consoleDir,
       ...(tls && { https: { key: tls.key, cert: tls.cert, ca: tls.ca } }),
     });
     cleanup.push(() => app.close());

@@ -19,12 +19,19 @@ import type {
   SendOptions,
   TelemetryQuery,
   TelemetrySeries,
+  LatestTelemetry,
+  SampleQuery,
+  SampleSeries,
+  FleetTelemetryQuery,
+  FleetTelemetrySeries,
+  Capability,
   TimeBound,
   LogFilter,
   LogLine,
 } from './types.js';
 import type { Report, ReportRequest } from './report-types.js';
 import { AlertsApi } from './alerts.js';
+import { TokensApi, UsersApi } from './accounts.js';
 import { cursorOf, page, paginate } from './paging.js';
 import { apiUrl, deviceQuery, eventQuery, logQuery, timeParam } from './url.js';
 
@@ -63,6 +70,15 @@ export class FlotillaClient {
   private readonly headers: Record<string, string>;
   /** Alert rules and alerts (docs/alerts.md). */
   readonly alerts: AlertsApi = new AlertsApi(<T>(method: string, path: string, call: Call) =>
+    this.call<T>(method, path, call),
+  );
+
+  /** Users (admins). */
+  readonly users: UsersApi = new UsersApi(<T>(method: string, path: string, call: Call) =>
+    this.call<T>(method, path, call),
+  );
+  /** API tokens: your own, or everyone's with `tokens:manage`. */
+  readonly tokens: TokensApi = new TokensApi(<T>(method: string, path: string, call: Call) =>
     this.call<T>(method, path, call),
   );
 
@@ -248,6 +264,40 @@ export class FlotillaClient {
     if (query.agg !== undefined) params.set('agg', query.agg);
     if (query.limit !== undefined) params.set('limit', String(query.limit));
     return this.call<TelemetrySeries>('GET', `${devicePath(id)}/telemetry`, { query: params, signal: options.signal });
+  }
+
+  /** The newest value of every metric the device has sent. */
+  async latestTelemetry(id: string, options: RequestOptions = {}): Promise<LatestTelemetry> {
+    return this.call<LatestTelemetry>('GET', `${devicePath(id)}/telemetry/latest`, { signal: options.signal });
+  }
+
+  /** Structured samples (pose, servo arrays) of one name over a time range, oldest first. */
+  async samples(id: string, query: SampleQuery, options: RequestOptions = {}): Promise<SampleSeries> {
+    const params = new URLSearchParams({ name: query.name });
+    if (query.from !== undefined) params.set('from', timeParam(query.from));
+    if (query.to !== undefined) params.set('to', timeParam(query.to));
+    if (query.limit !== undefined) params.set('limit', String(query.limit));
+    return this.call<SampleSeries>('GET', `${devicePath(id)}/telemetry/samples`, {
+      query: params,
+      signal: options.signal,
+    });
+  }
+
+  /** One metric aggregated per bucket over the devices matching a selector and type. */
+  async fleetTelemetry(query: FleetTelemetryQuery, options: RequestOptions = {}): Promise<FleetTelemetrySeries> {
+    const params = new URLSearchParams({ metric: query.metric });
+    if (query.selector !== undefined) params.set('selector', query.selector);
+    if (query.type !== undefined) params.set('type', query.type);
+    if (query.from !== undefined) params.set('from', timeParam(query.from));
+    if (query.to !== undefined) params.set('to', timeParam(query.to));
+    if (query.bucket !== undefined) params.set('bucket', query.bucket);
+    if (query.agg !== undefined) params.set('agg', query.agg);
+    return this.call<FleetTelemetrySeries>('GET', 'api/v1/telemetry', { query: params, signal: options.signal });
+  }
+
+  /** The HAL catalogue: every capability with its commands' argument schemas, metrics and samples. */
+  async schemas(options: RequestOptions = {}): Promise<Capability[]> {
+    return (await this.call<{ items: Capability[] }>('GET', 'api/v1/schemas', { signal: options.signal })).items;
   }
 
   /** Asks for a report; it is generated in the background (`status: 'pending'`): see `waitForReport`. */

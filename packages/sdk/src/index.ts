@@ -34,3 +34,5 @@ export type {
   AlertStatus,
   WebhookDelivery,
 } from './alerts.js';
+export { UsersApi, TokensApi } from './accounts.js';
+export type { ApiToken, CreatedApiToken, NewApiToken, NewUser, Role, UserPatch } from './accounts.js';

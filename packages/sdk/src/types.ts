@@ -1,4 +1,4 @@
-import type { Device, StoredEvent } from '@flotilla/protocol';
+import type { CapabilityDocument, Device, StoredEvent } from '@flotilla/protocol';
 
 /** One page of a list endpoint. `nextCursor` is opaque; null on the last page. */
 export interface Page<T> {
@@ -83,6 +83,8 @@ export interface Me {
   actor: string;
   /** The role this token acts with (an API token's may be below its owner's). */
   role: string;
+  /** What that role may do (`commands:send`, `alerts:ack`…; docs/security.md). */
+  permissions: string[];
 }
 
 /** Body of `POST /api/v1/enrollment-tokens`. */
@@ -188,6 +190,56 @@ export interface TelemetrySeries {
   truncated: boolean;
 }
 
+/** What `latestTelemetry()` answers: the newest point of every metric, by name. */
+export interface LatestTelemetry {
+  device: string;
+  metrics: Record<string, { ts: number; value: number }>;
+}
+
+export interface SampleQuery {
+  /** The sample name (`pose`, `servos`). */
+  name: string;
+  from?: TimeBound;
+  to?: TimeBound;
+  limit?: number;
+}
+
+export interface SampleSeries {
+  device: string;
+  name: string;
+  from: number;
+  to: number;
+  samples: Array<{ ts: number; data: unknown }>;
+  truncated: boolean;
+}
+
+export interface FleetTelemetryQuery {
+  metric: string;
+  /** Label selector; absent: every device. */
+  selector?: string;
+  /** Device type. */
+  type?: string;
+  from?: TimeBound;
+  to?: TimeBound;
+  /** Bucket width (default `5m`). */
+  bucket?: string;
+  agg?: 'avg' | 'min' | 'max' | 'last' | 'count';
+}
+
+export interface FleetTelemetrySeries {
+  selector: string;
+  metric: string;
+  from: number;
+  to: number;
+  source: string;
+  bucketMs: number;
+  agg: string;
+  /** Devices matching the selector and type. */
+  devices: number;
+  /** One per bucket with points; `devices`: how many had points in it. */
+  points: Array<{ ts: number; value: number; devices: number }>;
+}
+
 /** A device log line as the hub stored it (`GET /api/v1/logs`, and live on `flotilla.<id>.log`). */
 export interface LogLine {
   /** The order the hub stored the line in; the same in listings and live. */
@@ -225,5 +277,8 @@ export interface LogFilter {
 export interface RequestOptions {
   signal?: AbortSignal;
 }
+
+/** A HAL capability (`GET /api/v1/schemas`; docs/hal.md): commands with argument schemas, metrics, samples. */
+export type Capability = CapabilityDocument;
 
 export type { Device, StoredEvent };

@@ -93,6 +93,8 @@ async function run(argv: readonly string[], io: Io): Promise<number> {
 
   try {
     const hubModule = await import('@flotilla/hub');
+    // The web console's built files, served at `/` (packages/console).
+    const { consoleDir } = await import('@flotilla/console');
     let hub;
     try {
       hub = await hubModule.startHub({
@@ -109,6 +111,7 @@ async function run(argv: readonly string[], io: Io): Promise<number> {
         ...(values.tlsKey !== undefined && { tlsKeyFile: values.tlsKey }),
         ...(values.tlsCa !== undefined && { tlsCaFile: values.tlsCa }),
         tlsNames: values.tlsSan,
+        consoleDir,
         requireClientCert: values.requireClientCert,
         ...(io.env['FLOTILLA_ADMIN_PASSWORD'] ? { adminPassword: io.env['FLOTILLA_ADMIN_PASSWORD'] } : {}),
         logLevel: values.logLevel,

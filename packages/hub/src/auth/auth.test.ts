@@ -153,10 +153,13 @@ describe('identity and access', () => {
     assert.equal(made.statusCode, 201);
     const apiToken = json<{ id: string; token: string }>(made);
     assert.match(apiToken.token, /^flt_/);
-    const me = json<{ actor: string; role: string }>(
+    const me = json<{ actor: string; role: string; permissions: string[] }>(
       await hub.app.inject({ url: '/api/v1/auth/me', headers: bearer(apiToken.token) }),
     );
     assert.deepEqual([me.actor, me.role], [`token:${apiToken.id}`, 'viewer']);
+    // The token's role, not its owner's, decides what a console offers.
+    assert.ok(me.permissions.includes('devices:read'));
+    assert.ok(!me.permissions.includes('commands:send'));
     const listed = await hub.app.inject({ url: '/api/v1/tokens', headers: bearer(olgaToken) });
     assert.ok(!listed.body.includes(apiToken.token), 'listing never shows the secret');
     assert.equal(json<unknown[]>(listed).length, 1);

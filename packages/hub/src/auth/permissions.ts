@@ -66,3 +66,9 @@ export function isRole(value: unknown): value is Role {
 export function roleAllows(role: Role, permission: Permission): boolean {
   return ROLE_PERMISSIONS[role].has(permission);
 }
+
+/** The permissions of a role, in the table's order; none for a name that is not a role. */
+export function permissionsOf(role: string): Permission[] {
+  if (!isRole(role)) return [];
+  return (Object.keys(PERMISSIONS) as Permission[]).filter((permission) => ROLE_PERMISSIONS[role].has(permission));
+}

@@ -3,6 +3,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import { eventMetadata } from '../http/request-context.js';
 import { ErrorRef, commonErrorResponses } from '../http/schemas.js';
 import { TooManyAttemptsError, type Identity } from './identity.js';
+import { permissionsOf } from './permissions.js';
 import { principalOf } from './plugin.js';
 import { UserSchema } from './schemas.js';
 
@@ -32,6 +33,9 @@ const Me = Type.Object(
     user: UserSchema,
     actor: Type.String({ description: '`user:<username>` or `token:<id>`, as in event metadata' }),
     role: Type.String({ description: 'The role this request acts with' }),
+    permissions: Type.Array(Type.String(), {
+      description: 'What that role may do (docs/security.md), so a console shows only what the caller can use',
+    }),
   },
   { additionalProperties: false },
 );
@@ -107,13 +111,18 @@ export function registerSessionRoutes(
       config: { permission: 'tokens:own' },
       schema: {
         tags: ['auth'],
-        summary: 'The caller: user, actor and role',
+        summary: 'The caller: user, actor, role and its permissions',
         response: { 200: Me, ...auth401, ...commonErrorResponses },
       },
     },
     async (request) => {
       const principal = principalOf(request);
-      return { user: await deps.accounts.getUser(principal.userId), actor: principal.actor, role: principal.role };
+      return {
+        user: await deps.accounts.getUser(principal.userId),
+        actor: principal.actor,
+        role: principal.role,
+        permissions: permissionsOf(principal.role),
+      };
     },
   );
 }

@@ -23,6 +23,7 @@ import { registerDeviceRoutes } from './routes/devices.js';
 import { registerEventRoutes } from './routes/events.js';
 import { registerHealthRoutes } from './routes/health.js';
 import { registerHomeRoute } from './routes/home.js';
+import { CONSOLE_ASSETS_PREFIX, registerConsoleRoutes } from './routes/console.js';
 import { registerMetricsRoute } from './routes/metrics.js';
 import { registerSchemaRoutes } from './routes/schemas.js';
 
@@ -49,6 +50,8 @@ export interface AppDeps {
    * against `ca`, but optional (devices enroll without one; docs/security.md).
    */
   https?: { key: string; cert: string; ca: string };
+  /** The built web console to serve at `/`; absent: the landing page. */
+  consoleDir?: string | undefined;
 }
 
 /** Requests polled by load balancers and Prometheus are logged at debug, not info. */
@@ -142,7 +145,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     identity: deps.identity,
     // The docs UI's routes come from a plugin that cannot declare them; devices authenticate in
     // their `hello` frame on /ws/agent, not with a bearer token.
-    publicPrefixes: [DOCS_PREFIX, AGENT_WS_PATH],
+    publicPrefixes: [DOCS_PREFIX, AGENT_WS_PATH, CONSOLE_ASSETS_PREFIX],
     requestLimiter: deps.requestLimiter,
     refused: counter(
       deps.metrics.registry,
@@ -153,7 +156,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   // Docs first: @fastify/swagger collects the routes registered after it.
   await registerDocs(app, { version: deps.version });
-  registerHomeRoute(app, deps);
+  if (deps.consoleDir === undefined) registerHomeRoute(app, deps);
+  else await registerConsoleRoutes(app, deps.consoleDir);
   registerHealthRoutes(app, deps);
   registerMetricsRoute(app, deps);
   registerDeviceRoutes(app, deps);
