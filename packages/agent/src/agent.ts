@@ -164,6 +164,11 @@ export class Agent extends EventEmitter<{ state: [StateEvent] }> {
     return this.session;
   }
 
+  /** Whether this device holds its own credential from the hub (it enrolled, now or before). */
+  get hasCredential(): boolean {
+    return this.credential !== undefined;
+  }
+
   get stats(): Readonly<AgentStats> {
     return { ...this.counters };
   }

@@ -1,18 +1,27 @@
 import { parseArgs } from 'node:util';
 import { isDeviceId } from '@flotilla/protocol';
+import { DEFAULT_FIND_TIMEOUT_MS, defaultMdnsSetting, parseMdnsSetting, type MdnsSetting } from '@flotilla/discovery';
 import { LOGGER_LEVELS } from './logger.js';
 import { agentSocketUrl } from './url.js';
 import { SHIP_LEVELS, type ShipLevel } from './log-shipping.js';
 import type { TeleoperationOptions } from './teleop/options.js';
 
-export const AGENT_USAGE = `Usage: flotilla-agent --hub URL [--id ID] [--state DIR] [--token T] [--ca FILE] [--telemetry-buffer-mb N]
-                      [--ship-logs LEVEL]
+export const AGENT_USAGE = `Usage: flotilla-agent --hub URL|auto [--id ID] [--state DIR] [--token T] [--ca FILE] [--telemetry-buffer-mb N]
+                      [--ship-logs LEVEL] [--mdns on|off|ADDRESS] [--discovery-timeout S] [--hub-id ID]
                       [--teleop-rate N] [--teleop-ports P,...] [--teleop-processes NAME,...]
 
 Connects this machine to a Flotilla hub as a device and reports its facts and system metrics.
 
 Options:
-  --hub URL      hub address: http(s):// or ws(s):// (the agent connects to <URL>/ws/agent)
+  --hub URL      hub address: http(s):// or ws(s):// (the agent connects to <URL>/ws/agent);
+                 auto finds a hub on the local network over mDNS (_flotilla._tcp)
+  --mdns M       where mDNS runs, to find the hub (--hub auto) and to advertise this device as
+                 _flotilla-device._tcp until it enrolls: on (every interface), off, or the IPv4
+                 address of one interface (or FLOTILLA_MDNS; default on, or loopback only when
+                 --hub is on this machine)
+  --discovery-timeout S
+                 how long --hub auto browses before giving up (seconds, default 5)
+  --hub-id ID    with --hub auto, only the hub with this id (several hubs on one network)
   --id ID        device id; default: the one kept in <state>/identity.json, created once
   --state DIR    state directory (default ~/.flotilla-agent)
   --token T      enrollment token (fle_…) for the first connection (or FLOTILLA_ENROLLMENT_TOKEN,
@@ -42,7 +51,15 @@ Teleoperation detection (docs/teleoperation.md):
 
 /** What the command line asks for; `hubUrl` etc. map one to one onto AgentOptions. */
 export interface AgentArgs {
+  /** A hub URL, or `auto`: browse mDNS for one (startAgent resolves it). */
   hubUrl: string;
+  /** `--mdns`, else FLOTILLA_MDNS, else on (loopback only for a hub on this machine). */
+  mdns: MdnsSetting;
+  /** How long `--hub auto` browses (ms). */
+  discoveryTimeoutMs: number;
+  /** With `--hub auto`, only this hub. */
+  hubId?: string;
+
   id?: string;
   stateDir?: string;
   token?: string;
@@ -80,6 +97,9 @@ export function parseAgentArgs(
     'teleop-rate'?: string;
     'teleop-ports'?: string;
     'teleop-processes'?: string;
+    mdns?: string;
+    'discovery-timeout'?: string;
+    'hub-id'?: string;
     help?: boolean;
   };
   try {
@@ -99,6 +119,9 @@ export function parseAgentArgs(
         'teleop-rate': { type: 'string' },
         'teleop-ports': { type: 'string' },
         'teleop-processes': { type: 'string' },
+        mdns: { type: 'string' },
+        'discovery-timeout': { type: 'string' },
+        'hub-id': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     }));
@@ -107,12 +130,17 @@ export function parseAgentArgs(
     return { ok: false, error: (err as Error).message.split('\n')[0] ?? 'invalid arguments' };
   }
   if (values.help) return { ok: true, help: true };
-  if (values.hub === undefined) return { ok: false, error: 'missing --hub URL' };
-  try {
-    agentSocketUrl(values.hub);
-  } catch (err) {
-    return { ok: false, error: `--hub: ${(err as Error).message}` };
+  if (values.hub === undefined) return { ok: false, error: 'missing --hub URL (or --hub auto)' };
+  const auto = values.hub === 'auto';
+  if (!auto) {
+    try {
+      agentSocketUrl(values.hub);
+    } catch (err) {
+      return { ok: false, error: `--hub: ${(err as Error).message}` };
+    }
   }
+  const discovery = discoveryArgs(values, env, auto);
+  if (typeof discovery === 'string') return { ok: false, error: discovery };
   if (values.id !== undefined && !isDeviceId(values.id)) {
     return {
       ok: false,
@@ -128,7 +156,10 @@ export function parseAgentArgs(
     return { ok: false, error: `--ship-logs must be one of ${SHIP_LEVELS.join(', ')}` };
   const teleoperation = teleoperationArgs(values, env);
   if (typeof teleoperation === 'string') return { ok: false, error: teleoperation };
-  const options: AgentArgs = { hubUrl: values.hub, shipLogs: shipLogs as ShipLevel, teleoperation };
+  const options: AgentArgs = { hubUrl: values.hub, shipLogs: shipLogs as ShipLevel, teleoperation, ...discovery };
+  const hubId = values['hub-id'];
+  if (hubId !== undefined && !auto) return { ok: false, error: '--hub-id picks among hubs found by --hub auto' };
+  if (hubId !== undefined) options.hubId = hubId;
   if (values.id !== undefined) options.id = values.id;
   if (values.state !== undefined) options.stateDir = values.state;
   // From the environment, the token stays out of /proc/<pid>/cmdline and `systemctl status`.
@@ -150,6 +181,32 @@ export function parseAgentArgs(
     options.telemetryBufferMb = mb;
   }
   return { ok: true, help: false, options };
+}
+
+/** `--mdns` and `--discovery-timeout`, or an error message. */
+function discoveryArgs(
+  values: { hub?: string; mdns?: string; 'discovery-timeout'?: string },
+  env: Readonly<Record<string, string | undefined>>,
+  auto: boolean,
+): { mdns: MdnsSetting; discoveryTimeoutMs: number } | string {
+  const raw = values.mdns ?? (env['FLOTILLA_MDNS'] || undefined);
+  let mdns: MdnsSetting;
+  try {
+    mdns =
+      raw === undefined ? defaultMdnsSetting(auto ? undefined : new URL(values.hub!).hostname) : parseMdnsSetting(raw);
+  } catch (err) {
+    return `--mdns ${(err as Error).message}`;
+  }
+  if (auto && mdns === 'off') return '--hub auto finds the hub over mDNS: it cannot be used with --mdns off';
+  const timeout = values['discovery-timeout'];
+  let discoveryTimeoutMs = DEFAULT_FIND_TIMEOUT_MS;
+  if (timeout !== undefined) {
+    const s = Number(timeout);
+    if (timeout.trim() === '' || !Number.isFinite(s) || s < 0.1 || s > 600)
+      return `--discovery-timeout must be a number of seconds from 0.1 to 600, not ${JSON.stringify(timeout)}`;
+    discoveryTimeoutMs = Math.round(s * 1000);
+  }
+  return { mdns, discoveryTimeoutMs };
 }
 
 /** The `--teleop-*` flags, or an error message. */

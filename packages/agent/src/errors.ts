@@ -19,6 +19,8 @@ export const AgentErrorCodes = {
   CA_UNREADABLE: 'ca_unreadable',
   /** An outbound telemetry/event/log message does not match the protocol schema. */
   INVALID_MESSAGE: 'invalid_message',
+  /** `--hub auto`: no hub answered on mDNS within the discovery timeout. */
+  NO_HUB_FOUND: 'no_hub_found',
   /** `start()` was called on an agent that is already running or stopped. */
   ALREADY_STARTED: 'already_started',
   /** A handler for this capability and command is already registered. */

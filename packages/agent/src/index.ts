@@ -32,6 +32,8 @@ export { ChangeFilter, type ChangeFilterOptions } from './change-filter.js';
 export { createLogger, silentLogger, LOGGER_LEVELS, type AgentLogger, type LoggerLevel } from './logger.js';
 export { parseAgentArgs, AGENT_USAGE, type AgentArgs, type ParsedAgentArgs } from './args.js';
 export { agentSocketUrl } from './url.js';
+export { startAgent, type StartedAgent } from './start.js';
+export { advertiseDevice, type DeviceAdvertising } from './advertise.js';
 export { createKeyAndCsr, type KeyAndCsr } from './csr.js';
 export { CA_FILE, TLS_CERT_FILE, TLS_KEY_FILE, readCaFile } from './tls-files.js';
 export { AGENT_VERSION } from './version.js';

@@ -49,6 +49,12 @@ export const hubOptions = {
     description:
       'reserved for sharing one fleet between hub replicas over NATS, which is not available yet: validated, the hub still runs standalone',
   }),
+  mdns: option(v.mdns, {
+    valueName: 'MODE',
+    env: ['FLOTILLA_MDNS'],
+    description:
+      'advertise the hub as _flotilla._tcp over mDNS and list devices that advertise themselves (GET /api/v1/discovered): on (every interface), off, or the IPv4 address of one interface; default: on, or only on loopback when --host is a loopback address',
+  }),
   sim: option((raw, source) => v.integer(raw, source, 0, MAX_SIM), {
     valueName: 'N',
     env: ['FLOTILLA_SIM'],

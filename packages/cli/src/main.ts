@@ -2,6 +2,7 @@ import type { Command } from './command.js';
 import { agentCommand } from './commands/agent.js';
 import { deviceCommand } from './commands/device.js';
 import { devicesCommand } from './commands/devices.js';
+import { discoveredCommand } from './commands/discovered.js';
 import { eventsCommand } from './commands/events.js';
 import { logsCommand } from './commands/logs.js';
 import { hubCommand } from './commands/hub.js';
@@ -28,6 +29,7 @@ export const commands: readonly Command[] = [
   simCommand,
   devicesCommand,
   deviceCommand,
+  discoveredCommand,
   eventsCommand,
   logsCommand,
   telemetryCommand,

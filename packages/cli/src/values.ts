@@ -1,3 +1,4 @@
+import { parseMdnsSetting, type MdnsSetting } from '@flotilla/discovery';
 import { UsageError } from './errors.js';
 
 /**
@@ -145,4 +146,13 @@ export function formatMs(ms: number): string {
   if (ms % 60_000 === 0) return `${ms / 60_000}m`;
   if (ms % 1000 === 0) return `${ms / 1000}s`;
   return `${ms}ms`;
+}
+
+/** `--mdns`: `on`, `off`, or the IPv4 address of the one interface to use. */
+export function mdns(raw: string, source: string): MdnsSetting {
+  try {
+    return parseMdnsSetting(raw);
+  } catch (err) {
+    throw new UsageError(`${source} ${(err as Error).message}`);
+  }
 }

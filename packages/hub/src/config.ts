@@ -1,5 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
+import os from 'node:os';
 import { join } from 'node:path';
+import type { MdnsSetting } from '@flotilla/discovery';
 import type { Logger } from 'pino';
 import type { Clock } from '@flotilla/protocol';
 import { HubStartError, HubStartErrorCodes } from './http/errors.js';
@@ -86,6 +88,14 @@ export interface HubOptions {
    * (docs/console.md). Absent: `/` is a plain landing page linking to the API.
    */
   consoleDir?: string;
+  /**
+   * mDNS (docs/discovery.md): advertise `_flotilla._tcp` and list devices that advertise
+   * `_flotilla-device._tcp` at `GET /api/v1/discovered`, on every interface (`on`) or one
+   * (`{ address }`). Default `off` when embedded; `flotilla hub` turns it on.
+   */
+  mdns?: MdnsSetting;
+  /** The hub's id on the network (its mDNS instance name; default `<host name>-<port>`). */
+  hubId?: string;
 }
 
 /** HubOptions with every default applied and every value checked. */
@@ -111,6 +121,9 @@ export interface HubConfig {
   logs: ResolvedLogSettings;
   alerts: AlertSettings;
   consoleDir: string | undefined;
+  mdns: MdnsSetting;
+  /** Undefined: `<host name>-<port>`, once the port is known. */
+  hubId: string | undefined;
 }
 
 export const HUB_DEFAULTS = {
@@ -202,6 +215,8 @@ export function resolveHubConfig(options: HubOptions): HubConfig {
     logs: logSettings(options.logs),
     alerts: options.alerts ?? {},
     consoleDir: consoleDir(options.consoleDir),
+    mdns: options.mdns ?? 'off',
+    hubId: hubId(options.hubId),
   };
 }
 
@@ -214,6 +229,20 @@ function consoleDir(dir: string | undefined): string | undefined {
     );
   }
   return dir;
+}
+
+/** A hub id is a DNS-SD instance name: one label, no dots. */
+function hubId(value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  if (!/^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$/.test(value))
+    throw bad(`hub id ${JSON.stringify(value)}: use 1-63 letters, digits, '-' or '_'`);
+  return value;
+}
+
+/** The id a hub goes by on the network when none was given: this machine's name and the port. */
+export function defaultHubId(port: number): string {
+  const host = (os.hostname().split('.')[0] ?? 'hub').replace(/[^A-Za-z0-9_-]/g, '-').slice(0, 50) || 'hub';
+  return `${host}-${port}`;
 }
 
 function tlsConfig(options: HubOptions, host: string): TlsConfig | undefined {

@@ -7,7 +7,9 @@ import { Bus } from './bus.js';
 import { registerCommandRoutes } from './commands/routes.js';
 import { CommandService } from './commands/service.js';
 import { registerClientWebSocket } from './client-ws/endpoint.js';
-import { HUB_VERSION, hubUrl, resolveHubConfig, type HubConfig, type HubOptions } from './config.js';
+import { defaultHubId, HUB_VERSION, hubUrl, resolveHubConfig, type HubConfig, type HubOptions } from './config.js';
+import { registerDiscoveryRoutes } from './discovery/routes.js';
+import { HubDiscovery } from './discovery/service.js';
 import { registerEnrollmentRoutes } from './enrollment/routes.js';
 import { SecurityEvents } from './enrollment/security.js';
 import {
@@ -72,6 +74,8 @@ export interface RunningHub {
   readonly tls: HubTlsMaterial | undefined;
   /** The port actually bound (useful with `port: 0`). */
   readonly port: number;
+  /** The hub's id on the network: its mDNS instance name (docs/discovery.md). */
+  readonly hubId: string;
   /** The MQTT port actually bound (useful with `mqttPort: 0`); undefined with `mqttPort: false`. */
   readonly mqttPort: number | undefined;
   /**
@@ -182,6 +186,8 @@ export interface HubParts {
   readonly reports: ReportService;
   /** Alert rules, the evaluator, alerts and their webhooks (docs/alerts.md). */
   readonly alerts: AlertService;
+  /** mDNS: devices seen on the network; advertises the hub once startHub listens (docs/discovery.md). */
+  readonly discovery: HubDiscovery;
   /** Undefined without TLS. */
   readonly tls: HubTls | undefined;
   /** The embedded MQTT broker (not listening yet: startHub does that); undefined with `mqttPort: false`. */
@@ -451,6 +457,16 @@ export async function assembleHub(config: HubConfig, options: { logger: Logger; 
     // Before telemetry and storage: a report being generated reads both.
     cleanup.push(() => reports.close());
     reports.resume().catch((err: unknown) => logger.error({ err }, 'cannot resume pending reports'));
+    const discovery = await HubDiscovery.open({
+      setting: config.mdns,
+      version: HUB_VERSION,
+      registry,
+      clock,
+      logger: logger.child({ component: 'discovery' }),
+    });
+    // Early in the unwind: the goodbye goes out while the hub is still up.
+    cleanup.push(() => discovery.close());
+    registerDiscoveryRoutes(app, { discovery });
     registerCommandRoutes(app, { commands, registry });
     registerReportRoutes(app, { reports });
     registerAlertRoutes(app, { alerts });
@@ -471,6 +487,7 @@ export async function assembleHub(config: HubConfig, options: { logger: Logger; 
       commands,
       reports,
       alerts,
+      discovery,
       tls,
       mqtt,
       telemetry,
@@ -509,6 +526,8 @@ export async function startHub(options: HubOptions = {}): Promise<RunningHub> {
     throw err;
   }
   const url = hubUrl(config.host, port, hub.tls !== undefined);
+  const hubId = config.hubId ?? defaultHubId(port);
+  hub.discovery.advertise(port, hub.tls !== undefined, hubId);
   logger.info(
     {
       url,
@@ -524,6 +543,7 @@ export async function startHub(options: HubOptions = {}): Promise<RunningHub> {
   return {
     url,
     port,
+    hubId,
     mqttPort,
     tls: hub.tls && { key: hub.tls.key, cert: hub.tls.cert, ca: hub.tls.ca },
     initialAdminPassword: hub.initialAdminPassword,

@@ -15,6 +15,7 @@ import type {
   CreatedEnrollmentToken,
   BroadcastItem,
   CommandRecord,
+  DiscoveredDevices,
   CommandRequest,
   SendOptions,
   TelemetryQuery,
@@ -240,6 +241,11 @@ export class FlotillaClient {
     if (filter.limit !== undefined) query.set('limit', String(filter.limit));
     const answer = await this.call<{ items: CommandRecord[] }>('GET', 'api/v1/jobs', { query, signal: options.signal });
     return answer.items;
+  }
+
+  /** Devices seen on the hub's network over mDNS that it has not enrolled (docs/discovery.md). */
+  async listDiscovered(options: RequestOptions = {}): Promise<DiscoveredDevices> {
+    return this.call<DiscoveredDevices>('GET', 'api/v1/discovered', { signal: options.signal });
   }
 
   async getCommand(id: string, options: RequestOptions = {}): Promise<CommandRecord> {

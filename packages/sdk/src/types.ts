@@ -128,6 +128,24 @@ export interface CommandRequest {
 export type CommandStatus = 'issued' | 'delivered' | 'succeeded' | 'failed' | 'timed_out' | 'cancelled';
 
 /** A command's record on the hub (docs/commands.md). */
+/** A device seen on the network over mDNS that the hub has not enrolled (`GET /api/v1/discovered`). */
+export interface DiscoveredDevice {
+  id: string;
+  type: string | null;
+  enrollment: 'unenrolled' | 'enrolled';
+  agentVersion: string;
+  host: string;
+  addresses: string[];
+  firstSeen: number;
+  lastSeen: number;
+}
+
+export interface DiscoveredDevices {
+  items: DiscoveredDevice[];
+  /** False when the hub runs with `--mdns off` (or mDNS is unavailable there). */
+  browsing: boolean;
+}
+
 export interface CommandRecord {
   id: string;
   device: string;

@@ -7,8 +7,7 @@ import type { Io } from '../io.js';
  * help from @flotilla/agent, so the two cannot drift apart.
  */
 async function run(argv: readonly string[], io: Io): Promise<number> {
-  const { Agent, AgentError, AGENT_USAGE, createLogger, defaultStateDir, parseAgentArgs } =
-    await import('@flotilla/agent');
+  const { AgentError, AGENT_USAGE, createLogger, parseAgentArgs, startAgent } = await import('@flotilla/agent');
   const parsed = parseAgentArgs(argv, io.env);
   if (!parsed.ok) throw new UsageError(parsed.error);
   if (parsed.help) {
@@ -17,24 +16,22 @@ async function run(argv: readonly string[], io: Io): Promise<number> {
   }
   const { logLevel, ...options } = parsed.options;
   const logger = createLogger(logLevel ?? io.env['FLOTILLA_LOG_LEVEL'] ?? 'info', io.stderr);
-  let agent;
+  let stopRequested = (): void => {};
+  const stop = new Promise<void>((resolve) => (stopRequested = resolve));
+  const dispose = io.onSignal(() => stopRequested());
+  let started;
   try {
-    // Always a state directory (the default one too): the telemetry buffer lives on disk there.
-    agent = new Agent({ ...options, stateDir: options.stateDir ?? defaultStateDir(), logger });
+    started = await startAgent(options, logger);
   } catch (err) {
+    dispose();
     if (err instanceof AgentError)
       throw new CliError(CliErrorCodes.FAILED, err.message, ExitCodes.FAILURE, { cause: err });
     throw err;
   }
-  let stopRequested = (): void => {};
-  const stop = new Promise<void>((resolve) => (stopRequested = resolve));
-  const dispose = io.onSignal(() => stopRequested());
   try {
-    logger.info({ device: agent.id, hub: options.hubUrl }, 'agent starting');
-    agent.start();
     await stop;
-    logger.info({ device: agent.id }, 'agent stopping');
-    await agent.stop();
+    logger.info({ device: started.agent.id }, 'agent stopping');
+    await started.stop();
     return ExitCodes.OK;
   } finally {
     dispose();

@@ -5,6 +5,7 @@ import { helpText, type Command } from '../command.js';
 import { CliError, CliErrorCodes, ExitCodes } from '../errors.js';
 import { hubOptions, type HubValues } from '../hub-options.js';
 import type { Io } from '../io.js';
+import { defaultMdnsSetting, type MdnsSetting } from '@flotilla/discovery';
 import { parseOptions } from '../options.js';
 import { redactUrl } from '../values.js';
 
@@ -33,6 +34,7 @@ function mqttUrl(url: string, mqttPort: number): string {
 function banner(
   url: string,
   mqttPort: number | undefined,
+  mdns: string,
   version: string,
   values: HubValues,
   adminPassword: string | undefined,
@@ -46,6 +48,7 @@ function banner(
     ['Console and API', `${url}/`],
     ['API docs', `${url}/api/docs`],
     ['Metrics', `${url}/metrics`],
+    ['mDNS', mdns],
     ['Agents connect to', `${ws}/ws/agent`],
     ['MQTT devices', mqttPort === undefined ? 'off (--mqtt-port off)' : `${mqttUrl(url, mqttPort)} and ${ws}/mqtt`],
     ...(caFingerprint === undefined
@@ -95,6 +98,7 @@ async function run(argv: readonly string[], io: Io): Promise<number> {
     const hubModule = await import('@flotilla/hub');
     // The web console's built files, served at `/` (packages/console).
     const { consoleDir } = await import('@flotilla/console');
+    const mdns = values.mdns ?? defaultMdnsSetting(values.host);
     let hub;
     try {
       hub = await hubModule.startHub({
@@ -106,6 +110,7 @@ async function run(argv: readonly string[], io: Io): Promise<number> {
         metricsPublic: values.metricsPublic,
         deviceMessageRate: values.deviceRate,
         deviceAuth: !values.insecureDevices,
+        mdns,
         tls: values.tls,
         ...(values.tlsCert !== undefined && { tlsCertFile: values.tlsCert }),
         ...(values.tlsKey !== undefined && { tlsKeyFile: values.tlsKey }),
@@ -126,7 +131,15 @@ async function run(argv: readonly string[], io: Io): Promise<number> {
       throw err;
     }
     io.stdout.write(
-      banner(hub.url, hub.mqttPort, hubModule.HUB_VERSION, values, hub.initialAdminPassword, caFingerprint(hub.tls)),
+      banner(
+        hub.url,
+        hub.mqttPort,
+        mdnsRow(mdns, hub.hubId),
+        hubModule.HUB_VERSION,
+        values,
+        hub.initialAdminPassword,
+        caFingerprint(hub.tls),
+      ),
     );
 
     let sim: { stop(): Promise<void> } | undefined;
@@ -187,6 +200,12 @@ export const hubCommand: Command = {
   summary: 'Run the hub (API, device gateway, live stream, storage)',
   run,
 };
+
+function mdnsRow(setting: MdnsSetting, hubId: string): string {
+  if (setting === 'off') return 'off (--mdns off)';
+  const where = setting === 'on' ? 'every interface' : setting.address;
+  return `_flotilla._tcp as ${hubId} on ${where}`;
+}
 
 /** SHA-256 fingerprint of the first certificate in the hub's CA bundle (the hub CA), as browsers show it. */
 function caFingerprint(tls: { ca: string } | undefined): string | undefined {

@@ -87,6 +87,7 @@ for (const engine of ENGINES) {
         'GET /api/v1/devices/{id}/telemetry',
         'GET /api/v1/devices/{id}/telemetry/latest',
         'GET /api/v1/devices/{id}/telemetry/samples',
+        'GET /api/v1/discovered',
         'GET /api/v1/enrollment-tokens',
         'GET /api/v1/events',
         'GET /api/v1/health',
