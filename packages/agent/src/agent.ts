@@ -16,6 +16,7 @@ import {
 import { AgentTelemetry, checkTelemetry, type AgentTelemetryStats } from './agent-telemetry.js';
 import { Backoff } from './backoff.js';
 import { CommandDispatcher } from './command-dispatch.js';
+import { registerDrivers, TelemetryProducers } from './drivers/driver.js';
 import { CommandRegistry, DEFAULT_COMMAND_TIMEOUT_MS, type CommandHandler } from './commands.js';
 import { IdentityFileCredentials, type CredentialStore } from './credentials.js';
 import { ClientTls } from './client-tls.js';
@@ -83,6 +84,8 @@ export class Agent extends EventEmitter<{ state: [StateEvent] }> {
   private systemMetrics: SystemMetricsReporter | undefined;
   private teleoperation: TeleoperationDetector | undefined;
   private releaseProcess: (() => void) | undefined;
+  /** The drivers' telemetry, sampled while the agent runs. */
+  private readonly producers: TelemetryProducers | undefined;
 
   private readonly credentials: CredentialStore;
   /** This device's own secret, once enrolled; presented instead of the enrollment token. */
@@ -113,6 +116,10 @@ export class Agent extends EventEmitter<{ state: [StateEvent] }> {
       throw new AgentError(AgentErrorCodes.INVALID_OPTIONS, (err as Error).message, { cause: err });
     }
     this.registry = options.commands;
+    if (options.drivers?.length) {
+      this.registry = registerDrivers(this.registry ?? new CommandRegistry(), options.drivers);
+      this.producers = new TelemetryProducers(options.drivers, this.clock);
+    }
     this.id = resolveIdentity({ id: options.id, stateDir: options.stateDir }).id;
     this.credentials = options.credentials ?? new IdentityFileCredentials(options.stateDir);
     this.credential = this.credentials.load(this.id);
@@ -209,6 +216,7 @@ export class Agent extends EventEmitter<{ state: [StateEvent] }> {
     );
     this.releaseProcess = holdProcess();
     this.telemetry.start();
+    this.producers?.start(this.id, (r) => this.sendTelemetry(r.metrics, r.samples));
     this.connect();
   }
 
@@ -216,6 +224,7 @@ export class Agent extends EventEmitter<{ state: [StateEvent] }> {
   async stop(): Promise<void> {
     if (this.currentState === 'Stopped') return;
     this.teleoperation?.stop();
+    this.producers?.stop();
     this.cancelSessionTimers();
     this.reconnectTimer?.cancel();
     this.reconnectTimer = undefined;
@@ -225,6 +234,8 @@ export class Agent extends EventEmitter<{ state: [StateEvent] }> {
     this.transition({ state: 'Stopped' });
     this.telemetry.close();
     this.releaseProcess?.();
+    // Stopped already: a second stop() returns above while drivers close.
+    await Promise.all((this.options.drivers ?? []).map((d) => d.close?.()));
     if (!ws || ws.readyState === WebSocket.CLOSED) return;
     await new Promise<void>((resolve) => {
       ws.once('close', () => resolve());

@@ -25,6 +25,10 @@ test('parses every flag into agent options', () => {
       '8554, 5900',
       '--teleop-processes',
       'teleop_console',
+      '--mdns',
+      'off',
+      '--config',
+      '/etc/flotilla/agent.json',
     ]),
     {
       ok: true,
@@ -41,19 +45,47 @@ test('parses every flag into agent options', () => {
           commandRate: { minRate: 5 },
           operatorSession: { ports: [8554, 5900], processes: ['teleop_console'] },
         },
+        mdns: 'off',
+        discoveryTimeoutMs: 5000,
+        configFile: '/etc/flotilla/agent.json',
       },
     },
   );
   assert.deepEqual(parseAgentArgs(['--hub', 'http://x'], { FLOTILLA_TELEMETRY_BUFFER_MB: '0.5' }), {
     ok: true,
     help: false,
-    options: { hubUrl: 'http://x', telemetryBufferMb: 0.5, shipLogs: 'warn', teleoperation: {} },
+    options: {
+      hubUrl: 'http://x',
+      telemetryBufferMb: 0.5,
+      shipLogs: 'warn',
+      teleoperation: {},
+      mdns: 'on',
+      discoveryTimeoutMs: 5000,
+    },
   });
   assert.deepEqual(parseAgentArgs(['--hub=wss://hub.example.com']), {
     ok: true,
     help: false,
-    options: { hubUrl: 'wss://hub.example.com', shipLogs: 'warn', teleoperation: {} },
+    options: {
+      hubUrl: 'wss://hub.example.com',
+      shipLogs: 'warn',
+      teleoperation: {},
+      mdns: 'on',
+      discoveryTimeoutMs: 5000,
+    },
   });
+  // A hub on this machine: the device is advertised on loopback only. --hub auto browses everywhere.
+  const local = parseAgentArgs(['--hub', 'http://127.0.0.1:8080']);
+  assert.ok(local.ok && !local.help);
+  assert.deepEqual(local.options.mdns, { address: '127.0.0.1' });
+  const auto = parseAgentArgs(['--hub', 'auto', '--hub-id', 'lab-hub', '--discovery-timeout', '2.5'], {
+    FLOTILLA_AGENT_CONFIG: '/etc/a.json',
+  });
+  assert.ok(auto.ok && !auto.help);
+  assert.equal(auto.options.mdns, 'on');
+  assert.equal(auto.options.hubId, 'lab-hub');
+  assert.equal(auto.options.discoveryTimeoutMs, 2500);
+  assert.equal(auto.options.configFile, '/etc/a.json');
 });
 
 test('teleoperation and log shipping come from the environment too; a rate of 0 turns the command rate off', () => {
@@ -92,6 +124,10 @@ test('bad input is one line of error, never a throw', () => {
     [['--hub', 'http://x', '--teleop-rate', 'fast'], /--teleop-rate must be a number/],
     [['--hub', 'http://x', '--teleop-ports', '80,99999'], /--teleop-ports must be/],
     [['--hub', 'http://x', '--teleop-processes', 'a-very-long-process-name'], /at most 15 characters/],
+    [['--hub', 'auto', '--mdns', 'off'], /--hub auto finds the hub over mDNS/],
+    [['--hub', 'http://x', '--hub-id', 'h'], /--hub-id picks among hubs found by --hub auto/],
+    [['--hub', 'auto', '--discovery-timeout', 'soon'], /--discovery-timeout must be a number of seconds/],
+    [['--hub', 'http://x', '--config', ''], /--config must not be empty/],
   ];
   for (const [argv, re] of cases) {
     const r = parseAgentArgs(argv);

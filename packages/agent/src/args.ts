@@ -8,6 +8,7 @@ import type { TeleoperationOptions } from './teleop/options.js';
 
 export const AGENT_USAGE = `Usage: flotilla-agent --hub URL|auto [--id ID] [--state DIR] [--token T] [--ca FILE] [--telemetry-buffer-mb N]
                       [--ship-logs LEVEL] [--mdns on|off|ADDRESS] [--discovery-timeout S] [--hub-id ID]
+                      [--config FILE]
                       [--teleop-rate N] [--teleop-ports P,...] [--teleop-processes NAME,...]
 
 Connects this machine to a Flotilla hub as a device and reports its facts and system metrics.
@@ -22,6 +23,8 @@ Options:
   --discovery-timeout S
                  how long --hub auto browses before giving up (seconds, default 5)
   --hub-id ID    with --hub auto, only the hub with this id (several hubs on one network)
+  --config FILE  agent configuration (JSON): the drivers to load, such as the shell driver and
+                 the commands it may run (docs/drivers.md; or FLOTILLA_AGENT_CONFIG)
   --id ID        device id; default: the one kept in <state>/identity.json, created once
   --state DIR    state directory (default ~/.flotilla-agent)
   --token T      enrollment token (fle_…) for the first connection (or FLOTILLA_ENROLLMENT_TOKEN,
@@ -59,6 +62,8 @@ export interface AgentArgs {
   discoveryTimeoutMs: number;
   /** With `--hub auto`, only this hub. */
   hubId?: string;
+  /** `--config FILE`, else FLOTILLA_AGENT_CONFIG: the drivers to load. */
+  configFile?: string;
 
   id?: string;
   stateDir?: string;
@@ -100,6 +105,7 @@ export function parseAgentArgs(
     mdns?: string;
     'discovery-timeout'?: string;
     'hub-id'?: string;
+    config?: string;
     help?: boolean;
   };
   try {
@@ -122,6 +128,7 @@ export function parseAgentArgs(
         mdns: { type: 'string' },
         'discovery-timeout': { type: 'string' },
         'hub-id': { type: 'string' },
+        config: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     }));
@@ -157,6 +164,9 @@ export function parseAgentArgs(
   const teleoperation = teleoperationArgs(values, env);
   if (typeof teleoperation === 'string') return { ok: false, error: teleoperation };
   const options: AgentArgs = { hubUrl: values.hub, shipLogs: shipLogs as ShipLevel, teleoperation, ...discovery };
+  const configFile = values.config ?? (env['FLOTILLA_AGENT_CONFIG'] || undefined);
+  if (configFile === '') return { ok: false, error: '--config must not be empty' };
+  if (configFile !== undefined) options.configFile = configFile;
   const hubId = values['hub-id'];
   if (hubId !== undefined && !auto) return { ok: false, error: '--hub-id picks among hubs found by --hub auto' };
   if (hubId !== undefined) options.hubId = hubId;

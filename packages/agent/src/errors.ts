@@ -31,6 +31,14 @@ export const AgentErrorCodes = {
   COMMAND_FAILED: 'command_failed',
   /** (wire) The handler did not finish within `timeoutMs`. */
   COMMAND_TIMED_OUT: 'command_timed_out',
+  /** `--config`: the agent configuration file cannot be read or does not match its schema. */
+  INVALID_CONFIG: 'invalid_config',
+  /** (wire) The command's arguments are not what its handler takes. */
+  INVALID_ARGS: 'invalid_args',
+  /** (wire) The shell driver could not start the configured program (not found, not executable). */
+  SHELL_SPAWN_FAILED: 'shell_spawn_failed',
+  /** (wire) A shell driver command ran over its configured timeout and was killed. */
+  SHELL_TIMED_OUT: 'shell_timed_out',
   /** The hub cancelled the command while it ran. */
   COMMAND_CANCELLED: 'cancelled',
 } as const;

@@ -33,6 +33,22 @@ export { createLogger, silentLogger, LOGGER_LEVELS, type AgentLogger, type Logge
 export { parseAgentArgs, AGENT_USAGE, type AgentArgs, type ParsedAgentArgs } from './args.js';
 export { agentSocketUrl } from './url.js';
 export { startAgent, type StartedAgent } from './start.js';
+export {
+  registerDrivers,
+  TelemetryProducers,
+  type Driver,
+  type TelemetryProducer,
+  type TelemetryReading,
+} from './drivers/driver.js';
+export {
+  shellDriver,
+  SHELL_DEFAULTS,
+  MAX_SHELL_OUTPUT_BYTES,
+  type ShellCommandConfig,
+  type ShellDriverConfig,
+  type ShellResult,
+} from './drivers/shell.js';
+export { loadAgentConfig, configuredDrivers, AgentConfigSchema, type AgentConfig } from './drivers/config.js';
 export { advertiseDevice, type DeviceAdvertising } from './advertise.js';
 export { createKeyAndCsr, type KeyAndCsr } from './csr.js';
 export { CA_FILE, TLS_CERT_FILE, TLS_KEY_FILE, readCaFile } from './tls-files.js';

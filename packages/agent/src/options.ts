@@ -1,5 +1,6 @@
 import type { Clock, HelloPayload } from '@flotilla/protocol';
 import type { CommandRegistry } from './commands.js';
+import type { Driver } from './drivers/driver.js';
 import type { CredentialStore } from './credentials.js';
 import type { AgentLogger } from './logger.js';
 import type { ShipLevel } from './log-shipping.js';
@@ -50,6 +51,11 @@ export interface AgentOptions {
   metricsMaxIntervalMs?: number;
   /** Command handlers shared with other agents; by default each agent has its own. */
   commands?: CommandRegistry;
+  /**
+   * Drivers (docs/drivers.md): their handlers join the agent's registry (declared in `hello`)
+   * and their telemetry producers are sampled from `start()` to `stop()`.
+   */
+  drivers?: readonly Driver[];
   /** Timeout for commands that do not carry their own `timeoutMs` (ms, default 30,000). */
   commandTimeoutMs?: number;
   /** Reconnect backoff window bounds (ms): base 500, cap 30,000. */

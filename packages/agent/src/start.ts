@@ -2,6 +2,7 @@ import { DiscoveryError, findHub } from '@flotilla/discovery';
 import { advertiseDevice } from './advertise.js';
 import { Agent } from './agent.js';
 import type { AgentArgs } from './args.js';
+import { configuredDrivers, loadAgentConfig } from './drivers/config.js';
 import { AgentError, AgentErrorCodes } from './errors.js';
 import { defaultStateDir } from './identity.js';
 import type { AgentLogger } from './logger.js';
@@ -20,7 +21,9 @@ export interface StartedAgent {
  * on mDNS. Failures are AgentErrors with a one-line message (`no_hub_found` among them).
  */
 export async function startAgent(args: Omit<AgentArgs, 'logLevel'>, logger: AgentLogger): Promise<StartedAgent> {
-  const { mdns, discoveryTimeoutMs, hubId, ...options } = args;
+  const { mdns, discoveryTimeoutMs, hubId, configFile, ...options } = args;
+  // The configuration first: a mistake in it is reported before anything is looked for.
+  const drivers = configFile === undefined ? [] : configuredDrivers(loadAgentConfig(configFile));
   let hubUrl = options.hubUrl;
   if (hubUrl === 'auto') {
     try {
@@ -38,7 +41,13 @@ export async function startAgent(args: Omit<AgentArgs, 'logLevel'>, logger: Agen
     }
   }
   // Always a state directory (the default one too): the telemetry buffer lives on disk there.
-  const agent = new Agent({ ...options, hubUrl, stateDir: options.stateDir ?? defaultStateDir(), logger });
+  const agent = new Agent({
+    ...options,
+    hubUrl,
+    stateDir: options.stateDir ?? defaultStateDir(),
+    logger,
+    ...(drivers.length > 0 && { drivers }),
+  });
   logger.info({ device: agent.id, hub: hubUrl }, 'agent starting');
   agent.start();
   const advertising = await advertiseDevice(agent, { setting: mdns, logger });

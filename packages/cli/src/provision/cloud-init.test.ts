@@ -86,6 +86,8 @@ test("the unit's command line passes the agent's own argument parser", () => {
     token: 'fle_AbC-123_xyz',
     shipLogs: 'warn',
     teleoperation: {},
+    mdns: 'on',
+    discoveryTimeoutMs: 5000,
   });
 });
 
