@@ -67,6 +67,8 @@ test('200 simulated devices connect to the peer, each with its own facts', async
     'hal.v1.battery',
     'hal.v1.estop',
     'hal.v1.motor.differential',
+    'hal.v1.sensor.imu',
+    'hal.v1.sensor.range',
   ]);
   const tp = byId.get('tonypi-0003')!;
   assert.deepEqual(tp.capabilities?.map((c) => c.name).sort(), [

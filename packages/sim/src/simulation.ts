@@ -1,7 +1,14 @@
 import { join } from 'node:path';
-import { Agent, createLogger, type AgentLogger } from '@flotilla/agent';
+import {
+  Agent,
+  CommandRegistry,
+  createLogger,
+  registerDrivers,
+  type AgentLogger,
+  type TelemetryProducer,
+} from '@flotilla/agent';
 import { DEVICE_ID_PATTERN, systemClock, type Clock } from '@flotilla/protocol';
-import { simRegistries } from './commands.js';
+import { simDrivers } from './commands.js';
 import { startInBatches } from './connect.js';
 import { SimCredentials } from './credentials.js';
 import { SimError, SimErrorCodes } from './errors.js';
@@ -72,6 +79,7 @@ interface SimDevice {
   readonly id: string;
   readonly robot: SimRobot;
   readonly agent: Agent;
+  readonly producers: readonly TelemetryProducer[];
 }
 
 const ID_RE = new RegExp(DEVICE_ID_PATTERN);
@@ -113,7 +121,14 @@ export async function startSimulation(options: SimulationOptions): Promise<Simul
 
   const credentials = new SimCredentials(options.stateDir);
   const byId = new Map<string, SimDevice>();
-  const registries = simRegistries((id) => byId.get(id)?.robot, clock);
+  // One set of drivers and one registry per kind, shared by all its devices.
+  const drivers = simDrivers((id) => byId.get(id)?.robot, clock, rate > 0 ? 1000 / rate : 1000);
+  const registries = new Map<Kind, CommandRegistry>();
+  const registryOf = (k: Kind): CommandRegistry => {
+    let r = registries.get(k);
+    if (!r) registries.set(k, (r = registerDrivers(new CommandRegistry(), drivers[k])));
+    return r;
+  };
   const devices: SimDevice[] = [];
   for (let n = 1; n <= count; n++) {
     const k: Kind = kindAt(kind, n - 1);
@@ -128,7 +143,7 @@ export async function startSimulation(options: SimulationOptions): Promise<Simul
       facts,
       systemFacts: false,
       collectSystemMetrics: false,
-      commands: registries[k],
+      commands: registryOf(k),
       clock,
       random: jitter,
       logger,
@@ -149,7 +164,9 @@ export async function startSimulation(options: SimulationOptions): Promise<Simul
     robot.log = (level, message, fields) => {
       if (agent.state === 'Connected') agent.sendLog(level, message, fields);
     };
-    const device = { id, robot, agent };
+    // The kind's telemetry producers, sampled by the shared ticker rather than a timer per device.
+    const producers = drivers[k].flatMap((d) => (d.telemetry ? [d.telemetry] : []));
+    const device = { id, robot, agent, producers };
     devices.push(device);
     byId.set(id, device);
   }
@@ -161,8 +178,10 @@ export async function startSimulation(options: SimulationOptions): Promise<Simul
           d.robot.step(dtS);
           if (d.agent.state === 'Stopped') return;
           // Connected or not: the agent buffers what it cannot send yet.
-          const t = d.robot.telemetry();
-          d.agent.sendTelemetry(t.metrics, t.samples);
+          for (const producer of d.producers) {
+            const t = producer.sample(d.id);
+            if (t) d.agent.sendTelemetry(t.metrics, t.samples);
+          }
         })
       : undefined;
 

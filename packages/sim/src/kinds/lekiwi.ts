@@ -19,6 +19,7 @@ export class Lekiwi extends MobileBase {
         idleW: 6,
         motorW: 12,
         arenaM: 8,
+        radiusM: 0.18,
       },
       rng,
     );
@@ -36,7 +37,13 @@ const FACTS: KindFacts = {
     agentVersion: AGENT_VERSION,
     packages: [{ name: 'lerobot', version: '0.3.2' }],
   },
-  capabilities: [{ name: 'hal.v1.motor.differential' }, { name: 'hal.v1.battery' }, { name: 'hal.v1.estop' }],
+  capabilities: [
+    { name: 'hal.v1.motor.differential' },
+    { name: 'hal.v1.battery' },
+    { name: 'hal.v1.estop' },
+    { name: 'hal.v1.sensor.imu' },
+    { name: 'hal.v1.sensor.range' },
+  ],
   maxUptimeS: 7 * 86_400,
 };
 

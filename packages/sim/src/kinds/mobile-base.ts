@@ -10,7 +10,8 @@ import {
   type Pose,
 } from '../physics.js';
 import type { Rng } from '../random.js';
-import type { Drivable, Estoppable, Kind, RobotLog, SimRobot, Telemetry } from './types.js';
+import { collides, raycast, roomFor, type WorldSpec } from '../world.js';
+import type { Calibratable, Drivable, Estoppable, Kind, RobotLog, SimRobot, Telemetry } from './types.js';
 
 export interface MobileBaseParams {
   /** Distance between the wheels (m). */
@@ -26,7 +27,16 @@ export interface MobileBaseParams {
   motorW: number;
   /** Patrol area around the dock (m). */
   arenaM: number;
+  /** Radius of the base's footprint (m): what bumps into walls and obstacles. */
+  radiusM: number;
 }
+
+/** Range sensors: front, and 30° to each side, mounted at the footprint's edge (ToF, 4 m reach). */
+export const RANGE_MAX_M = 4;
+const RANGE_SIDE_RAD = Math.PI / 6;
+/** Closer than this ahead, autonomy turns away. */
+const AVOID_M = 0.8;
+const G = 9.81;
 
 /**
  * What the base is doing. Autonomy: patrol until the battery is low, return to the dock at
@@ -45,8 +55,11 @@ const AMBIENT_C = 24;
 const HOT_C = 50;
 const HOT_CLEAR_C = 45;
 
-/** A differential-drive base with a battery, wheel motors that heat with load, and a Pi-class computer. */
-export abstract class MobileBase implements SimRobot, Drivable, Estoppable {
+/**
+ * A differential-drive base with a battery, wheel motors that heat with load, an IMU, three range
+ * sensors and a bumper in a room with obstacles, and a Pi-class computer.
+ */
+export abstract class MobileBase implements SimRobot, Drivable, Estoppable, Calibratable {
   abstract readonly kind: Kind;
   readonly pose: Pose;
   mode: BaseMode;
@@ -67,6 +80,18 @@ export abstract class MobileBase implements SimRobot, Drivable, Estoppable {
   private idleFor = 0;
   private hot = false;
   log?: RobotLog;
+  /** The room it drives in: walls and obstacles its range sensors see and its bumper meets. */
+  readonly world: WorldSpec;
+  /** Latest range readings (m): front, left, right. */
+  ranges = { front: RANGE_MAX_M, left: RANGE_MAX_M, right: RANGE_MAX_M };
+  /** Gyro bias (deg/s): the IMU's yaw drifts by it until calibrated (hal.v1.sensor.imu calibrate). */
+  gyroBias: number;
+  /** Yaw error accumulated from the gyro bias (deg). */
+  private yawDrift = 0;
+  /** Body acceleration (m/s²): forward (from the change of speed) and sideways (centripetal). */
+  private accelX = 0;
+  private accelY = 0;
+  private bumped = false;
 
   constructor(
     readonly params: MobileBaseParams,
@@ -83,6 +108,10 @@ export abstract class MobileBase implements SimRobot, Drivable, Estoppable {
           y: rng.range(-params.arenaM, params.arenaM) / 2,
           theta: rng.range(-Math.PI, Math.PI),
         };
+    this.world = roomFor(params.arenaM);
+    // Never start inside a wall or an obstacle: such a robot would be stuck from the first step.
+    if (collides(this.world, this.pose.x, this.pose.y, params.radiusM)) Object.assign(this.pose, { x: 0, y: 0 });
+    this.gyroBias = round(rng.range(0.005, 0.03), 4);
     this.motorTempLeft = this.motorTempRight = AMBIENT_C + rng.range(0, 4);
     this.cpuTemp = 45 + rng.range(0, 5);
     this.memory = rng.range(25, 45);
@@ -120,13 +149,33 @@ export abstract class MobileBase implements SimRobot, Drivable, Estoppable {
   }
 
   step(dtS: number): void {
+    this.sense();
     this.decide(dtS);
-    const drive = !this.estopEngaged && this.battery.soc > 0;
-    const dv = this.params.accel * dtS;
-    this.left = approach(this.left, drive ? this.targetLeft : 0, dv);
-    this.right = approach(this.right, drive ? this.targetRight : 0, dv);
+    const vBefore = (this.left + this.right) / 2;
+    if (this.estopEngaged || this.battery.soc <= 0) {
+      // The emergency stop cuts and brakes the motors: the wheels stop now, not at the ramp rate.
+      this.left = this.right = 0;
+    } else {
+      const dv = this.params.accel * dtS;
+      this.left = approach(this.left, this.targetLeft, dv);
+      this.right = approach(this.right, this.targetRight, dv);
+    }
+    const before = { ...this.pose };
     integrateDiffDrive(this.pose, this.left, this.right, this.params.trackM, dtS);
+    if (collides(this.world, this.pose.x, this.pose.y, this.params.radiusM)) {
+      // The bumper: the base stays where it was touching, the wheels stall and the drive stops.
+      Object.assign(this.pose, before);
+      this.left = this.right = 0;
+      if (!this.bumped) this.log?.('warn', 'bumper hit: stopped', { x: round(before.x, 2), y: round(before.y, 2) });
+      this.bumped = true;
+      if (this.mode === 'manual') this.stop();
+    } else this.bumped = false;
     if (this.mode === 'charging') Object.assign(this.pose, { x: 0, y: 0 });
+    const v = (this.left + this.right) / 2;
+    const w = (this.right - this.left) / this.params.trackM;
+    this.accelX = dtS > 0 ? (v - vBefore) / dtS : 0;
+    this.accelY = v * w;
+    this.yawDrift += this.gyroBias * dtS;
 
     const { maxSpeed, motorW, idleW } = this.params;
     const effortL = Math.abs(this.left) / maxSpeed;
@@ -147,6 +196,25 @@ export abstract class MobileBase implements SimRobot, Drivable, Estoppable {
       this.log?.('warn', `wheel motor hot: ${round(hottest, 1)} °C`, { temperature: round(hottest, 1) });
     } else if (this.hot && hottest < HOT_CLEAR_C) this.hot = false;
     this.memory = clamp(this.memory + this.rng.gaussian(0.05) * Math.sqrt(dtS), 15, 85);
+  }
+
+  /** Casts the range sensors' rays from the footprint's edge into the room. */
+  private sense(): void {
+    const { x, y, theta } = this.pose;
+    const r = this.params.radiusM;
+    const ray = (offset: number): number => {
+      const a = theta + offset;
+      const d = raycast(this.world, x + r * Math.cos(a), y + r * Math.sin(a), a, RANGE_MAX_M);
+      return clamp(d + this.rng.gaussian(0.005), 0, RANGE_MAX_M);
+    };
+    this.ranges = { front: ray(0), left: ray(RANGE_SIDE_RAD), right: ray(-RANGE_SIDE_RAD) };
+  }
+
+  /** Turn rate (rad/s) away from what the range sensors see close ahead, or undefined when the way is clear. */
+  private avoidance(): number | undefined {
+    const { front, left, right } = this.ranges;
+    if (Math.min(front, left, right) >= AVOID_M) return undefined;
+    return left >= right ? 1.5 : -1.5;
   }
 
   /** Power drawn beyond electronics and wheels (an arm, say). */
@@ -193,6 +261,8 @@ export abstract class MobileBase implements SimRobot, Drivable, Estoppable {
         }
         // go-to-goal: turn toward the dock, slow down when pointing away or close
         const err = wrapAngle(Math.atan2(-this.pose.y, -this.pose.x) - this.pose.theta);
+        const dodge = dist > 1 ? this.avoidance() : undefined;
+        if (dodge !== undefined) return this.setTwist(0.05, dodge);
         const v = Math.min(this.params.cruiseSpeed, 0.8 * dist) * Math.max(0, Math.cos(err));
         return this.setTwist(v, clamp(2 * err, -2, 2));
       }
@@ -203,6 +273,11 @@ export abstract class MobileBase implements SimRobot, Drivable, Estoppable {
         if (dist > this.params.arenaM) {
           // beyond the patrol area: steer back toward the dock
           this.turn = clamp(1.5 * wrapAngle(Math.atan2(-this.pose.y, -this.pose.x) - this.pose.theta), -1.5, 1.5);
+        }
+        const dodge = this.avoidance();
+        if (dodge !== undefined) {
+          this.turn = dodge;
+          return this.setTwist(0.05, dodge);
         }
         const v = this.params.cruiseSpeed * (1 - 0.5 * Math.min(1, Math.abs(this.turn)));
         return this.setTwist(v, this.turn);
@@ -228,6 +303,7 @@ export abstract class MobileBase implements SimRobot, Drivable, Estoppable {
 
   telemetry(): Telemetry {
     const b = this.battery;
+    const imu = this.imu();
     const v = (this.left + this.right) / 2;
     const w = (this.right - this.left) / this.params.trackM;
     return {
@@ -246,14 +322,42 @@ export abstract class MobileBase implements SimRobot, Drivable, Estoppable {
         'motor.left.temperature': round(this.motorTempLeft, 1),
         'motor.right.temperature': round(this.motorTempRight, 1),
         estop: this.estopEngaged ? 1 : 0,
+        range: round(this.ranges.front, 3),
+        'imu.roll': imu.roll,
+        'imu.pitch': imu.pitch,
+        'imu.yaw': imu.yaw,
         'system.cpu': round(this.cpuLoad, 1),
         'system.memory': round(this.memory, 1),
         'system.temperature': round(this.cpuTemp, 1),
       },
       samples: {
         pose: { x: round(this.pose.x, 3), y: round(this.pose.y, 3), theta: round(this.pose.theta, 4) },
+        imu,
+        ranges: {
+          front: round(this.ranges.front, 3),
+          left: round(this.ranges.left, 3),
+          right: round(this.ranges.right, 3),
+        },
         mode: this.mode,
       },
+    };
+  }
+
+  /**
+   * What the IMU reads (hal.v1.sensor.imu; angles in degrees): yaw is the heading plus the drift
+   * of an uncalibrated gyro; the body pitches back when it speeds up and rolls out in a turn,
+   * as the accelerometer sees gravity tilted by the body's own acceleration.
+   */
+  imu(): { roll: number; pitch: number; yaw: number; accel: number[]; gyro: number[] } {
+    const deg = 180 / Math.PI;
+    const w = (this.right - this.left) / this.params.trackM;
+    const yaw = wrapAngle(this.pose.theta + this.yawDrift / deg) * deg;
+    return {
+      roll: round(Math.atan2(this.accelY, G) * deg + this.rng.gaussian(0.05), 2),
+      pitch: round(-Math.atan2(this.accelX, G) * deg + this.rng.gaussian(0.05), 2),
+      yaw: round(yaw, 2),
+      accel: [round(this.accelX, 3), round(this.accelY, 3), G],
+      gyro: [0, 0, round(w + this.gyroBias / deg, 4)],
     };
   }
 
@@ -263,6 +367,8 @@ export abstract class MobileBase implements SimRobot, Drivable, Estoppable {
       mode: this.mode,
       estop: this.estopEngaged,
       pose: { ...this.pose },
+      ranges: { ...this.ranges },
+      gyroBias: this.gyroBias,
       wheels: { left: this.left, right: this.right, targetLeft: this.targetLeft, targetRight: this.targetRight },
       battery: {
         soc: this.battery.soc,

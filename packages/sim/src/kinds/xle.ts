@@ -37,6 +37,7 @@ export class Xle extends MobileBase {
         idleW: 25,
         motorW: 40,
         arenaM: 15,
+        radiusM: 0.3,
       },
       rng,
     );
@@ -133,6 +134,8 @@ const FACTS: KindFacts = {
     { name: 'hal.v1.motor.differential' },
     { name: 'hal.v1.battery' },
     { name: 'hal.v1.estop' },
+    { name: 'hal.v1.sensor.imu' },
+    { name: 'hal.v1.sensor.range' },
     { name: 'lerobot.arm' },
   ],
   maxUptimeS: 3 * 86_400,
