@@ -1,7 +1,7 @@
 // Builds the console into dist/web, which the hub serves (packages/hub http/routes/console.ts).
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { gzipSync, brotliCompressSync } from 'node:zlib';
+import { brotliCompressSync, constants, gzipSync } from 'node:zlib';
 import { defineConfig, type Plugin } from 'vite';
 import react from '@vitejs/plugin-react';
 
@@ -20,7 +20,11 @@ function precompress(): Plugin {
         if (!/\.(js|css|svg)$/.test(fileName)) continue;
         const bytes = readFileSync(join(dir, fileName));
         writeFileSync(join(dir, `${fileName}.gz`), gzipSync(bytes, { level: 9 }));
-        writeFileSync(join(dir, `${fileName}.br`), brotliCompressSync(bytes));
+        // Quality 9 of 11: within a few per cent of the best, in a fraction of the build time.
+        writeFileSync(
+          join(dir, `${fileName}.br`),
+          brotliCompressSync(bytes, { params: { [constants.BROTLI_PARAM_QUALITY]: 9 } }),
+        );
       }
     },
   };
@@ -33,5 +37,7 @@ export default defineConfig({
     emptyOutDir: true,
     sourcemap: false,
     reportCompressedSize: false,
+    // The compression step is deliberately slow (it runs once per build, for every browser after).
+    rolldownOptions: { checks: { bundlerTimings: false } },
   },
 });

@@ -100,3 +100,125 @@ test('at tablet width the navigation and the device table still fit', async () =
   assert.ok(overflow <= 0, `the page is ${overflow}px wider than the screen`);
   await screenshot(page, 'overview-tablet');
 });
+
+/** Waits until `probe` holds, polling the page (bounded): for values that change with live data. */
+async function until(what: string, probe: () => Promise<boolean>, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await probe())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+test("a robot's page shows its facts, a live chart that moves, and a command with its result", async () => {
+  const page = await newPage();
+  await signIn(page, fleet.url, 'admin', fleet.adminPassword);
+  await page.getByRole('link', { name: 'lekiwi-0001', exact: true }).click();
+  await page.getByRole('heading', { name: /lekiwi-0001/ }).waitFor();
+  assert.match(await page.getByRole('region', { name: 'Facts' }).innerText(), /hal\.v1\.motor\.differential/);
+
+  const chart = page.getByRole('img', { name: /^battery: .*, live$/ });
+  await chart.waitFor();
+  const points = async () => Number(await chart.getAttribute('data-points'));
+  const first = await points();
+  await until('the live battery chart to gain points', async () => (await points()) > first);
+
+  await page.getByLabel('Capability', { exact: true }).selectOption('hal.v1.motor.differential');
+  await page.getByLabel('Command', { exact: true }).selectOption('drive');
+  await page.getByLabel('left', { exact: true }).fill('0.2');
+  await page.getByLabel('right', { exact: true }).fill('0.2');
+  await page.getByRole('button', { name: 'Send drive' }).click();
+  const result = page.getByRole('status', { name: 'Command result' });
+  await result.filter({ hasText: 'hal.v1.motor.differential.drive: succeeded' }).waitFor();
+  // The jobs panel lists it, refreshed by the hub's command events.
+  await page.getByRole('table', { name: 'Commands and jobs' }).getByText('succeeded').first().waitFor();
+  await screenshot(page, 'device');
+
+  // Arguments the schema refuses are the hub's message in the page.
+  await page.getByLabel('left', { exact: true }).fill('50');
+  await page.getByRole('button', { name: 'Send drive' }).click();
+  assert.match(await page.getByRole('alert').innerText(), /Not sent: .*left.*\(bad_args\)/);
+
+  // The e-stop engages, the robot's own estop metric says so, and it releases.
+  await page.getByRole('button', { name: 'Emergency stop' }).click();
+  await page.getByText('E-STOP ENGAGED').waitFor();
+  await page.getByRole('button', { name: 'Release e-stop' }).click();
+  await page.getByRole('button', { name: 'Emergency stop' }).waitFor();
+});
+
+test('a TonyPi shows its IMU and servos', async () => {
+  const id = fleet.sim.devices.find((d) => d.startsWith('tonypi')) as string;
+  const page = await newPage();
+  await signIn(page, fleet.url, 'admin', fleet.adminPassword);
+  await page.goto(`${fleet.url}/devices/${id}`);
+  await page.getByRole('region', { name: 'IMU' }).waitFor();
+  await page.getByRole('list', { name: 'Servos' }).getByRole('listitem').first().waitFor();
+  await screenshot(page, 'device-tonypi');
+});
+
+test('an alert rule made in the console fires, is seen live and is acknowledged', async () => {
+  const page = await newPage();
+  await signIn(page, fleet.url, 'admin', fleet.adminPassword);
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Alerts' }).click();
+  await page.getByRole('heading', { name: 'Alerts', exact: true }).waitFor();
+  await page.getByRole('button', { name: 'New rule' }).click();
+  const form = page.getByRole('form', { name: 'New rule' });
+  await form.getByLabel('Name').fill('battery watch');
+  await form.getByLabel('Severity').selectOption('critical');
+  await form.getByLabel('Selector').fill('kind=lekiwi');
+  await form.getByLabel(/^Condition/).fill('{"type":"threshold","metric":"battery.soc","op":">","value":-1}');
+  await form.getByRole('button', { name: 'Create rule' }).click();
+  await page.getByRole('region', { name: 'Alert rules' }).getByText('battery watch').waitFor();
+
+  const open = page.getByRole('region', { name: 'Open alerts' });
+  const ack = open.getByRole('button', { name: /^Acknowledge battery watch on lekiwi-/ }).first();
+  await ack.waitFor();
+  await screenshot(page, 'alerts');
+  await ack.click();
+  await open
+    .getByText(/ack by user:admin/)
+    .first()
+    .waitFor();
+  const stored = await fleet.admin.alerts.list({ status: ['acknowledged'] });
+  assert.ok(stored.items.some((a) => a.ruleName === 'battery watch' && a.acknowledgedBy === 'user:admin'));
+});
+
+// After the alert test: the viewer finds its alerts open, with no button to act on them.
+test('a viewer sees the robots but no command, e-stop or acknowledge button', async () => {
+  await fleet.admin.users.create({ username: 'vera', password: 'vera-password', role: 'viewer' });
+  const page = await newPage();
+  await signIn(page, fleet.url, 'vera', 'vera-password');
+  await page.goto(`${fleet.url}/devices/lekiwi-0001`);
+  await page.getByText('can watch this robot but not command it').waitFor();
+  assert.equal(await page.getByRole('button', { name: 'Emergency stop' }).count(), 0);
+  assert.equal(await page.getByRole('button', { name: /^Send/ }).count(), 0);
+  await page.goto(`${fleet.url}/alerts`);
+  await page.getByRole('heading', { name: 'Alerts', exact: true }).waitFor();
+  await page.getByRole('region', { name: 'Open alerts' }).getByRole('row').nth(1).waitFor();
+  assert.equal(await page.getByRole('button', { name: /^Acknowledge|^Resolve/ }).count(), 0);
+  assert.equal(await page.getByRole('button', { name: 'New rule' }).count(), 0);
+  await screenshot(page, 'viewer-device');
+});
+
+test('the events, reports and users pages work for an admin', async () => {
+  const page = await newPage();
+  await signIn(page, fleet.url, 'admin', fleet.adminPassword);
+  const nav = page.getByRole('navigation', { name: 'Main' });
+
+  await nav.getByRole('link', { name: 'Events' }).click();
+  await page.getByRole('region', { name: 'Event log' }).getByText('DeviceConnected').first().waitFor();
+  await screenshot(page, 'events');
+
+  await nav.getByRole('link', { name: 'Reports' }).click();
+  await page.getByRole('button', { name: 'Generate report' }).click();
+  await page.getByRole('region', { name: 'Open report' }).getByTitle('Report').waitFor();
+  await screenshot(page, 'reports');
+
+  await nav.getByRole('link', { name: 'Users & tokens' }).click();
+  await page.getByRole('region', { name: 'Users' }).getByRole('cell', { name: 'vera', exact: true }).waitFor();
+  const tokenForm = page.getByRole('form', { name: 'New API token' });
+  await tokenForm.getByLabel('Name').fill('ci');
+  await tokenForm.getByRole('button', { name: 'Create token' }).click();
+  assert.match(await page.getByRole('status').filter({ hasText: 'Copy it now' }).innerText(), /flt_/);
+  await screenshot(page, 'users');
+});

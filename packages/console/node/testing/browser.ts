@@ -37,9 +37,11 @@ export async function launchBrowser(): Promise<TestBrowser> {
   return { browser, close: () => browser.close() };
 }
 
-/** Saves a full-page screenshot as artifacts/screenshots/NAME.png and returns its path. */
+/** Saves a screenshot of the window as artifacts/screenshots/NAME.png and returns its path. */
 export async function screenshot(page: Page, name: string): Promise<string> {
   mkdirSync(SCREENSHOTS, { recursive: true });
+  // The top of the page, as a person arriving sees it, whatever the test scrolled to.
+  await page.evaluate(() => window.scrollTo(0, 0));
   const path = join(SCREENSHOTS, `${name}.png`);
   await page.screenshot({ path, fullPage: false });
   return path;

@@ -7,6 +7,11 @@ import { SignIn } from '../pages/signin/SignIn.tsx';
 
 // Every page is its own chunk: the first load carries the shell and sign-in only.
 const FleetPage = lazy(() => import('../pages/fleet/FleetPage.tsx'));
+const DevicePage = lazy(() => import('../pages/device/DevicePage.tsx'));
+const AlertsPage = lazy(() => import('../pages/alerts/AlertsPage.tsx'));
+const EventsPage = lazy(() => import('../pages/events/EventsPage.tsx'));
+const ReportsPage = lazy(() => import('../pages/reports/ReportsPage.tsx'));
+const UsersPage = lazy(() => import('../pages/users/UsersPage.tsx'));
 
 interface Route {
   pattern: RegExp;
@@ -14,7 +19,14 @@ interface Route {
   page: LazyExoticComponent<ComponentType<{ params: string[] }>>;
 }
 
-export const ROUTES: Route[] = [{ pattern: /^\/$/, title: 'Fleet', page: FleetPage }];
+export const ROUTES: Route[] = [
+  { pattern: /^\/$/, title: 'Fleet', page: FleetPage },
+  { pattern: /^\/devices\/([^/]+)$/, title: 'Device', page: DevicePage },
+  { pattern: /^\/alerts$/, title: 'Alerts', page: AlertsPage },
+  { pattern: /^\/events$/, title: 'Events', page: EventsPage },
+  { pattern: /^\/reports$/, title: 'Reports', page: ReportsPage },
+  { pattern: /^\/users$/, title: 'Users and tokens', page: UsersPage },
+];
 
 function Pages() {
   const path = usePath();

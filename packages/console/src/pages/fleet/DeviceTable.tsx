@@ -1,7 +1,7 @@
 import { useEffect, useRef, useState, type KeyboardEvent } from 'react';
 import type { Device } from '@flotilla/sdk';
 import { ago, num } from '../../app/format.ts';
-import { devicePath, Link } from '../../app/router.ts';
+import { devicePath, Link, navigate } from '../../app/router.ts';
 
 /** Row height in px: fixed, so the rows in view are arithmetic and 10,000 devices render ~30 rows. */
 export const ROW_HEIGHT = 36;
@@ -16,7 +16,7 @@ interface Props {
 
 /**
  * The device table, virtualised: only the rows in view (plus a few) exist in the DOM. Rows are
- * links, so Tab reaches them; ↑/↓ move between rows, Enter opens one.
+ * reached with Tab through their id links; ↑/↓ move between rows, Enter opens one.
  */
 export function DeviceTable({ devices, openAlerts, height }: Props) {
   const body = useRef<HTMLDivElement>(null);
@@ -42,7 +42,7 @@ export function DeviceTable({ devices, openAlerts, height }: Props) {
     if (top < body.current.scrollTop) body.current.scrollTop = top;
     else if (top + ROW_HEIGHT > body.current.scrollTop + height) body.current.scrollTop = top + ROW_HEIGHT - height;
     // The row exists after the scroll renders it.
-    requestAnimationFrame(() => body.current?.querySelector<HTMLElement>(`[data-index="${next}"]`)?.focus());
+    requestAnimationFrame(() => body.current?.querySelector<HTMLElement>(`[data-index="${next}"] a`)?.focus());
   };
 
   const rows = [];
@@ -52,17 +52,20 @@ export function DeviceTable({ devices, openAlerts, height }: Props) {
     if (!d) continue;
     const alerts = openAlerts(d.id);
     rows.push(
-      <Link
+      <div
         key={d.id}
-        to={devicePath(d.id)}
         className="vtable-row"
         role="row"
         aria-rowindex={i + 2}
         data-index={i}
-        style={{ top: i * ROW_HEIGHT, color: 'inherit', textDecoration: 'none' }}
+        style={{ top: i * ROW_HEIGHT }}
+        // The whole row opens the device for a mouse; the id is the link for keyboards and readers.
+        onClick={(event) => {
+          if (!(event.target as HTMLElement).closest('a')) navigate(devicePath(d.id));
+        }}
       >
         <span role="cell" className="mono">
-          {d.id}
+          <Link to={devicePath(d.id)}>{d.id}</Link>
         </span>
         <span role="cell" className="col-name">
           {d.name}
@@ -89,7 +92,7 @@ export function DeviceTable({ devices, openAlerts, height }: Props) {
             .map(([k, v]) => `${k}=${v}`)
             .join(' ')}
         </span>
-      </Link>,
+      </div>,
     );
   }
 
