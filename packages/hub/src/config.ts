@@ -14,6 +14,7 @@ import {
   type TelemetrySettings,
 } from './telemetry/settings.js';
 import type { AlertSettings } from './alerts/service.js';
+import { compileMappings, MappingError, type CompiledRule } from './mqtt/mapping.js';
 
 /** Options of `startHub`. Every field is optional; the defaults run a hub on embedded storage. */
 export interface HubOptions {
@@ -26,6 +27,18 @@ export interface HubOptions {
    * `RunningHub.mqttPort`; `false` runs without MQTT, also without `/mqtt` over WebSocket).
    */
   mqttPort?: number | false;
+  /**
+   * An external MQTT broker to serve MQTT devices through instead of embedding one
+   * (`mqtt://user:pass@host:1883`, `mqtts://`, `ws://`, `wss://`; docs/mqtt.md, "Bridge mode").
+   * `mqttPort` is then unused.
+   */
+  mqttUrl?: string;
+  /** With `mqttUrl`: topic levels before `flotilla/` on that broker (`site-a` → `site-a/flotilla/<id>/…`). */
+  mqttPrefix?: string;
+  /** Topic mapping rules (docs/mqtt.md, "Topic mapping"): an array of rule objects. */
+  mqttMappings?: unknown;
+  /** A JSON file holding topic mapping rules (an array, or `{"mappings": [...]}`); read at start. */
+  mqttMapFile?: string;
   /** Directory of the embedded SQLite store and its lock (default `./.flotilla`). Ignored with `databaseUrl`. */
   dataDir?: string;
   /** PostgreSQL connection string; when set, the hub stores everything there instead of `dataDir`. */
@@ -98,11 +111,19 @@ export interface HubOptions {
   hubId?: string;
 }
 
+export interface MqttConfig {
+  /** The external broker of bridge mode; undefined: the embedded broker on `mqttPort`. */
+  url: string | undefined;
+  prefix: string;
+  mappings: CompiledRule[];
+}
+
 /** HubOptions with every default applied and every value checked. */
 export interface HubConfig {
   port: number;
   host: string;
   mqttPort: number | false;
+  mqtt: MqttConfig;
   dataDir: string;
   databaseUrl: string | undefined;
   heartbeatIntervalMs: number;
@@ -179,6 +200,7 @@ export function resolveHubConfig(options: HubOptions): HubConfig {
     host,
     mqttPort:
       options.mqttPort === false ? false : integer('MQTT port', options.mqttPort, HUB_DEFAULTS.mqttPort, 0, 65535),
+    mqtt: mqttConfig(options),
     dataDir,
     databaseUrl,
     heartbeatIntervalMs: integer(
@@ -267,6 +289,59 @@ function tlsConfig(options: HubOptions, host: string): TlsConfig | undefined {
     requireClientCert: options.requireClientCert ?? false,
     host,
   };
+}
+
+const MQTT_URL_PROTOCOLS = ['mqtt:', 'mqtts:', 'ws:', 'wss:'];
+
+function mqttConfig(options: HubOptions): MqttConfig {
+  const url = options.mqttUrl === '' ? undefined : options.mqttUrl;
+  if (url !== undefined) {
+    let protocol: string;
+    try {
+      protocol = new URL(url).protocol;
+    } catch {
+      // Never echo the URL: it may hold the hub's broker password.
+      throw bad('the MQTT URL is not a URL (mqtt://host:1883, mqtts://, ws:// or wss://)');
+    }
+    if (!MQTT_URL_PROTOCOLS.includes(protocol))
+      throw bad('the MQTT URL must start with mqtt://, mqtts://, ws:// or wss://');
+  }
+  const prefix = options.mqttPrefix ?? '';
+  if (prefix !== '') {
+    if (url === undefined) throw bad('an MQTT topic prefix needs an external broker (--mqtt-url)');
+    if (!/^[A-Za-z0-9_.-]+(\/[A-Za-z0-9_.-]+)*$/.test(prefix) || prefix.length > 128)
+      throw bad(
+        `MQTT topic prefix ${JSON.stringify(prefix)} must be topic levels of letters, digits, '.', '_' and '-'`,
+      );
+  }
+  return { url, prefix, mappings: mqttMappings(options) };
+}
+
+function mqttMappings(options: HubOptions): CompiledRule[] {
+  let rules = options.mqttMappings;
+  if (options.mqttMapFile !== undefined) {
+    if (rules !== undefined) throw bad('give MQTT mapping rules as objects or as a file, not both');
+    let text: string;
+    try {
+      text = readFileSync(options.mqttMapFile, 'utf8');
+    } catch (err) {
+      throw bad(`cannot read the MQTT mapping file ${options.mqttMapFile}: ${(err as Error).message}`);
+    }
+    try {
+      rules = JSON.parse(text) as unknown;
+    } catch (err) {
+      throw bad(`the MQTT mapping file ${options.mqttMapFile} is not JSON: ${(err as Error).message}`);
+    }
+    if (typeof rules === 'object' && rules !== null && !Array.isArray(rules) && 'mappings' in rules)
+      rules = rules.mappings;
+  }
+  if (rules === undefined) return [];
+  try {
+    return compileMappings(rules);
+  } catch (err) {
+    if (err instanceof MappingError) throw bad(err.message);
+    throw err;
+  }
 }
 
 function telemetrySettings(settings: TelemetrySettings | undefined): ResolvedTelemetrySettings {

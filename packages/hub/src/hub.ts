@@ -31,6 +31,7 @@ import { counter } from './http/instruments.js';
 import { HubStartError, HubStartErrorCodes, type HubStartErrorCode } from './http/errors.js';
 import { createMetrics, type HubMetrics } from './metrics.js';
 import { MqttBroker } from './mqtt/broker.js';
+import { BRIDGE_TRANSPORT, MqttBridge } from './mqtt/bridge.js';
 import { registerMqttWebSocket } from './mqtt/ws.js';
 import { registerReportRoutes } from './reports/routes.js';
 import { ReportService } from './reports/service.js';
@@ -100,7 +101,24 @@ function helloAuthentication(
   tls: HubTls | undefined,
 ): (request: HelloAuthRequest) => Promise<HelloAuthResult> {
   const byToken = (request: HelloAuthRequest) => enrollment.authenticate(request);
-  return tls ? authenticateWithCertificates(byToken, tls) : byToken;
+  const checked = tls ? authenticateWithCertificates(byToken, tls) : byToken;
+  // A device on the bridge's broker was authenticated there (the hub never sees its password,
+  // nor its certificate): it is admitted if this hub enrolled it. With a token it enrolls as usual.
+  return (request) =>
+    request.transport === BRIDGE_TRANSPORT && request.token === undefined
+      ? enrollment.vouched(request)
+      : checked(request);
+}
+
+/** A URL as it may be logged: without its password. */
+function withoutPassword(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password !== '') parsed.password = '***';
+    return parsed.toString();
+  } catch {
+    return '(unreadable URL)';
+  }
 }
 
 /** Storage errors that mean "cannot start here", by code; any other is a storage failure. */
@@ -192,6 +210,8 @@ export interface HubParts {
   readonly tls: HubTls | undefined;
   /** The embedded MQTT broker (not listening yet: startHub does that); undefined with `mqttPort: false`. */
   readonly mqtt: MqttBroker | undefined;
+  /** The bridge to an external broker (`mqttUrl`), instead of `mqtt`. */
+  readonly mqttBridge: MqttBridge | undefined;
   /** The one path telemetry takes to storage; transports call `submit` and watch `pressure`. */
   readonly telemetry: TelemetryIngest;
   /** Rollups and retention, on the hub's clock. */
@@ -366,12 +386,35 @@ export async function assembleHub(config: HubConfig, options: { logger: Logger; 
       logs,
     });
     let mqtt: MqttBroker | undefined;
-    if (config.mqttPort !== false) {
+    let mqttBridge: MqttBridge | undefined;
+    if (config.mqtt.url !== undefined) {
+      try {
+        mqttBridge = await MqttBridge.connect({
+          url: config.mqtt.url,
+          prefix: config.mqtt.prefix,
+          mappings: config.mqtt.mappings,
+          gateway,
+          clock,
+          logger: logger.child({ component: 'mqtt-bridge' }),
+          heartbeatIntervalMs: config.heartbeatIntervalMs,
+        });
+      } catch (err) {
+        throw new HubStartError(
+          HubStartErrorCodes.MQTT_UNREACHABLE,
+          `cannot connect to the MQTT broker ${withoutPassword(config.mqtt.url)}: ${(err as Error).message}`,
+          { cause: err },
+        );
+      }
+      const bridge = mqttBridge;
+      // Closed after the gateway (pushed before it): sessions end as `hub_shutdown` first.
+      cleanup.push(() => bridge.close());
+    } else if (config.mqttPort !== false) {
       const broker = await MqttBroker.create({
         gateway,
         clock,
         logger: logger.child({ component: 'mqtt' }),
         onSecurityEvent: (event) => security.record(event),
+        mappings: config.mqtt.mappings,
       });
       // Closed after the gateway (pushed before it): sessions end as `hub_shutdown` first.
       cleanup.push(() => broker.close());
@@ -490,6 +533,7 @@ export async function assembleHub(config: HubConfig, options: { logger: Logger; 
       discovery,
       tls,
       mqtt,
+      mqttBridge,
       telemetry,
       telemetryMaintenance,
       logs,

@@ -189,6 +189,20 @@ export class DeviceEnrollment {
     return this.enroll(request, token);
   }
 
+  /**
+   * A device another party has already authenticated (the external broker of an MQTT bridge,
+   * which checks passwords the hub never sees): admitted when it is enrolled here with a live
+   * credential, so only devices this hub enrolled take part and a revoked one stays out.
+   */
+  async vouched(request: HelloAuthRequest): Promise<HelloAuthResult> {
+    const credential = await this.store.getCredential(request.device);
+    if (credential === undefined)
+      return refusal(ErrorCodes.UNAUTHORIZED, 'this device is not enrolled: enroll it with an enrollment token first');
+    return credential.revokedAt === null
+      ? { ok: true }
+      : refusal(ErrorCodes.CREDENTIAL_REVOKED, 'this device credential was revoked');
+  }
+
   private async enroll(request: HelloAuthRequest, token: string): Promise<HelloAuthResult> {
     const { device, sessionId } = request;
     const row = await this.store.findEnrollmentTokenByHash(hashSecret(token));

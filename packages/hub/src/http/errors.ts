@@ -118,6 +118,7 @@ export const HubStartErrorCodes = {
   PORT_IN_USE: 'port_in_use',
   LISTEN_FAILED: 'listen_failed',
   TLS_INVALID: 'tls_invalid',
+  MQTT_UNREACHABLE: 'mqtt_unreachable',
 } as const;
 export type HubStartErrorCode = (typeof HubStartErrorCodes)[keyof typeof HubStartErrorCodes];
 

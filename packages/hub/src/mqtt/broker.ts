@@ -17,15 +17,11 @@ import { verifiedPeer } from '../gateway/ws-agent.js';
 import type { PeerCertificate } from '../tls/device-certificates.js';
 import type { DeviceSession } from '../gateway/session.js';
 import { ConnackCodes, MqttConnection, connectRefusal, type ConnectRefusal, type MqttHubSide } from './connection.js';
-import { decodePublish, helloFacts } from './decode.js';
+import { helloFacts } from './decode.js';
+import type { CompiledRule } from './mapping.js';
 import { limitPacketSize } from './packet-limit.js';
-import {
-  authorizeDevicePublish,
-  authorizeDeviceSubscribe,
-  hubTopics,
-  isOwnTopic,
-  type TopicVerdict,
-} from './topics.js';
+import { DeviceRoutes } from './routing.js';
+import type { TopicVerdict } from './topics.js';
 
 /**
  * The hub's embedded MQTT broker (aedes, MQTT 3.1 and 3.1.1). Every connection is a device
@@ -50,6 +46,8 @@ export interface MqttBrokerOptions {
   onSecurityEvent?: (event: SecurityEvent) => void;
   /** Largest packet (its Remaining Length) a client may send; default MAX_FRAME_BYTES. */
   maxPacketBytes?: number;
+  /** Topic mapping rules (mapping.ts): devices they apply to may use their legacy topics. */
+  mappings?: readonly CompiledRule[];
 }
 
 /** What the broker keeps per authenticated client. */
@@ -70,6 +68,8 @@ export class MqttBroker {
   private readonly log: Logger;
   private readonly onSecurityEvent: MqttBrokerOptions['onSecurityEvent'];
   private readonly maxPacketBytes: number;
+  private readonly routes: DeviceRoutes;
+  private readonly hubSide: MqttHubSide;
   private readonly links = new WeakMap<Client, Link>();
   /** CONNECT packets by client, between preConnect and authenticate (aedes gives the latter no packet). */
   private readonly connects = new WeakMap<Client, ConnectPacket>();
@@ -91,6 +91,8 @@ export class MqttBroker {
     this.log = options.logger;
     this.onSecurityEvent = options.onSecurityEvent;
     this.maxPacketBytes = options.maxPacketBytes ?? MAX_FRAME_BYTES;
+    this.routes = new DeviceRoutes(options.mappings ?? []);
+    this.hubSide = this.hubSideOf(this.routes);
     aedes.preConnect = (client, packet, done) => this.preConnect(client, packet, done);
     aedes.authenticate = (client, username, password, done) => this.authenticate(client, username, password, done);
     aedes.authorizePublish = (client, packet, done) => this.authorizePublish(client, packet, done);
@@ -189,7 +191,7 @@ export class MqttBroker {
   /** The device's credential was revoked: a credential still waiting for it is withdrawn. */
   credentialRevoked(device: string): void {
     if (this.pendingCredentials.delete(device))
-      void this.publish(hubTopics.credential(device), '', { qos: 0, retain: true });
+      void this.publish(this.routes.hub('credential', device), '', { qos: 0, retain: true });
   }
 
   // ---- aedes hooks -----------------------------------------------------------------------------
@@ -218,7 +220,7 @@ export class MqttBroker {
       return done(connectRefusal(ConnackCodes.BAD_USERNAME_OR_PASSWORD, 'the username must be the device id'), null);
     }
     const will = packet?.will;
-    if (will && !authorizeDevicePublish(username, will.topic).ok) {
+    if (will && !this.routes.publish(username, will.topic).ok) {
       return done(
         connectRefusal(ConnackCodes.NOT_AUTHORIZED, 'the last will must be on the device’s own topics'),
         null,
@@ -229,7 +231,8 @@ export class MqttBroker {
     this.links.set(client, { session, connection });
     connection.awaitDecision(done);
     const hello = {
-      ...helloFacts(will?.topic === hubTopics.status(username) ? will.payload : undefined),
+      ...this.routes.ruleFor(username)?.rule.facts,
+      ...helloFacts(will && this.routes.isStatus(username, will.topic) ? will.payload : undefined),
       ...(password !== undefined && { token: password.toString('utf8') }),
     };
     session.receive(JSON.stringify(envelope('hello', username, 0, this.clock.now(), hello)));
@@ -242,7 +245,7 @@ export class MqttBroker {
     const link = client ? this.links.get(client) : undefined;
     // A will left over from a connection the broker no longer knows has no device to speak for.
     if (!link) return done(new Error('not an authenticated device'));
-    const verdict = authorizeDevicePublish(link.connection.device, packet.topic);
+    const verdict = this.routes.publish(link.connection.device, packet.topic);
     if (!verdict.ok) {
       this.refused(link, verdict, 'publish', packet.topic);
       // [MQTT-3.3.5-2]: the server either acknowledges a refused PUBLISH as if it were accepted or
@@ -262,7 +265,7 @@ export class MqttBroker {
   ): void {
     const link = this.links.get(client);
     if (!link) return done(null, null);
-    const verdict = authorizeDeviceSubscribe(link.connection.device, subscription.topic);
+    const verdict = this.routes.subscribe(link.connection.device, subscription.topic);
     if (verdict.ok) return done(null, subscription);
     this.refused(link, verdict, 'subscribe', subscription.topic);
     // [MQTT-3.9.3]: return code 0x80 for this filter; the others of the SUBSCRIBE stand.
@@ -272,7 +275,7 @@ export class MqttBroker {
   /** Defence in depth: a device receives nothing outside its own topics, whoever published it. */
   private authorizeForward(client: Client, packet: AedesPublishPacket): AedesPublishPacket | null {
     const link = this.links.get(client);
-    return link && isOwnTopic(link.connection.device, packet.topic) ? packet : null;
+    return link && this.routes.deliverable(link.connection.device, packet.topic) ? packet : null;
   }
 
   /** An authorized publish by a device (or its last will): to the session as a protocol frame. */
@@ -280,10 +283,10 @@ export class MqttBroker {
     const link = client ? this.links.get(client) : undefined;
     if (!link || !client) return;
     const { session, connection } = link;
-    const verdict = authorizeDevicePublish(connection.device, packet.topic);
+    const verdict = this.routes.publish(connection.device, packet.topic);
     if (!verdict.ok) return;
     const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload);
-    const decoded = decodePublish(verdict.value, payload, connection.nextSeq(), this.clock.now());
+    const decoded = this.routes.decode(verdict.value, payload, connection.nextSeq(), this.clock.now());
     connection.currentTopic = packet.topic;
     try {
       if ('frame' in decoded) session.receive(decoded.frame);
@@ -344,18 +347,24 @@ export class MqttBroker {
     });
   }
 
-  private readonly hubSide: MqttHubSide = {
-    publish: (topic, payload, options) => this.publish(topic, payload, options),
-    credentialIssued: (device, credential) => {
-      // Retained in the broker's memory, on a topic only this device may subscribe to: it gets
-      // the credential when it subscribes after CONNACK, and it is withdrawn once the device
-      // connects with it (or it is revoked). Never logged.
-      this.pendingCredentials.add(device);
-      void this.publish(hubTopics.credential(device), JSON.stringify({ credential }), { qos: 1, retain: true });
-    },
-    credentialUsed: (device) => {
-      if (this.pendingCredentials.delete(device))
-        void this.publish(hubTopics.credential(device), '', { qos: 0, retain: true });
-    },
-  };
+  private hubSideOf(routes: DeviceRoutes): MqttHubSide {
+    return {
+      routes,
+      publish: (topic, payload, options) => this.publish(topic, payload, options),
+      credentialIssued: (device, credential) => {
+        // Retained in the broker's memory, on a topic only this device may subscribe to: it gets
+        // the credential when it subscribes after CONNACK, and it is withdrawn once the device
+        // connects with it (or it is revoked). Never logged.
+        this.pendingCredentials.add(device);
+        void this.publish(this.routes.hub('credential', device), JSON.stringify({ credential }), {
+          qos: 1,
+          retain: true,
+        });
+      },
+      credentialUsed: (device) => {
+        if (this.pendingCredentials.delete(device))
+          void this.publish(this.routes.hub('credential', device), '', { qos: 0, retain: true });
+      },
+    };
+  }
 }

@@ -2,7 +2,7 @@ import type { Client } from 'aedes';
 import { ErrorCodes, type Clock, type Message } from '@flotilla/protocol';
 import type { AgentConnection } from '../gateway/session.js';
 import type { PeerCertificate } from '../tls/device-certificates.js';
-import { hubTopics } from './topics.js';
+import type { DeviceRoutes } from './routing.js';
 
 /**
  * One MQTT client as the gateway sees it (AgentConnection): the hub's messages become publishes
@@ -27,6 +27,8 @@ export function connectRefusal(returnCode: ConnackCode, message: string): Connec
 
 /** What the hub's side of the broker does for a connection. */
 export interface MqttHubSide {
+  /** Where the hub's messages to a device go (its Flotilla topics or its mapping rule's). */
+  readonly routes: DeviceRoutes;
   /** Publishes as the hub (to subscribers of `topic`, i.e. the device); resolves once written or dropped. */
   publish(topic: string, payload: string, options: { qos: 0 | 1; retain?: boolean }): Promise<void>;
   /** The CONNECT enrolled the device: its new credential waits for it on its credential topic. */
@@ -100,18 +102,17 @@ export class MqttConnection implements AgentConnection {
         const { code, message: text } = message.payload;
         const body =
           this.currentTopic === undefined ? { code, message: text } : { code, message: text, topic: this.currentTopic };
-        this.track(this.hub.publish(hubTopics.error(this.device), JSON.stringify(body), { qos: 0 }));
+        this.track(this.hub.publish(this.hub.routes.hub('error', this.device), JSON.stringify(body), { qos: 0 }));
         return;
       }
       case 'command': {
-        const { capability } = message.payload;
-        this.track(
-          this.hub.publish(hubTopics.command(this.device, capability), JSON.stringify(message.payload), { qos: 1 }),
-        );
+        const { topic, payload } = this.hub.routes.command(this.device, message.payload);
+        this.track(this.hub.publish(topic, payload, { qos: 1 }));
         return;
       }
       case 'cancel': {
-        this.track(this.hub.publish(hubTopics.cancel(this.device), JSON.stringify(message.payload), { qos: 1 }));
+        const { topic, payload } = this.hub.routes.cancel(this.device, message.payload);
+        this.track(this.hub.publish(topic, payload, { qos: 1 }));
         return;
       }
       default:

@@ -107,3 +107,50 @@ export async function enroll(hub: MqttTestHub, id: string): Promise<string> {
     await client.endAsync();
   }
 }
+
+/**
+ * Mapping rules for seed 001's TonyPi robots (`tonypi/<robot_id>/telemetry`,
+ * `.../command/request`, `.../command/response`), under `root` so that tests sharing a broker
+ * do not hear each other. Their payloads are shaped as a Python fleet would send them.
+ */
+export function tonypiRule(root = 'tonypi'): Record<string, unknown> {
+  return {
+    name: 'tonypi',
+    devices: 'tonypi-*',
+    facts: { type: 'tonypi', model: 'Hiwonder TonyPi', capabilities: [{ name: 'hal.v1.led', version: '1.0.0' }] },
+    topics: {
+      telemetry: `${root}/{device}/telemetry`,
+      status: `${root}/{device}/status`,
+      command: `${root}/{device}/command/request`,
+      result: `${root}/{device}/command/response`,
+    },
+    telemetry: { timestamp: 'timestamp', timestampUnit: 's', ignore: ['robot_id'] },
+    status: { field: 'status' },
+    command: {
+      template: { request_id: '{id}', robot_id: '{device}', command: '{capability}.{command}', params: '{args}' },
+    },
+    result: {
+      id: 'request_id',
+      result: 'data',
+      error: 'message',
+      statusValues: { success: 'succeeded', error: 'failed' },
+    },
+  };
+}
+
+/** A TonyPi robot's side of a command: answers every request on its response topic, as `success`. */
+export function answerTonypiCommands(client: MqttClient, root: string, id: string): void {
+  client.on('message', (topic, payload) => {
+    if (topic !== `${root}/${id}/command/request`) return;
+    const request = JSON.parse(payload.toString()) as { request_id: string; command: string; params: unknown };
+    client.publish(
+      `${root}/${id}/command/response`,
+      JSON.stringify({
+        request_id: request.request_id,
+        status: 'success',
+        data: { ran: request.command, with: request.params },
+      }),
+      { qos: 1 },
+    );
+  });
+}
