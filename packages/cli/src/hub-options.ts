@@ -43,6 +43,23 @@ export const hubOptions = {
     description:
       'port of the embedded MQTT broker for devices (MQTT 3.1.1; also over WebSocket at /mqtt); 0 picks a free port, off runs without MQTT',
   }),
+  mqttUrl: option((raw, source) => v.url(raw, source, ['mqtt:', 'mqtts:', 'ws:', 'wss:']), {
+    valueName: 'URL',
+    env: ['FLOTILLA_MQTT_URL'],
+    description:
+      'serve MQTT devices through this external broker (mqtt://user:pass@host:1883, mqtts://, ws://, wss://; MQTT 5) instead of embedding one; --mqtt-port is then unused. The broker authenticates devices and enforces their topic ACL (docs/mqtt.md)',
+  }),
+  mqttPrefix: option(v.nonEmpty, {
+    valueName: 'LEVELS',
+    env: ['FLOTILLA_MQTT_PREFIX'],
+    description: 'with --mqtt-url: topic levels before flotilla/ on that broker (site-a: site-a/flotilla/<id>/...)',
+  }),
+  mqttMap: option(v.nonEmpty, {
+    valueName: 'FILE',
+    env: ['FLOTILLA_MQTT_MAP'],
+    description:
+      'JSON file of topic mapping rules, so an existing fleet keeps its own MQTT topics and payloads (docs/mqtt.md, "Topic mapping")',
+  }),
   nats: option((raw, source) => v.url(raw, source, ['nats:', 'tls:', 'ws:', 'wss:']), {
     valueName: 'URL',
     env: ['FLOTILLA_NATS', 'FLOTILLA_NATS_URL'],

@@ -1,6 +1,6 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Agent } from '@flotilla/agent';
@@ -210,5 +210,39 @@ test(
     await agent.stop();
     io.signal();
     assert.equal(await done, 0);
+  },
+);
+
+test(
+  '--mqtt-url serves MQTT devices through an external broker (the machine’s Mosquitto); a bad mapping file is one line',
+  { timeout: 90_000 },
+  async () => {
+    const data = dataDir();
+    const io = testIo({ env: QUIET });
+    const prefix = `cli-${process.pid}`;
+    const done = runHub(
+      [
+        'hub',
+        ...['--port', '0', '--host', '127.0.0.1', '--data', data],
+        ...['--mqtt-url', 'mqtt://127.0.0.1:1883', '--mqtt-prefix', prefix],
+      ],
+      io,
+    );
+    await io.waitForOutput('Press Ctrl-C to stop.');
+    assert.match(
+      io.out(),
+      new RegExp(` {2}MQTT devices +through mqtt://127\\.0\\.0\\.1:1883 \\(bridge, topics ${prefix}/flotilla/…\\)\n`),
+    );
+    io.signal();
+    assert.equal(await done, 0, io.err());
+
+    const map = join(data, 'map.json');
+    writeFileSync(
+      map,
+      JSON.stringify({ mappings: [{ name: 'x', devices: '*', topics: { telemetry: 'x/telemetry' } }] }),
+    );
+    const bad = testIo({ env: QUIET });
+    assert.equal(await runHub(['hub', '--port', '0', '--data', dataDir(), '--mqtt-map', map], bad), 1);
+    assert.match(bad.err(), /^flotilla hub: mapping x: telemetry topic x\/telemetry must hold \{device\} once\n$/);
   },
 );

@@ -31,6 +31,14 @@ function mqttUrl(url: string, mqttPort: number): string {
   return `${protocol === 'https:' ? 'mqtts' : 'mqtt'}://${hostname}:${mqttPort}`;
 }
 
+function mqttDevices(url: string, ws: string, mqttPort: number | undefined, values: HubValues): string {
+  if (values.mqttUrl !== undefined) {
+    const topics = values.mqttPrefix === undefined ? 'flotilla/' : `${values.mqttPrefix}/flotilla/`;
+    return `through ${redactUrl(values.mqttUrl)} (bridge, topics ${topics}…)`;
+  }
+  return mqttPort === undefined ? 'off (--mqtt-port off)' : `${mqttUrl(url, mqttPort)} and ${ws}/mqtt`;
+}
+
 function banner(
   url: string,
   mqttPort: number | undefined,
@@ -50,7 +58,7 @@ function banner(
     ['Metrics', `${url}/metrics`],
     ['mDNS', mdns],
     ['Agents connect to', `${ws}/ws/agent`],
-    ['MQTT devices', mqttPort === undefined ? 'off (--mqtt-port off)' : `${mqttUrl(url, mqttPort)} and ${ws}/mqtt`],
+    ['MQTT devices', mqttDevices(url, ws, mqttPort, values)],
     ...(caFingerprint === undefined
       ? []
       : [['Hub CA', `${url}/api/v1/tls/ca (fingerprint ${caFingerprint})`] as [string, string]]),
@@ -105,6 +113,9 @@ async function run(argv: readonly string[], io: Io): Promise<number> {
         port: values.port,
         host: values.host,
         mqttPort: values.mqttPort,
+        ...(values.mqttUrl !== undefined && { mqttUrl: values.mqttUrl }),
+        ...(values.mqttPrefix !== undefined && { mqttPrefix: values.mqttPrefix }),
+        ...(values.mqttMap !== undefined && { mqttMapFile: values.mqttMap }),
         dataDir: values.data,
         heartbeatIntervalMs: values.heartbeatInterval,
         metricsPublic: values.metricsPublic,

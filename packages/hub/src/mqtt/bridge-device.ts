@@ -45,12 +45,16 @@ export class BridgedDevice implements AgentConnection {
   /** The `error` code the gateway answered the hello with, if it refused it. */
   private refusal: string | undefined;
 
+  /** Opened by a publish on `flotilla/<id>/enroll`: ends once the credential is sent. */
+  readonly enrolling: boolean;
+
   constructor(
     readonly device: string,
     private readonly bridge: BridgeSide,
-    options: { statusOnline: boolean },
+    options: { statusOnline: boolean; enrolling: boolean },
   ) {
     this.statusOnline = options.statusOnline;
+    this.enrolling = options.enrolling;
   }
 
   nextSeq(): number {
@@ -58,6 +62,7 @@ export class BridgedDevice implements AgentConnection {
   }
 
   send(message: Message): void {
+    if (this.state === 'ended') return;
     const { routes } = this.bridge;
     switch (message.type) {
       case 'welcome': {
@@ -65,8 +70,11 @@ export class BridgedDevice implements AgentConnection {
         const { credential } = message.payload;
         // Enrolled through the bridge (flotilla/<id>/enroll): the device learns its credential
         // the way it would from the embedded broker, for when it connects to a hub directly.
-        if (credential !== undefined)
+        if (credential !== undefined) {
           this.bridge.publish(routes.hub('credential', this.device), JSON.stringify({ credential }), { qos: 1 });
+          // Enrolling is not being online: the device says that with its status, and its facts with it.
+          if (this.enrolling) return this.end();
+        }
         this.bridge.admitted(this);
         return;
       }

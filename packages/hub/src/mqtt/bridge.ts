@@ -152,6 +152,12 @@ export class MqttBridge implements BridgeSide {
     if (packet.retain && routed.topic.kind !== 'status') return;
     const correlation = packet.properties?.correlationData?.toString('utf8');
     let bridged = this.devices.get(device);
+    // A status that states facts, for a session that did not start with one: the device's
+    // announcement, as a new connection's last will would be on the embedded broker.
+    if (bridged && !bridged.statusOnline && routed.topic.kind === 'status' && hasFacts(payload)) {
+      bridged.terminate();
+      bridged = undefined;
+    }
     if (!bridged) {
       if (routed.topic.kind === 'status') return this.statusOfUnknown(device, routed, payload);
       if (this.refusedNow(device)) return;
@@ -191,7 +197,10 @@ export class MqttBridge implements BridgeSide {
     device: string,
     options: { statusOnline: boolean; facts: ReturnType<typeof helloFacts>; token?: string },
   ): BridgedDevice {
-    const bridged = new BridgedDevice(device, this, { statusOnline: options.statusOnline });
+    const bridged = new BridgedDevice(device, this, {
+      statusOnline: options.statusOnline,
+      enrolling: options.token !== undefined,
+    });
     this.devices.set(device, bridged);
     bridged.session = this.gateway.open(bridged, BRIDGE_TRANSPORT);
     const hello = {
@@ -259,4 +268,8 @@ export class MqttBridge implements BridgeSide {
   private endAll(): void {
     for (const bridged of [...this.devices.values()]) bridged.terminate();
   }
+}
+
+function hasFacts(payload: Buffer): boolean {
+  return Object.keys(helloFacts(payload)).length > 0;
 }
