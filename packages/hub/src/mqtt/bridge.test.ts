@@ -148,6 +148,31 @@ describe('MQTT bridge to an external broker (Mosquitto)', () => {
     }
   });
 
+  test('bad input through the bridge: an oversize publish never reaches the hub, a malformed one is answered', async () => {
+    const id = `b-bad-${run}`;
+    await enrollThroughBridge(id);
+    const client = await online(id);
+    const seen: unknown[] = [];
+    const unsubscribe = hub.bus.subscribe(`flotilla.${id}.telemetry`, (_subject, data) => seen.push(data));
+    try {
+      await client.subscribeAsync(topic(id, 'error'), { qos: 1 });
+      await client.publishAsync(topic(id, 'telemetry'), JSON.stringify({ big: 1, pad: 'x'.repeat(2 * 1024 * 1024) }), {
+        qos: 1,
+      });
+      const refused = nextMessage(client, topic(id, 'error'));
+      await client.publishAsync(topic(id, 'telemetry'), 'not json', { qos: 1 });
+      const error = JSON.parse(await refused) as { code: string };
+      assert.equal(error.code, 'bad_json');
+      await client.publishAsync(topic(id, 'telemetry'), '{"small":1}', { qos: 1 });
+      await eventually(() => seen.length === 1, 'the small one');
+      assert.deepEqual((seen[0] as { metrics: unknown }).metrics, { small: 1 });
+      assert.equal(hub.registry.get(id)?.status.online, true);
+    } finally {
+      unsubscribe();
+      await client.endAsync();
+    }
+  });
+
   test('presence: the broker’s last will takes the device offline; a retained status brings it back', async () => {
     const id = `b-will-${run}`;
     await enrollThroughBridge(id);

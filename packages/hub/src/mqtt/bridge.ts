@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { connect, type IPublishPacket, type MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
-import { PROTOCOL_VERSION, SUBJECT_ROOT, type Clock, type TimerHandle } from '@flotilla/protocol';
+import { MAX_FRAME_BYTES, PROTOCOL_VERSION, SUBJECT_ROOT, type Clock, type TimerHandle } from '@flotilla/protocol';
 import type { AgentGateway } from '../gateway/agent-gateway.js';
 import { BridgedDevice, MAX_WAITING, type BridgeSide, type PublishOptions } from './bridge-device.js';
 import { helloFacts } from './decode.js';
@@ -84,6 +84,9 @@ export class MqttBridge implements BridgeSide {
       clientId: `flotilla-hub-${randomBytes(6).toString('hex')}`,
       // MQTT 5, so commands carry a response topic and correlation data; the broker must speak it.
       protocolVersion: 5,
+      // [MQTT-3.1.2-24]: the broker must not send the hub a packet above this; it drops the
+      // message for the hub instead. A device's oversize publish never reaches the hub's memory.
+      properties: { maximumPacketSize: MAX_FRAME_BYTES + 64 * 1024 },
       clean: true,
       reconnectPeriod: 1000,
       connectTimeout: options.connectTimeoutMs ?? 10_000,

@@ -12,6 +12,21 @@ import { Duplex } from 'node:stream';
 
 export type PacketLimitVerdict = 'too_large' | 'malformed';
 
+/**
+ * The first byte of a packet, as MQTT 3.1.1 allows it: a known packet type (0 and 15 are
+ * reserved, [MQTT-2.2.1]), the flags its type requires ([MQTT-2.2.2-1], [MQTT-2.2.2-2]: 0010
+ * for PUBREL, SUBSCRIBE and UNSUBSCRIBE, 0000 for the others) and, for PUBLISH, not both QoS
+ * bits set ([MQTT-3.3.1-4]: the server closes the connection). mqtt-packet lets some of these
+ * through and aedes then silently ignores the packet.
+ */
+function validFixedHeader(byte: number): boolean {
+  const type = byte >> 4;
+  const flags = byte & 0x0f;
+  if (type === 0 || type === 15) return false;
+  if (type === 3) return (flags & 0x06) !== 0x06;
+  return flags === (type === 6 || type === 8 || type === 10 ? 0x02 : 0x00);
+}
+
 export function limitPacketSize(
   inner: Duplex,
   maxBytes: number,
@@ -73,6 +88,7 @@ class PacketLimit extends Duplex {
       }
       const byte = chunk[i++] as number;
       if (this.state === 'type') {
+        if (!validFixedHeader(byte)) return this.refuse('malformed', 0);
         this.state = 'length';
         this.length = 0;
         this.multiplier = 1;
