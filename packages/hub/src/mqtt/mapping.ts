@@ -87,13 +87,17 @@ export const MqttMappingRule = Type.Object(
 );
 export type MqttMappingRule = Static<typeof MqttMappingRule>;
 
-const validRules = compileSchema<MqttMappingRule[]>(Type.Array(MqttMappingRule, { maxItems: 64 }));
+/** Compiled on first use: most hubs have no rules, and every hub start pays for what is compiled at import. */
+let validRules: ((value: unknown) => ReturnType<ReturnType<typeof compileSchema<MqttMappingRule[]>>>) | undefined;
 
 type TopicKind = keyof MqttMappingRule['topics'];
 const INBOUND: readonly DevicePublishKind[] = ['telemetry', 'status', 'event', 'log', 'result', 'progress'];
-/** Placeholders a topic of each kind may hold besides `{device}`. */
-const NAME_PLACEHOLDER: Partial<Record<TopicKind, string>> = { telemetry: 'metric', event: 'type' };
-const OUTBOUND_PLACEHOLDERS = ['capability', 'command'];
+/** Placeholders a topic of each kind may hold besides `{device}` (a cancel names only its command id, in the payload). */
+const PLACEHOLDERS: Partial<Record<TopicKind, readonly string[]>> = {
+  telemetry: ['metric'],
+  event: ['type'],
+  command: ['capability', 'command'],
+};
 
 /** A topic pattern split in levels: literal strings, or the placeholder it stands for. */
 type Level = { literal: string } | { placeholder: string };
@@ -122,9 +126,7 @@ function glob(pattern: string): RegExp {
 }
 
 function parsePattern(rule: string, kind: TopicKind, pattern: string): Level[] {
-  const allowed = new Set(['device', ...(INBOUND.includes(kind as DevicePublishKind) ? [] : OUTBOUND_PLACEHOLDERS)]);
-  const name = NAME_PLACEHOLDER[kind];
-  if (name) allowed.add(name);
+  const allowed = new Set(['device', ...(PLACEHOLDERS[kind] ?? [])]);
   const levels = pattern.split('/').map((level): Level => {
     const match = /^\{([a-z]+)\}$/.exec(level);
     if (match) {
@@ -149,6 +151,7 @@ function parsePattern(rule: string, kind: TopicKind, pattern: string): Level[] {
 
 /** Checks and compiles rules (from a config file or HubOptions); throws MappingError saying what is wrong. */
 export function compileMappings(rules: unknown): CompiledRule[] {
+  validRules ??= compileSchema<MqttMappingRule[]>(Type.Array(MqttMappingRule, { maxItems: 64 }));
   const checked = validRules(rules);
   if (!checked.ok) throw new MappingError(`MQTT mapping rules: ${checked.error.message}`);
   const names = new Set<string>();
@@ -216,7 +219,7 @@ export function outboundTopic(
   const levels = rule?.topics[kind];
   if (!levels) return undefined;
   return levels
-    .map((l) => ('literal' in l ? l.literal : String(values[l.placeholder as keyof typeof values] ?? '_')))
+    .map((l) => ('literal' in l ? l.literal : (values[l.placeholder as keyof typeof values] ?? '')))
     .join('/');
 }
 
