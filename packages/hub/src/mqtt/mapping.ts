@@ -1,5 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { COMMAND_STATUSES, Capability, compileSchema, isDeviceId } from '@flotilla/protocol';
+import { COMMAND_STATUSES, Capability, compileSchema, isDeviceId, type ParseResult } from '@flotilla/protocol';
 import type { DevicePublishKind } from './topics.js';
 
 /**
@@ -88,7 +88,7 @@ export const MqttMappingRule = Type.Object(
 export type MqttMappingRule = Static<typeof MqttMappingRule>;
 
 /** Compiled on first use: most hubs have no rules, and every hub start pays for what is compiled at import. */
-let validRules: ((value: unknown) => ReturnType<ReturnType<typeof compileSchema<MqttMappingRule[]>>>) | undefined;
+let validRules: ((value: unknown) => ParseResult<MqttMappingRule[]>) | undefined;
 
 type TopicKind = keyof MqttMappingRule['topics'];
 const INBOUND: readonly DevicePublishKind[] = ['telemetry', 'status', 'event', 'log', 'result', 'progress'];
