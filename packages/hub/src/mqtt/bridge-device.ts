@@ -9,6 +9,9 @@ import type { DeviceRoutes, RoutedPublish } from './routing.js';
  * connection. Publishes that arrive while its `hello` is being decided wait here, in order.
  */
 
+/** The transport of bridged sessions (metrics, events, and the hub's `hello` authentication). */
+export const BRIDGE_TRANSPORT = 'mqtt-bridge';
+
 /** What the bridge does for its devices. */
 export interface BridgeSide {
   readonly routes: DeviceRoutes;

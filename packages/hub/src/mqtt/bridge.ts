@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { connect, type IPublishPacket, type MqttClient } from 'mqtt';
+import type { IPublishPacket, MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
 import { MAX_FRAME_BYTES, PROTOCOL_VERSION, SUBJECT_ROOT, type Clock, type TimerHandle } from '@flotilla/protocol';
 import type { AgentGateway } from '../gateway/agent-gateway.js';
-import { BridgedDevice, MAX_WAITING, type BridgeSide, type PublishOptions } from './bridge-device.js';
+import { BRIDGE_TRANSPORT, BridgedDevice, MAX_WAITING, type BridgeSide, type PublishOptions } from './bridge-device.js';
 import { helloFacts } from './decode.js';
 import type { CompiledRule } from './mapping.js';
 import { DeviceRoutes, type RoutedPublish } from './routing.js';
@@ -24,8 +24,6 @@ import { DEVICE_PUBLISH_KINDS } from './topics.js';
  * hub admits a device only when it enrolled it (a live credential, `DeviceEnrollment.vouched`);
  * that a publish on `flotilla/<id>/…` really comes from `<id>` is the broker's ACL's to enforce.
  */
-
-export const BRIDGE_TRANSPORT = 'mqtt-bridge';
 
 export interface MqttBridgeOptions {
   /** `mqtt://`, `mqtts://`, `ws://` or `wss://`, with the hub's own username and password if the broker wants them. */
@@ -80,6 +78,8 @@ export class MqttBridge implements BridgeSide {
 
   /** Connects and subscribes; rejects when the broker cannot be reached or refuses the hub. */
   static async connect(options: MqttBridgeOptions): Promise<MqttBridge> {
+    // Loaded only in bridge mode: mqtt.js takes most of a second to import on a busy machine.
+    const { connect } = await import('mqtt');
     const client = connect(options.url, {
       clientId: `flotilla-hub-${randomBytes(6).toString('hex')}`,
       // MQTT 5, so commands carry a response topic and correlation data; the broker must speak it.
