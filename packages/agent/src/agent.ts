@@ -59,7 +59,9 @@ type StateInit = StateEvent extends infer E ? (E extends StateEvent ? Omit<E, 'f
 export class Agent extends EventEmitter<{ state: [StateEvent] }> {
   readonly id: string;
   private currentState: AgentState = 'Initializing';
-  private readonly url: string;
+  /** `hubUrl` then `hubUrls`, as agent socket URLs; `url` is the one tried now. */
+  private readonly urls: readonly string[];
+  private urlIndex = 0;
   private readonly options: AgentOptions;
   private readonly clock: Clock;
   private readonly logger: AgentLogger;
@@ -102,7 +104,7 @@ export class Agent extends EventEmitter<{ state: [StateEvent] }> {
   constructor(options: AgentOptions) {
     super();
     this.options = options;
-    this.url = agentSocketUrl(options.hubUrl);
+    this.urls = [options.hubUrl, ...(options.hubUrls ?? [])].map(agentSocketUrl);
     this.clock = options.clock ?? systemClock;
     const logger = options.logger ?? getDefaultLogger();
     const ship = options.shipLogs ?? 'off';
@@ -278,6 +280,10 @@ export class Agent extends EventEmitter<{ state: [StateEvent] }> {
 
   // ---- connection lifecycle -----------------------------------------------------------------
 
+  private get url(): string {
+    return this.urls[this.urlIndex] as string;
+  }
+
   private connect(): void {
     this.counters.attempts++;
     this.closeReason = undefined;
@@ -341,6 +347,8 @@ export class Agent extends EventEmitter<{ state: [StateEvent] }> {
     this.connectedAt = undefined;
     if (this.replaced) this.backoff.escalate();
     else if (stable) this.backoff.reset();
+    // With several hubs, the next attempt goes to the next one: this one may be gone for good.
+    if (!this.refused) this.urlIndex = (this.urlIndex + 1) % this.urls.length;
     const reason = this.closeReason ?? 'socket_closed';
     const event: StateInit = { state: 'Disconnected', reason, code };
     if (this.closeDetail !== undefined) event.detail = this.closeDetail;

@@ -15,6 +15,7 @@ Connects this machine to a Flotilla hub as a device and reports its facts and sy
 
 Options:
   --hub URL      hub address: http(s):// or ws(s):// (the agent connects to <URL>/ws/agent);
+                 several hubs of one fleet comma-separated, tried in turn when a connection is lost;
                  auto finds a hub on the local network over mDNS (_flotilla._tcp)
   --mdns M       where mDNS runs, to find the hub (--hub auto) and to advertise this device as
                  _flotilla-device._tcp until it enrolls: on (every interface), off, or the IPv4
@@ -64,7 +65,8 @@ export interface AgentArgs {
   hubId?: string;
   /** `--config FILE`, else FLOTILLA_AGENT_CONFIG: the drivers to load. */
   configFile?: string;
-
+  /** `--hub A,B,...`: the hubs after the first, tried in turn when a connection is lost. */
+  hubUrls?: string[];
   id?: string;
   stateDir?: string;
   token?: string;
@@ -139,9 +141,11 @@ export function parseAgentArgs(
   if (values.help) return { ok: true, help: true };
   if (values.hub === undefined) return { ok: false, error: 'missing --hub URL (or --hub auto)' };
   const auto = values.hub === 'auto';
+  // Several hubs of one fleet (sharing it over NATS), comma-separated: tried in turn.
+  const hubs = auto ? [values.hub] : values.hub.split(',').map((url) => url.trim());
   if (!auto) {
     try {
-      agentSocketUrl(values.hub);
+      for (const url of hubs) agentSocketUrl(url);
     } catch (err) {
       return { ok: false, error: `--hub: ${(err as Error).message}` };
     }
@@ -163,7 +167,13 @@ export function parseAgentArgs(
     return { ok: false, error: `--ship-logs must be one of ${SHIP_LEVELS.join(', ')}` };
   const teleoperation = teleoperationArgs(values, env);
   if (typeof teleoperation === 'string') return { ok: false, error: teleoperation };
-  const options: AgentArgs = { hubUrl: values.hub, shipLogs: shipLogs as ShipLevel, teleoperation, ...discovery };
+  const options: AgentArgs = {
+    hubUrl: hubs[0] ?? values.hub,
+    shipLogs: shipLogs as ShipLevel,
+    teleoperation,
+    ...discovery,
+  };
+  if (hubs.length > 1) options.hubUrls = hubs.slice(1);
   const configFile = values.config ?? (env['FLOTILLA_AGENT_CONFIG'] || undefined);
   if (configFile === '') return { ok: false, error: '--config must not be empty' };
   if (configFile !== undefined) options.configFile = configFile;

@@ -9,6 +9,12 @@ import type { TeleoperationOptions } from './teleop/options.js';
 export interface AgentOptions {
   /** The hub: http(s):// or ws(s)://; the agent connects to `<hub>/ws/agent`. */
   hubUrl: string;
+  /**
+   * Other hubs of the same fleet (several hubs sharing it over NATS): each time the connection
+   * is lost or cannot be made, the agent tries the next URL in turn (`hubUrl` first), so a
+   * device whose hub was killed comes back through another. Same scheme as `hubUrl`.
+   */
+  hubUrls?: readonly string[];
   /** Device id; when absent, the one kept in `<stateDir>/identity.json` (created once). */
   id?: string;
   /** Where the identity lives (default `~/.flotilla-agent`). */

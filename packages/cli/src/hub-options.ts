@@ -64,7 +64,13 @@ export const hubOptions = {
     valueName: 'URL',
     env: ['FLOTILLA_NATS', 'FLOTILLA_NATS_URL'],
     description:
-      'reserved for sharing one fleet between hub replicas over NATS, which is not available yet: validated, the hub still runs standalone',
+      'NATS server (nats://host:4222, JetStream on): the bus goes on NATS, and hubs on one NATS and one PostgreSQL (--database-url) share one fleet',
+  }),
+  natsPrefix: option(v.nonEmpty, {
+    valueName: 'PREFIX',
+    env: ['FLOTILLA_NATS_PREFIX'],
+    description:
+      'put the fleet under PREFIX. on NATS (subjects and KV buckets), to run several fleets on one NATS server; unused without --nats',
   }),
   mdns: option(v.mdns, {
     valueName: 'MODE',

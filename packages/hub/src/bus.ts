@@ -8,7 +8,16 @@ import { matchSubject } from '@flotilla/protocol';
  */
 export type BusHandler = (subject: string, data: unknown) => void;
 
-interface Subscription {
+export interface SubscribeOptions {
+  /**
+   * Only what this hub publishes, never what other hubs of the fleet publish over NATS: for
+   * work that belongs to the hub holding the device's session (one evaluation, not one per hub).
+   * The in-process bus has nothing else, so it ignores this.
+   */
+  local?: boolean;
+}
+
+export interface Subscription {
   pattern: string;
   handler: BusHandler;
 }
@@ -21,7 +30,7 @@ export class Bus {
 
   constructor(private readonly onHandlerError?: (err: unknown, subject: string) => void) {}
 
-  subscribe(pattern: string, handler: BusHandler): () => void {
+  subscribe(pattern: string, handler: BusHandler, _options?: SubscribeOptions): () => void {
     const sub: Subscription = { pattern, handler };
     if (pattern.includes('*') || pattern.includes('>')) {
       this.wildcard.add(sub);
@@ -61,7 +70,7 @@ export class Bus {
     return this.errors;
   }
 
-  private deliver(sub: Subscription, subject: string, data: unknown): void {
+  protected deliver(sub: Subscription, subject: string, data: unknown): void {
     try {
       sub.handler(subject, data);
     } catch (err) {

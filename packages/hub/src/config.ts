@@ -15,6 +15,7 @@ import {
 } from './telemetry/settings.js';
 import type { AlertSettings } from './alerts/service.js';
 import { compileMappings, MappingError, type CompiledRule } from './mqtt/mapping.js';
+import { NATS_DEFAULTS, type NatsSettings } from './nats/settings.js';
 
 /** Options of `startHub`. Every field is optional; the defaults run a hub on embedded storage. */
 export interface HubOptions {
@@ -109,6 +110,18 @@ export interface HubOptions {
   mdns?: MdnsSetting;
   /** The hub's id on the network (its mDNS instance name; default `<host name>-<port>`). */
   hubId?: string;
+  /**
+   * NATS server URL (`nats://host:4222`, several separated by commas): the hub's bus goes on NATS,
+   * and hubs on one NATS and one PostgreSQL share one fleet (docs/nats.md). Absent: the
+   * in-process bus, one hub.
+   */
+  natsUrl?: string;
+  /** Puts the fleet's subjects under `<prefix>.` and prefixes its KV buckets, to share a NATS server between fleets. */
+  natsPrefix?: string;
+  /** A hub unheard of for this long is gone: its devices go offline unless they reconnect elsewhere (ms, default 15,000). */
+  natsPresenceTtlMs?: number;
+  /** How often the registry reads what other hubs appended, besides when NATS tells it (ms, default 5,000). */
+  natsCatchUpMs?: number;
 }
 
 export interface MqttConfig {
@@ -145,6 +158,8 @@ export interface HubConfig {
   mdns: MdnsSetting;
   /** Undefined: `<host name>-<port>`, once the port is known. */
   hubId: string | undefined;
+  /** Undefined: the in-process bus. */
+  nats: NatsSettings | undefined;
 }
 
 export const HUB_DEFAULTS = {
@@ -239,6 +254,34 @@ export function resolveHubConfig(options: HubOptions): HubConfig {
     consoleDir: consoleDir(options.consoleDir),
     mdns: options.mdns ?? 'off',
     hubId: hubId(options.hubId),
+    nats: natsSettings(options),
+  };
+}
+
+const NATS_URL_RE = /^(nats|tls|ws|wss):\/\/[^\s,]+(\s*,\s*(nats|tls|ws|wss):\/\/[^\s,]+)*$/;
+const NATS_PREFIX_RE = /^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/;
+
+function natsSettings(options: HubOptions): NatsSettings | undefined {
+  const url = options.natsUrl?.trim();
+  if (url === undefined || url === '') return undefined;
+  // Never echo the URL: it may hold a user and password.
+  if (!NATS_URL_RE.test(url))
+    throw bad('NATS URL must start with nats://, tls://, ws:// or wss:// (several: comma-separated)');
+  const prefix = options.natsPrefix ?? NATS_DEFAULTS.prefix;
+  if (prefix !== '' && !NATS_PREFIX_RE.test(prefix)) {
+    throw bad('NATS prefix must be dot-separated tokens of letters, digits, _ and -');
+  }
+  return {
+    url,
+    prefix,
+    presenceTtlMs: integer(
+      'NATS presence TTL (ms)',
+      options.natsPresenceTtlMs,
+      NATS_DEFAULTS.presenceTtlMs,
+      1000,
+      3_600_000,
+    ),
+    catchUpMs: integer('NATS catch-up interval (ms)', options.natsCatchUpMs, NATS_DEFAULTS.catchUpMs, 10, 3_600_000),
   };
 }
 

@@ -5,7 +5,7 @@ import { registerAlertRoutes } from './alerts/routes.js';
 import { AlertService } from './alerts/service.js';
 import { Bus } from './bus.js';
 import { registerCommandRoutes } from './commands/routes.js';
-import { CommandService } from './commands/service.js';
+import { CommandService, RESULT_GRACE_MS } from './commands/service.js';
 import { registerClientWebSocket } from './client-ws/endpoint.js';
 import { defaultHubId, HUB_VERSION, hubUrl, resolveHubConfig, type HubConfig, type HubOptions } from './config.js';
 import { registerDiscoveryRoutes } from './discovery/routes.js';
@@ -33,6 +33,7 @@ import { createMetrics, type HubMetrics } from './metrics.js';
 import { MqttBroker } from './mqtt/broker.js';
 import { MqttBridge } from './mqtt/bridge.js';
 import { BRIDGE_TRANSPORT } from './mqtt/bridge-device.js';
+import type { NatsCluster } from './nats/cluster.js';
 import { registerMqttWebSocket } from './mqtt/ws.js';
 import { registerReportRoutes } from './reports/routes.js';
 import { ReportService } from './reports/service.js';
@@ -221,6 +222,8 @@ export interface HubParts {
   readonly logs: LogIngest;
   readonly storage: Storage;
   readonly bus: Bus;
+  /** This hub's part in a fleet shared over NATS; undefined without `natsUrl`. */
+  readonly nats: NatsCluster | undefined;
   readonly metrics: HubMetrics;
   readonly clock: Clock;
   readonly logger: Logger;
@@ -252,7 +255,21 @@ export async function assembleHub(config: HubConfig, options: { logger: Logger; 
 
   try {
     const metrics = createMetrics({ clock });
-    const bus = new Bus((err, subject) => logger.error({ err, subject }, 'bus subscriber failed'));
+    let nats: NatsCluster | undefined;
+    if (config.nats) {
+      // Loaded only when asked for: a standalone hub never loads the NATS client.
+      const { NatsCluster } = await import('./nats/cluster.js');
+      nats = await NatsCluster.open({
+        settings: config.nats,
+        clock,
+        logger: logger.child({ component: 'nats' }),
+        graceMs: RESULT_GRACE_MS,
+      });
+      const cluster = nats;
+      // Closed last: the registry's and the gateway's last writes still reach the fleet.
+      cleanup.push(() => cluster.close());
+    }
+    const bus = nats?.bus ?? new Bus((err, subject) => logger.error({ err, subject }, 'bus subscriber failed'));
     let registry: Registry;
     try {
       registry = await Registry.open({
@@ -264,6 +281,7 @@ export async function assembleHub(config: HubConfig, options: { logger: Logger; 
         metrics,
         // The newest command's sender: a command-rate session is whoever sends the commands.
         commandSender: async (id) => (await storage.commands.listByDevice(id, 1))[0]?.actor,
+        ...(nats && { shared: { ownership: nats.ownership } }),
       });
     } catch (err) {
       throw new HubStartError(
@@ -452,6 +470,7 @@ export async function assembleHub(config: HubConfig, options: { logger: Logger; 
       clock,
       metrics,
       logger: logger.child({ component: 'commands' }),
+      ...(nats && { relay: nats.relay }),
     });
     // Before the gateway: callers waiting on a command get its record as it stands.
     cleanup.push(async () => commands.close());
@@ -467,6 +486,7 @@ export async function assembleHub(config: HubConfig, options: { logger: Logger; 
         metrics,
         logger: logger.child({ component: 'alerts' }),
         settings: config.alerts,
+        ...(nats && { leaderOnly: true, onRulesChanged: () => nats?.rulesChanged() }),
       });
     } catch (err) {
       throw new HubStartError(HubStartErrorCodes.STORAGE_FAILED, `cannot load alerts: ${(err as Error).message}`, {
@@ -521,6 +541,12 @@ export async function assembleHub(config: HubConfig, options: { logger: Logger; 
     registerAgentWebSocket(app, { gateway });
     registerClientWebSocket(app, { bus, clock, metrics, revocations });
     await app.ready();
+    if (nats) {
+      const cluster = nats;
+      // Before the services close: no command request or leadership arrives while they stop.
+      cleanup.push(() => cluster.stop());
+      await cluster.start({ registry, commands, alerts });
+    }
 
     let closing: Promise<void> | undefined;
     return {
@@ -540,6 +566,7 @@ export async function assembleHub(config: HubConfig, options: { logger: Logger; 
       logs,
       storage,
       bus,
+      nats,
       metrics,
       clock,
       logger,

@@ -128,25 +128,25 @@ test(
 );
 
 test(
-  '--nats is accepted with a note that it does nothing yet; --mqtt-port off runs without MQTT',
+  '--nats puts the hub on NATS (the banner says where, with its prefix); --mqtt-port off runs without MQTT',
   { timeout: 90_000 },
   async () => {
-    const io = testIo({ env: { ...QUIET, FLOTILLA_NATS_URL: 'nats://127.0.0.1:4222' } });
+    const prefix = `cli_t${process.pid}_${Date.now()}`;
+    const io = testIo({
+      env: { ...QUIET, FLOTILLA_NATS_URL: 'nats://127.0.0.1:4222', FLOTILLA_NATS_PREFIX: prefix },
+    });
     const done = runHub(['hub', '--port', '0', '--host', '127.0.0.1', '--data', dataDir(), '--mqtt-port', 'off'], io);
     await io.waitForOutput('Press Ctrl-C to stop.');
     io.signal();
-    assert.equal(await done, 0);
-    assert.match(
-      io.err(),
-      /^flotilla hub: note: --nats is reserved; NATS clustering is not available yet, so this hub runs standalone\n/,
-    );
+    assert.equal(await done, 0, io.err());
+    assert.match(io.out(), new RegExp(` {2}NATS +nats://127\\.0\\.0\\.1:4222 \\(prefix ${prefix}\\): fleet shared`));
     assert.match(io.out(), / {2}MQTT devices +off \(--mqtt-port off\)\n/);
     const quiet = testIo({ env: QUIET });
     const plain = runHub(['hub', '--port', '0', '--host', '127.0.0.1', '--data', dataDir()], quiet);
     await quiet.waitForOutput('Press Ctrl-C to stop.');
     quiet.signal();
     assert.equal(await plain, 0);
-    assert.doesNotMatch(quiet.err(), /note:/, 'the defaults alone say nothing');
+    assert.doesNotMatch(quiet.out(), /NATS/, 'without --nats the hub is standalone');
   },
 );
 

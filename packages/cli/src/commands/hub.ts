@@ -63,6 +63,14 @@ function banner(
       ? []
       : [['Hub CA', `${url}/api/v1/tls/ca (fingerprint ${caFingerprint})`] as [string, string]]),
     ['Storage', storage],
+    ...(values.nats === undefined
+      ? []
+      : [
+          [
+            'NATS',
+            `${redactUrl(values.nats)}${values.natsPrefix === undefined ? '' : ` (prefix ${values.natsPrefix})`}: fleet shared with the other hubs on it`,
+          ] as [string, string],
+        ]),
     // A made-up password exists only now: the hub stores its hash, so it is shown this once.
     ['Admin login', adminPassword === undefined ? 'admin (password set on first start)' : `admin / ${adminPassword}`],
   ];
@@ -71,16 +79,11 @@ function banner(
 }
 
 async function run(argv: readonly string[], io: Io): Promise<number> {
-  const { values, sources, help: wantsHelp } = parseOptions(hubOptions, argv, io.env);
+  const { values, help: wantsHelp } = parseOptions(hubOptions, argv, io.env);
   if (wantsHelp) {
     io.stdout.write(help);
     return 0;
   }
-  // Reserved flags are accepted so scripts written for later versions run, but say plainly that they do nothing yet.
-  if (sources.nats !== 'default')
-    io.stderr.write(
-      'flotilla hub: note: --nats is reserved; NATS clustering is not available yet, so this hub runs standalone\n',
-    );
 
   // Listen for Ctrl-C before starting anything, so one pressed during start-up is not lost.
   let stopSignal: string | undefined;
@@ -135,6 +138,8 @@ async function run(argv: readonly string[], io: Io): Promise<number> {
           ? { logger: await prettyLogger(values.logLevel ?? 'info') }
           : {}),
         ...(values.databaseUrl ? { databaseUrl: values.databaseUrl } : {}),
+        ...(values.nats !== undefined && { natsUrl: values.nats }),
+        ...(values.natsPrefix !== undefined && { natsPrefix: values.natsPrefix }),
       });
     } catch (err) {
       if (err instanceof hubModule.HubStartError)

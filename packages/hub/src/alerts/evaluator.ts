@@ -89,6 +89,26 @@ export class AlertEvaluator {
   close(): void {
     for (const unsubscribe of this.#unsubscribe.splice(0)) unsubscribe();
     this.#timer?.cancel();
+    this.#timer = undefined;
+  }
+
+  /**
+   * Stops evaluating and forgets every pair, keeping the rules: another hub of the fleet
+   * evaluates now (several hubs on NATS), and `start` rebuilds the pairs from storage if this
+   * one takes over again.
+   */
+  stop(): void {
+    this.close();
+    this.#pairs.clear();
+    this.#byDevice.clear();
+    this.#pending.clear();
+    this.#lastData.clear();
+    this.#gauge();
+  }
+
+  /** Ids of the rules held (enabled or not). */
+  ruleIds(): string[] {
+    return [...this.#rules.keys()];
   }
 
   /** Pairs held: what `flotilla_alert_evaluator_states` reports. */

@@ -31,4 +31,9 @@ export class LastData {
   delete(device: string): void {
     this.#seen.delete(device);
   }
+
+  /** Forgets every device (the evaluator stopped: another hub evaluates now). */
+  clear(): void {
+    this.#seen.clear();
+  }
 }

@@ -30,18 +30,29 @@ export class AlertRules {
   readonly #clock: Clock;
   readonly #evaluator: AlertEvaluator;
   readonly #rules = new Map<string, Held>();
+  readonly #onChange: (() => void) | undefined;
   #changes: Promise<unknown> = Promise.resolve();
 
-  constructor(options: { storage: Pick<Storage, 'alerts' | 'appendEvents'>; clock: Clock; evaluator: AlertEvaluator }) {
+  constructor(options: {
+    storage: Pick<Storage, 'alerts' | 'appendEvents'>;
+    clock: Clock;
+    evaluator: AlertEvaluator;
+    /** Told after a rule was created, changed or deleted here (other hubs of the fleet reload theirs). */
+    onChange?: () => void;
+  }) {
     this.#storage = options.storage;
     this.#clock = options.clock;
     this.#evaluator = options.evaluator;
+    this.#onChange = options.onChange;
   }
 
   /** Reads every stored rule; returns them compiled for the evaluator. */
   async load(): Promise<ReturnType<typeof compileRule>[]> {
     const compiled = [];
-    for (const row of await this.#storage.alerts.listRules()) {
+    const rows = await this.#storage.alerts.listRules();
+    // Read again after another hub changed them: what is gone from storage is gone here.
+    this.#rules.clear();
+    for (const row of rows) {
       const definition = row.definition as unknown as RuleDefinition;
       this.#rules.set(row.id, { row, definition });
       compiled.push(compileRule(row.id, definition));
@@ -81,6 +92,7 @@ export class AlertRules {
       this.#rules.set(row.id, { row, definition });
       await this.#event(row.id, AlertEventTypes.RuleCreated, definition, metadata);
       this.#evaluator.setRule(compileRule(row.id, definition));
+      this.#onChange?.();
       return ruleView(row, definition);
     });
   }
@@ -111,6 +123,7 @@ export class AlertRules {
       this.#rules.set(id, { row, definition });
       await this.#event(id, AlertEventTypes.RuleUpdated, definition, metadata);
       this.#evaluator.setRule(compileRule(id, definition));
+      this.#onChange?.();
       return ruleView(row, definition);
     });
   }
@@ -124,6 +137,7 @@ export class AlertRules {
       this.#rules.delete(id);
       this.#evaluator.removeRule(id);
       await this.#event(id, AlertEventTypes.RuleDeleted, { name: held.definition.name }, metadata);
+      this.#onChange?.();
     });
   }
 

@@ -34,6 +34,13 @@ export interface AlertServiceOptions {
   settings?: AlertSettings;
   /** Replaces the global fetch for webhook deliveries. */
   fetch?: typeof fetch;
+  /**
+   * Several hubs on NATS: only the fleet's leader evaluates (and resumes webhook deliveries),
+   * from `lead()` on; `open` only loads the rules.
+   */
+  leaderOnly?: boolean;
+  /** Told after a rule was created, changed or deleted through this hub. */
+  onRulesChanged?: () => void;
 }
 
 export interface AlertFilter {
@@ -59,6 +66,8 @@ export class AlertService {
   readonly lifecycle: AlertLifecycle;
   readonly dispatcher: WebhookDispatcher;
   readonly #storage: Storage;
+  #evaluating = false;
+  #leading: Promise<void> = Promise.resolve();
 
   private constructor(options: AlertServiceOptions) {
     const { storage, bus, clock, logger } = options;
@@ -90,16 +99,57 @@ export class AlertService {
       lifecycle: this.lifecycle,
       ...(options.settings?.evaluator && { settings: options.settings.evaluator }),
     });
-    this.rules = new AlertRules({ storage, clock, evaluator: this.evaluator });
+    this.rules = new AlertRules({
+      storage,
+      clock,
+      evaluator: this.evaluator,
+      ...(options.onRulesChanged && { onChange: options.onRulesChanged }),
+    });
   }
 
   static async open(options: AlertServiceOptions): Promise<AlertService> {
     const service = new AlertService(options);
-    const rules = await service.rules.load();
-    const open = await service.lifecycle.load();
-    service.evaluator.start(rules, open);
-    await service.#resumeDeliveries();
+    if (options.leaderOnly) await service.rules.load();
+    else await service.lead();
     return service;
+  }
+
+  /**
+   * Starts evaluating: loads the rules and the open alerts (carrying on where the previous
+   * evaluator stopped), listens, and resumes pending webhook deliveries. No-op while evaluating.
+   */
+  lead(): Promise<void> {
+    return this.#serial(async () => {
+      if (this.#evaluating) return;
+      const rules = await this.rules.load();
+      const open = await this.lifecycle.load();
+      this.evaluator.start(rules, open);
+      this.#evaluating = true;
+      await this.#resumeDeliveries();
+    });
+  }
+
+  /** Stops evaluating: another hub of the fleet leads now. */
+  follow(): Promise<void> {
+    return this.#serial(() => {
+      if (!this.#evaluating) return;
+      this.#evaluating = false;
+      this.evaluator.stop();
+    });
+  }
+
+  /** Another hub changed the rules: read them again, and hand the evaluator what changed. */
+  reloadRules(): Promise<void> {
+    return this.#serial(async () => {
+      const rules = await this.rules.load();
+      if (!this.#evaluating) return;
+      const kept = new Set<string>();
+      for (const rule of rules) {
+        kept.add(rule.id);
+        this.evaluator.setRule(rule);
+      }
+      for (const id of this.evaluator.ruleIds()) if (!kept.has(id)) this.evaluator.removeRule(id);
+    });
   }
 
   acknowledge(id: string, metadata: EventMetadata): Promise<AlertView> {
@@ -146,6 +196,13 @@ export class AlertService {
     });
   }
 
+  /** Leading, following and reloading run one after another; a failure does not stop the next. */
+  #serial(work: () => void | Promise<void>): Promise<void> {
+    const run = this.#leading.then(work);
+    this.#leading = run.catch(() => undefined);
+    return run;
+  }
+
   /** Resolves once the transitions decided so far are stored (tests, and a clean shutdown). */
   flush(): Promise<void> {
     return this.lifecycle.flush();
@@ -153,6 +210,7 @@ export class AlertService {
 
   /** Stops evaluating, writes what was decided, and ends running webhook attempts (pending ones resume at the next start). */
   async close(): Promise<void> {
+    await this.#leading;
     this.evaluator.close();
     await this.lifecycle.flush();
     await this.dispatcher.close();

@@ -62,6 +62,32 @@ export interface CommandRequest {
   timeoutMs?: number;
 }
 
+/** A command on its way to a device held by another hub (several hubs on NATS). */
+export interface RelayedCommand {
+  id: string;
+  capability: string;
+  command: string;
+  args: Record<string, unknown>;
+  timeoutMs: number;
+  actor: string;
+}
+
+/**
+ * Reaches devices whose session another hub holds. `relay` resolves once the holder has sent
+ * the command (the record is in the shared storage), `done` once the holder has recorded its
+ * outcome (or stopped answering); it rejects with an ApiError when the holder refused it.
+ */
+export interface CommandRelay {
+  relay(deviceId: string, command: RelayedCommand): Promise<{ done: Promise<void> }>;
+}
+
+export interface IssueOptions {
+  /** The command's id (a NATS client may choose it); a new UUID when absent. */
+  id?: string;
+  /** Only a session on this hub will do: never relay (a relayed command arriving here). */
+  local?: boolean;
+}
+
 export interface CommandServiceOptions {
   storage: Storage;
   registry: Registry;
@@ -70,6 +96,8 @@ export interface CommandServiceOptions {
   clock: Clock;
   logger: Logger;
   metrics: HubMetrics;
+  /** Several hubs on NATS: how commands reach devices connected to another hub. */
+  relay?: CommandRelay;
 }
 
 interface Pending {
@@ -135,6 +163,7 @@ export class CommandService {
     deviceId: string,
     request: CommandRequest,
     metadata: EventMetadata,
+    options: IssueOptions = {},
   ): Promise<{ row: CommandRow; done: Promise<CommandRow> }> {
     if (this.#closed) throw new ApiError(ApiErrors.SHUTTING_DOWN);
     const { registry, gateway, storage, clock } = this.#o;
@@ -155,15 +184,19 @@ export class CommandService {
       if (!checked.ok) throw new ApiError(halErrors[checked.error.code], `${deviceId}: ${checked.error.message}`);
       resolved = checked.value;
     }
+    const timeoutMs = request.timeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS;
     const session = gateway.session(deviceId);
     if (!session || session.state !== 'active') {
+      const relay = this.#o.relay;
+      if (relay && !options.local && device.status.online) {
+        return this.#relayed(relay, deviceId, request, timeoutMs, metadata, options.id ?? randomUUID());
+      }
       throw new ApiError(ApiErrors.DEVICE_OFFLINE, `${deviceId} is offline: commands are not queued for later`);
     }
 
     const now = clock.now();
-    const timeoutMs = request.timeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS;
     const row: CommandRow = {
-      id: randomUUID(),
+      id: options.id ?? randomUUID(),
       deviceId,
       capability: resolved.capability,
       command: resolved.command,
@@ -239,6 +272,43 @@ export class CommandService {
       }
     });
     return { row: delivered, done };
+  }
+
+  /**
+   * The device is connected to another hub: that hub sends, records and answers; this one reads
+   * the record it wrote (shared storage) once it has sent the command, and again once it answered.
+   */
+  async #relayed(
+    relay: CommandRelay,
+    deviceId: string,
+    request: CommandRequest,
+    timeoutMs: number,
+    metadata: EventMetadata,
+    id: string,
+  ): Promise<{ row: CommandRow; done: Promise<CommandRow> }> {
+    const { storage, clock } = this.#o;
+    const { done } = await relay.relay(deviceId, {
+      id,
+      capability: request.capability,
+      command: request.command,
+      args: request.args,
+      timeoutMs,
+      actor: metadata.actor,
+    });
+    const sent = await storage.commands.get(id);
+    if (!sent) throw new ApiError(ApiErrors.DEVICE_OFFLINE, `the hub holding ${deviceId} did not record the command`);
+    const final = done.then(async () => {
+      const row = (await storage.commands.get(id).catch(() => undefined)) ?? sent;
+      if (row.completedAt !== null) return row;
+      // The holder stopped answering before the outcome: the record stays open for the sweep.
+      return {
+        ...row,
+        status: 'timed_out' as const,
+        completedAt: clock.now(),
+        error: { code: 'hub_stopped', message: `the hub holding ${deviceId} stopped before the result came` },
+      };
+    });
+    return { row: sent, done: final };
   }
 
   /** A recorded command, or 404. */

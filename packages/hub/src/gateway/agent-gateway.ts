@@ -191,6 +191,7 @@ export class AgentGateway extends EventEmitter<AgentGatewayEvents> implements Se
       metrics: this.metrics,
     });
     const unhookDisconnects = this.registry.onDisconnectRequest((id) => this.decommissioned(id));
+    const unhookTakeovers = this.registry.onTakeover((id, sessionId) => this.takenOver(id, sessionId));
     const ingest = options.ingest;
     const onPressure = (pressure: 'ok' | 'full'): void => {
       if (pressure === 'full') {
@@ -204,6 +205,7 @@ export class AgentGateway extends EventEmitter<AgentGatewayEvents> implements Se
     ingest?.on('pressure', onPressure);
     this.unhook = () => {
       unhookDisconnects();
+      unhookTakeovers();
       ingest?.off('pressure', onPressure);
       this.acks?.dispose();
     };
@@ -544,6 +546,18 @@ export class AgentGateway extends EventEmitter<AgentGatewayEvents> implements Se
     this.sessions.delete(id);
     this.presence.untrack(id, session);
     this.track(this.registry.disconnect(id, session.sessionId, reason), id, 'disconnect');
+  }
+
+  /** The device connected through another hub (several hubs on NATS): this session ends without an event. */
+  private takenOver(id: string, sessionId: string): void {
+    const session = this.sessions.get(id);
+    if (!session || session.sessionId !== sessionId) return;
+    this.sessions.delete(id);
+    this.presence.untrack(id, session);
+    session.end(AgentCloseCodes.REPLACED, 'replaced', {
+      code: ErrorCodes.REPLACED,
+      message: 'the device connected through another hub, which holds its session now',
+    });
   }
 
   private decommissioned(id: string): void {

@@ -119,6 +119,7 @@ export const HubStartErrorCodes = {
   LISTEN_FAILED: 'listen_failed',
   TLS_INVALID: 'tls_invalid',
   MQTT_UNREACHABLE: 'mqtt_unreachable',
+  NATS_UNREACHABLE: 'nats_unreachable',
 } as const;
 export type HubStartErrorCode = (typeof HubStartErrorCodes)[keyof typeof HubStartErrorCodes];
 

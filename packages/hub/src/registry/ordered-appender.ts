@@ -24,7 +24,7 @@ export class OrderedAppender {
    */
   constructor(
     private readonly storage: Pick<Storage, 'appendEvents'>,
-    private readonly onCommitted: (stored: readonly StoredEvent[]) => void,
+    private readonly onCommitted: (stored: readonly StoredEvent[]) => void | Promise<void>,
     /** Told when `onCommitted` throws; the events are in the log and their submitters still resolve. */
     private readonly onError: (err: unknown) => void,
     /** Upper bound on events per append; one submission is never split. */
@@ -61,7 +61,9 @@ export class OrderedAppender {
         continue;
       }
       try {
-        this.onCommitted(stored);
+        // Synchronous unless the log is shared with other hubs (their events are folded first).
+        const folding = this.onCommitted(stored);
+        if (folding) await folding;
       } catch (err) {
         this.onError(err);
       }

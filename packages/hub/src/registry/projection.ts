@@ -55,6 +55,11 @@ export const DisconnectReasons = {
   HEARTBEAT_TIMEOUT: 'heartbeat_timeout',
   /** Found online when the hub started: the previous hub process ended without saying so. */
   HUB_RESTART: 'hub_restart',
+  /**
+   * Several hubs on NATS: the hub holding the session stopped answering (killed, cut off) and the
+   * device did not come back through another hub; written by the fleet's leader hub.
+   */
+  HUB_LOST: 'hub_lost',
   /** The hub closed the session because it is shutting down. */
   HUB_SHUTDOWN: 'hub_shutdown',
   /** Disconnected because the device was decommissioned (followed by DeviceDecommissioned). */

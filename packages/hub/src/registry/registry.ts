@@ -16,6 +16,7 @@ import { DeviceNotFoundError, LabelLimitError } from './errors.js';
 import { effectiveLabelPatch, factsDiff, registrationData } from './facts.js';
 import { OrderedAppender } from './ordered-appender.js';
 import {
+  DEVICE_EVENT_TYPES,
   DisconnectReasons,
   apply,
   patchLabels,
@@ -50,6 +51,8 @@ export { REGISTRY_SNAPSHOT } from './replay.js';
  */
 
 const noop = (): void => undefined;
+/** Events read per query when folding what other hubs appended. */
+const CATCH_UP_PAGE = 1000;
 /** Labels a device may carry (the Labels schema's maxProperties). */
 export const MAX_LABELS = 64;
 
@@ -66,7 +69,25 @@ export interface RegistryOptions {
    * teleoperation session the device detected from its command rate without knowing who drives.
    */
   commandSender?: (device: string) => Promise<string | undefined>;
+  /**
+   * The event log is shared with other hubs (several hubs on NATS, one PostgreSQL): the registry
+   * then also folds what the others append (`catchUp`), tells `ownership` which sessions it
+   * holds, and leaves devices found online at start to the fleet's presence (they may well be
+   * connected to another hub). docs/nats.md.
+   */
+  shared?: { ownership: DeviceOwnership };
 }
+
+/** Who holds each device's session across hubs (JetStream KV presence on NATS). */
+export interface DeviceOwnership {
+  /** Before DeviceConnected is written: this hub holds the session. */
+  claim(id: string, sessionId: string, transport: string): Promise<void>;
+  /** The session ended here (after DeviceDisconnected), or another hub took the device over. */
+  release(id: string, sessionId: string): void;
+}
+
+/** A device's live session on this hub was taken over by a connection to another hub. */
+export type TakeoverHook = (id: string, sessionId: string) => void;
 
 export interface DevicePatch {
   name?: string | undefined;
@@ -104,6 +125,15 @@ export class Registry {
   /** Operations on one device run one after another (see KeyedSerial). */
   private readonly serial = new KeyedSerial();
   private readonly hooks = new Set<DisconnectHook>();
+  private readonly takeoverHooks = new Set<TakeoverHook>();
+  /**
+   * The session of each device's latest DeviceConnected, whichever hub wrote it: a
+   * DeviceDisconnected naming an older session changes nothing (it raced a reconnect elsewhere).
+   */
+  private readonly latestSession = new Map<string, string>();
+  private readonly shared: RegistryOptions['shared'];
+  /** Shared log: folds (own commits and other hubs' events) run one after another, in log order. */
+  private folding: Promise<void> = Promise.resolve();
   private readonly appender: OrderedAppender;
   private readonly storage: Storage;
   private readonly bus: Bus;
@@ -127,6 +157,7 @@ export class Registry {
     this.metrics = options.metrics;
     this.snapshotEvery = Math.max(1, options.snapshotEvery ?? 1000);
     this.commandSender = options.commandSender;
+    this.shared = options.shared;
     this.appender = new OrderedAppender(
       this.storage,
       (stored) => this.committed(stored),
@@ -211,6 +242,12 @@ export class Registry {
       const previous = this.sessions.get(id);
       if (previous !== undefined) data.replacedSessionId = previous;
       events.push(this.event(id, DeviceEventTypes.Connected, data, meta));
+      // Claimed first: a device online in the log always has an owner the leader can check.
+      if (this.shared) {
+        await this.shared.ownership
+          .claim(id, sessionId, transport)
+          .catch((err: unknown) => this.log.warn({ err, device: id }, 'cannot record who holds the session'));
+      }
       await this.appender.submit(events);
       this.sessions.set(id, sessionId);
       const connected = this.devices.get(id) as Device;
@@ -238,8 +275,45 @@ export class Registry {
         this.event(id, DeviceEventTypes.Disconnected, data, { actor, correlationId: sessionId, causationId: null }),
       ]);
       this.sessions.delete(id);
+      this.shared?.ownership.release(id, sessionId);
       return true;
     });
+  }
+
+  /**
+   * Several hubs: the device's session was held by a hub that is gone, and it has not come back
+   * through another. Writes DeviceDisconnected {reason: 'hub_lost'} for its latest session if it
+   * is still online here; resolves to whether it wrote. Only the fleet's leader calls this.
+   */
+  markLost(id: string): Promise<boolean> {
+    return this.serial.run(id, async () => {
+      const device = this.devices.get(id);
+      if (!device?.status.online || this.sessions.has(id)) return false;
+      const sessionId = this.latestSession.get(id) ?? null;
+      const data: DeviceDisconnectedData = { sessionId, reason: DisconnectReasons.HUB_LOST };
+      await this.appender.submit([
+        this.event(id, DeviceEventTypes.Disconnected, data, {
+          actor: SYSTEM_ACTOR,
+          correlationId: sessionId,
+          causationId: null,
+        }),
+      ]);
+      return true;
+    });
+  }
+
+  /** The session this device's latest DeviceConnected names (on any hub), if known. */
+  latestSessionOf(id: string): string | undefined {
+    return this.latestSession.get(id);
+  }
+
+  /**
+   * Shared log: folds the device events other hubs appended since the last one folded here.
+   * Their hubs published them on NATS already, so they are not published again; a device whose
+   * session this hub held and another hub took over is let go (`onTakeover`).
+   */
+  catchUp(): Promise<void> {
+    return this.exclusive(() => this.foldOthers(undefined));
   }
 
   /**
@@ -317,7 +391,9 @@ export class Registry {
       }
       events.push(this.event(id, DeviceEventTypes.Decommissioned, { name: device.name }, meta));
       await this.appender.submit(events);
+      const session = this.sessions.get(id);
       this.sessions.delete(id);
+      if (session !== undefined) this.shared?.ownership.release(id, session);
       for (const hook of this.hooks) {
         try {
           hook(id, DisconnectReasons.DECOMMISSIONED);
@@ -332,6 +408,12 @@ export class Registry {
   onDisconnectRequest(hook: DisconnectHook): () => void {
     this.hooks.add(hook);
     return () => this.hooks.delete(hook);
+  }
+
+  /** Transports register here to be told a session moved to another hub; they end it without writing. */
+  onTakeover(hook: TakeoverHook): () => void {
+    this.takeoverHooks.add(hook);
+    return () => this.takeoverHooks.delete(hook);
   }
 
   /** A frame arrived (live field, no event). `uptime` in seconds, when the frame said. */
@@ -364,6 +446,7 @@ export class Registry {
   async settled(): Promise<void> {
     await this.serial.idle();
     await this.appender.drain();
+    await this.folding;
     while (this.snapshotting) await this.snapshotting.catch(noop);
   }
 
@@ -379,6 +462,7 @@ export class Registry {
     } finally {
       this.closed = true;
       this.hooks.clear();
+      this.takeoverHooks.clear();
     }
   }
 
@@ -403,7 +487,8 @@ export class Registry {
 
     const stale: NewEvent[] = [];
     for (const device of this.devices.values()) {
-      if (!device.status.online) continue;
+      // With other hubs, an online device may be connected to one of them: the leader decides.
+      if (!device.status.online || this.shared) continue;
       const data: DeviceDisconnectedData = { sessionId: null, reason: DisconnectReasons.HUB_RESTART };
       stale.push(
         this.event(device.id, DeviceEventTypes.Disconnected, data, {
@@ -432,6 +517,21 @@ export class Registry {
 
   /** Applies one event to the projection, keeping the index and counters in step. */
   private fold(event: StoredEvent): Device | undefined {
+    const id = event.aggregateId;
+    if (event.type === DeviceEventTypes.Connected) {
+      const sessionId = (event.data as unknown as DeviceConnectedData).sessionId;
+      if (typeof sessionId === 'string') this.latestSession.set(id, sessionId);
+    } else if (event.type === DeviceEventTypes.Disconnected) {
+      const ended = (event.data as unknown as DeviceDisconnectedData).sessionId;
+      const latest = this.latestSession.get(id);
+      // A hub that lost the race with a reconnect elsewhere: the device is online on the other.
+      if (ended !== null && latest !== undefined && ended !== latest) {
+        if (event.position > this.applied) this.applied = event.position;
+        return this.devices.get(id);
+      }
+    } else if (event.type === DeviceEventTypes.Decommissioned) {
+      this.latestSession.delete(id);
+    }
     const prev = this.devices.get(event.aggregateId);
     const next = apply(this.devices, event);
     if (!prev && next) this.ids.add(event.aggregateId);
@@ -441,8 +541,66 @@ export class Registry {
     return next;
   }
 
-  /** Runs in log order for each committed batch: fold, count, publish, maybe snapshot. */
-  private committed(stored: readonly StoredEvent[]): void {
+  /**
+   * Runs in log order for each committed batch: fold, count, publish, maybe snapshot. With a
+   * shared log, what other hubs appended before the batch is folded first.
+   */
+  private committed(stored: readonly StoredEvent[]): void | Promise<void> {
+    if (!this.shared) return this.publishCommitted(stored);
+    return this.exclusive(async () => {
+      const first = stored[0]?.position;
+      if (first !== undefined && first > this.applied + 1) await this.foldOthers(first);
+      this.publishCommitted(stored);
+    });
+  }
+
+  /** Runs `work` after every fold under way (shared log only). */
+  private exclusive(work: () => Promise<void> | void): Promise<void> {
+    const run = this.folding.then(work);
+    this.folding = run.catch((err: unknown) => this.log.error({ err }, 'cannot fold the shared event log'));
+    return run;
+  }
+
+  /** Folds other hubs' device events after `applied` (and before `until`, this hub's own batch). */
+  private async foldOthers(until: number | undefined): Promise<void> {
+    for (;;) {
+      const page = await this.storage.readEvents({
+        cursor: this.applied,
+        limit: CATCH_UP_PAGE,
+        order: 'asc',
+        types: [...DEVICE_EVENT_TYPES],
+      });
+      let folded = 0;
+      for (const event of page) {
+        if (until !== undefined && event.position >= until) break;
+        this.foldOther(event);
+        folded++;
+      }
+      if (folded === 0) return;
+      this.sinceSnapshot += folded;
+      if (folded < page.length || page.length < CATCH_UP_PAGE) return;
+    }
+  }
+
+  private foldOther(event: StoredEvent): void {
+    const id = event.aggregateId;
+    const local = this.sessions.get(id);
+    this.fold(event);
+    if (event.type !== DeviceEventTypes.Connected || local === undefined) return;
+    if ((event.data as unknown as DeviceConnectedData).sessionId === local) return;
+    // The device connected through another hub: the session here is stale, and ends without an event.
+    this.sessions.delete(id);
+    this.shared?.ownership.release(id, local);
+    for (const hook of this.takeoverHooks) {
+      try {
+        hook(id, local);
+      } catch (err) {
+        this.log.error({ err, device: id }, 'takeover hook failed');
+      }
+    }
+  }
+
+  private publishCommitted(stored: readonly StoredEvent[]): void {
     const touched = new Set<string>();
     for (const event of stored) {
       this.fold(event);
