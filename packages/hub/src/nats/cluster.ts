@@ -145,7 +145,10 @@ export class NatsCluster {
       if (leader) void this.sweep(registry);
     });
     this.#timers.push(
-      this.#clock.setInterval(() => void this.sweep(registry), Math.max(100, Math.floor(this.#settings.presenceTtlMs / 3))),
+      this.#clock.setInterval(
+        () => void this.sweep(registry),
+        Math.max(100, Math.floor(this.#settings.presenceTtlMs / 3)),
+      ),
     );
     await this.#catchUpNow(registry);
     await this.presence.start();

@@ -203,7 +203,8 @@ async function next(deviceId: string, replies: AsyncIterator<Msg>): Promise<Reco
 function refusal(deviceId: string, reply: Record<string, unknown>): ApiError {
   const error = reply['error'] as { code?: unknown; message?: unknown } | undefined;
   const spec = typeof error?.code === 'string' ? byCode.get(error.code) : undefined;
-  const message = typeof error?.message === 'string' ? error.message : `the hub holding ${deviceId} refused the command`;
+  const message =
+    typeof error?.message === 'string' ? error.message : `the hub holding ${deviceId} refused the command`;
   return new ApiError(spec ?? ApiErrors.DEVICE_OFFLINE, message);
 }
 

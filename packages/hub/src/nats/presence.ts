@@ -183,7 +183,10 @@ export class FleetPresence implements DeviceOwnership {
     const was = this.isLeader;
     this.#leaderRevision = this.#closed ? undefined : revision;
     if (was === this.isLeader) return;
-    this.#o.logger.info({ hub: this.hubId, leader: this.isLeader }, this.isLeader ? 'leading the fleet' : 'no longer leading the fleet');
+    this.#o.logger.info(
+      { hub: this.hubId, leader: this.isLeader },
+      this.isLeader ? 'leading the fleet' : 'no longer leading the fleet',
+    );
     for (const listener of this.#leadership) {
       try {
         listener(this.isLeader);

@@ -20,7 +20,9 @@ export class NatsSubjects {
 
   constructor(prefix = '') {
     if (prefix !== '' && !PREFIX_RE.test(prefix)) {
-      throw new RangeError(`NATS prefix ${JSON.stringify(prefix)} must be dot-separated tokens of letters, digits, _ and -`);
+      throw new RangeError(
+        `NATS prefix ${JSON.stringify(prefix)} must be dot-separated tokens of letters, digits, _ and -`,
+      );
     }
     this.prefix = prefix;
     this.#lead = prefix === '' ? '' : `${prefix}.`;
