@@ -174,8 +174,19 @@ export class FleetPresence implements DeviceOwnership {
         this.#setLeader(await this.#hubs.create(LEADER_KEY, me));
       }
     } catch {
-      // Someone else holds it (or NATS is away): we are not the leader, or no longer.
-      this.#setLeader(undefined);
+      // Someone else holds it, or NATS is away, or our write landed but its answer was lost (a
+      // timeout under load): the key says which.
+      this.#setLeader(await this.#leaderRevisionIfOurs());
+    }
+  }
+
+  async #leaderRevisionIfOurs(): Promise<number | undefined> {
+    try {
+      const entry = await this.#hubs.get(LEADER_KEY);
+      if (!entry || entry.operation !== 'PUT') return undefined;
+      return entry.json<{ hub?: unknown }>().hub === this.hubId ? entry.revision : undefined;
+    } catch {
+      return undefined;
     }
   }
 

@@ -74,6 +74,9 @@ export async function openTestCluster(count: number, options: HubOptions = {}): 
         deviceAuth: false,
         natsUrl: TEST_NATS_URL,
         natsPrefix: prefix,
+        // ManualClocks never beat by themselves: a TTL longer than any test keeps every hub in
+        // the fleet (tests call presence.heartbeat and sweep themselves).
+        natsPresenceTtlMs: 600_000,
         ...options,
       });
       const logger = pino({ level: process.env['FLOTILLA_TEST_LOG_LEVEL'] ?? 'silent' }).child({ hub: i });
