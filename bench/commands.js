@@ -1,0 +1,364 @@
+// bench:commands — command round trip, measured coordinated-omission-correct: commands are
+// issued at a fixed rate (an open loop), each with an intended send time on that schedule, and its
+// latency runs from the intended time to its result, so a stall delays every command behind it
+// and shows in the percentiles instead of hiding them. Devices run in their own process
+// (bench/commands-devices.js), the hubs in theirs (`flotilla hub`).
+//
+// Scenarios (each with --devices connected devices, answering at once):
+// - `ws, in-process bus` and `mqtt, in-process bus`: one hub (SQLite); commands through its REST
+//   API (`POST /api/v1/devices/{id}/commands`), delivered over /ws/agent or MQTT;
+// - `ws, NATS relay`: two hubs on NATS + PostgreSQL, devices on hub A, commands through hub B's
+//   REST API (relayed by NATS request/reply to A);
+// - `ws, NATS request`: a service's NATS request on `flotilla.<id>.cmd.hal.v1.led`, answered by
+//   the hub holding the device;
+// - `raw NATS request/reply`: the same NATS server, a plain responder in the device process: the
+//   floor under the NATS rows;
+// - with --telemetry N (default 20,000 messages/s), `ws, in-process bus` again while the devices
+//   stream N telemetry messages per second.
+//
+//   npm run bench:commands -- [--devices 1000] [--rate 200] [--seconds 10] [--telemetry 20000]
+//                             [--only ws,mqtt,nats,raw,load]
+//
+// PostgreSQL: a private database through FLOTILLA_TEST_DATABASE_URL, dropped afterwards; NATS:
+// FLOTILLA_TEST_NATS_URL (default nats://127.0.0.1:4222, JetStream on), under a private prefix.
+// Goals (issue 5): p50 ≤ 0.3 ms and p99 ≤ 2 ms in-process on loopback; p99 ≤ 5 ms under telemetry.
+import { fork, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { once } from 'node:events';
+import { parseArgs } from 'node:util';
+import { setTimeout as delay } from 'node:timers/promises';
+import { Agent as HttpAgent } from 'node:http';
+import { request } from 'node:http';
+import { connect } from '@nats-io/transport-node';
+import { freePort } from './process.js';
+
+const { values } = parseArgs({
+  options: {
+    devices: { type: 'string', default: '1000' },
+    rate: { type: 'string', default: '200' },
+    seconds: { type: 'string', default: '10' },
+    telemetry: { type: 'string', default: '20000' },
+    only: { type: 'string', default: 'ws,mqtt,nats,raw,load' },
+  },
+  strict: true,
+});
+const devices = Number(values.devices);
+const rate = Number(values.rate);
+const seconds = Number(values.seconds);
+const telemetry = Number(values.telemetry);
+const only = new Set(values.only.split(','));
+if (!(devices >= 1) || !(rate > 0) || !(seconds > 0) || !(telemetry >= 0)) {
+  console.error('bench:commands: --devices ≥ 1, --rate > 0 commands/s, --seconds > 0, --telemetry ≥ 0 messages/s');
+  process.exit(2);
+}
+
+const { createTestDatabase, destroyFleetBuckets, testNatsPrefix, TEST_NATS_URL } =
+  await import('../packages/hub/dist/testing.js');
+const PASSWORD = 'bench-password-1';
+const PREFIX = 'bench-cmd-';
+const WARMUP_MS = 2000;
+const HTTP_TIMEOUT_MS = 15_000;
+const keepAlive = new HttpAgent({ keepAlive: true, maxSockets: 256 });
+
+function percentile(sorted, p) {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+}
+
+/** A plain keep-alive POST (node:http: fetch's own overhead would be measured too). */
+function post(base, path, token, body) {
+  return new Promise((resolve, reject) => {
+    const req = request(
+      `${base}${path}`,
+      {
+        method: 'POST',
+        agent: keepAlive,
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+        timeout: HTTP_TIMEOUT_MS,
+      },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk) => (text += chunk));
+        res.on('end', () => resolve({ status: res.statusCode, text }));
+      },
+    );
+    req.on('timeout', () => req.destroy(new Error(`POST ${path} timed out`)));
+    req.on('error', reject);
+    req.end(JSON.stringify(body));
+  });
+}
+
+async function startHub(args, env = {}) {
+  const port = await freePort();
+  const base = `http://127.0.0.1:${port}`;
+  const hub = spawn(
+    process.execPath,
+    [
+      'packages/cli/dist/bin.js',
+      'hub',
+      '--host',
+      '127.0.0.1',
+      '--port',
+      String(port),
+      '--log-level',
+      'warn',
+      '--log-format',
+      'json',
+      '--insecure-devices',
+      '--device-rate',
+      '0',
+      ...args,
+    ],
+    {
+      stdio: ['ignore', 'ignore', 'inherit'],
+      env: { ...process.env, FLOTILLA_SIM: '0', FLOTILLA_ADMIN_PASSWORD: PASSWORD, ...env },
+    },
+  );
+  const exited = once(hub, 'exit');
+  for (let i = 0; ; i++) {
+    try {
+      if ((await fetch(`${base}/api/v1/ready`)).ok) break;
+    } catch {
+      // not listening yet
+    }
+    if (i > 600) throw new Error('hub did not become ready in 60 s');
+    await delay(100);
+  }
+  const login = await fetch(`${base}/api/v1/auth/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ username: 'admin', password: PASSWORD }),
+  });
+  const { token } = await login.json();
+  return {
+    base,
+    token,
+    async stop() {
+      hub.kill('SIGINT');
+      const stopped = await Promise.race([exited.then(() => true), delay(30_000, false)]);
+      if (!stopped) {
+        hub.kill('SIGKILL');
+        await exited;
+      }
+    },
+  };
+}
+
+/** Forks the device process; resolves once every device is connected. */
+async function startDevices(args) {
+  const child = fork(new URL('./commands-devices.js', import.meta.url), args, { stdio: 'inherit' });
+  await new Promise((resolve, reject) => {
+    child.once('exit', (code) => reject(new Error(`the device process exited (${code}) before it was ready`)));
+    child.on('message', (m) => m.ready && resolve());
+  });
+  return {
+    async stop() {
+      const stopped = new Promise((resolve) => child.once('exit', resolve));
+      child.send('stop');
+      await Promise.race([stopped, delay(10_000)]);
+      child.kill();
+    },
+  };
+}
+
+/** Waits until `base` lists every bench device online (paging through the device list). */
+async function allOnline(base, token) {
+  for (let i = 0; i < 600; i++) {
+    let online = 0;
+    let cursor;
+    do {
+      const query = `online=true&limit=1000${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`;
+      const res = await fetch(`${base}/api/v1/devices?${query}`, {
+        headers: { authorization: `Bearer ${token}` },
+      }).catch(() => undefined);
+      const body = res?.ok ? await res.json() : { items: [], nextCursor: null };
+      online += body.items.filter((d) => d.id.startsWith(PREFIX)).length;
+      cursor = body.nextCursor;
+    } while (cursor);
+    if (online >= devices) return;
+    await delay(200);
+  }
+  throw new Error('not every device came online within 120 s');
+}
+
+/**
+ * Issues `send(k)` at `rate` per second for the warm-up and `seconds`; resolves with the sorted
+ * latencies (ms from each command's intended time) of the measured window and the failures.
+ */
+async function openLoop(send) {
+  const interval = 1000 / rate;
+  const total = Math.round(((WARMUP_MS + seconds * 1000) / 1000) * rate);
+  const warm = Math.round((WARMUP_MS / 1000) * rate);
+  const latencies = [];
+  const failures = new Map();
+  const pending = [];
+  const start = performance.now() + 50;
+  for (let k = 0; k < total; k++) {
+    const intended = start + k * interval;
+    const wait = intended - performance.now();
+    // Sleep to the schedule when early; when late, issue at once (never skip: a stall is measured).
+    if (wait > 1) await delay(wait - 1);
+    while (performance.now() < intended) {
+      // spin the last millisecond: timers are coarser than what is measured
+    }
+    pending.push(
+      send(k).then(
+        () => {
+          if (k >= warm) latencies.push(performance.now() - intended);
+        },
+        (err) => {
+          const key = String(err.message ?? err)
+            .replace(/\/devices\/[^/]+\//, '/devices/{id}/')
+            .slice(0, 80);
+          failures.set(key, (failures.get(key) ?? 0) + 1);
+        },
+      ),
+    );
+  }
+  await Promise.all(pending);
+  return { latencies: latencies.sort((a, b) => a - b), failures: Object.fromEntries(failures) };
+}
+
+function rest(hub) {
+  return async (k) => {
+    const id = `${PREFIX}${k % devices}`;
+    const res = await post(hub.base, `/api/v1/devices/${id}/commands`, hub.token, {
+      capability: 'hal.v1.led',
+      command: 'set',
+      args: { on: k % 2 === 0 },
+      timeoutMs: 10_000,
+    });
+    if (res.status !== 200) throw new Error(`HTTP ${res.status} ${res.text.slice(0, 60)}`);
+    if (!res.text.includes('"status":"succeeded"')) throw new Error(`not succeeded: ${res.text.slice(0, 60)}`);
+  };
+}
+
+function summary(name, result) {
+  const { latencies, failures } = result;
+  return {
+    scenario: name,
+    commands: latencies.length,
+    p50Ms: Number(percentile(latencies, 50).toFixed(3)),
+    p99Ms: Number(percentile(latencies, 99).toFixed(3)),
+    p999Ms: Number(percentile(latencies, 99.9).toFixed(3)),
+    maxMs: Number((latencies[latencies.length - 1] ?? NaN).toFixed(3)),
+    failures,
+  };
+}
+
+const results = [];
+const common = ['--devices', String(devices), '--prefix', PREFIX];
+
+async function inProcess(transport, load) {
+  const dataDir = mkdtempSync(join(tmpdir(), 'flotilla-bench-commands-'));
+  const mqttPort = await freePort();
+  const hub = await startHub(['--data', dataDir, '--mqtt-port', String(mqttPort)]);
+  let fleet;
+  try {
+    fleet = await startDevices([
+      '--hub',
+      hub.base,
+      '--transport',
+      transport,
+      '--mqtt',
+      `mqtt://127.0.0.1:${mqttPort}`,
+      '--telemetry',
+      String(load ? telemetry : 0),
+      ...common,
+    ]);
+    await allOnline(hub.base, hub.token);
+    const name = `${transport}, in-process bus${load ? `, ${telemetry} telemetry msgs/s` : ''}`;
+    results.push(summary(name, await openLoop(rest(hub))));
+    console.log(JSON.stringify(results[results.length - 1]));
+  } finally {
+    await fleet?.stop();
+    await hub.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+async function overNats() {
+  const database = await createTestDatabase();
+  const prefix = testNatsPrefix();
+  const natsArgs = ['--database-url', database.url, '--nats', TEST_NATS_URL, '--mqtt-port', 'off'];
+  const env = { FLOTILLA_NATS_PREFIX: prefix };
+  let a;
+  let b;
+  let fleet;
+  let nc;
+  try {
+    a = await startHub(natsArgs, env);
+    b = await startHub(natsArgs, env);
+    const raw = `${prefix}.bench.raw`;
+    fleet = await startDevices([
+      '--hub',
+      a.base,
+      '--transport',
+      'ws',
+      '--nats',
+      TEST_NATS_URL,
+      '--raw',
+      raw,
+      ...common,
+    ]);
+    await allOnline(b.base, b.token);
+    if (only.has('nats')) {
+      results.push(summary('ws, NATS relay (REST on hub B, device on hub A)', await openLoop(rest(b))));
+      console.log(JSON.stringify(results[results.length - 1]));
+    }
+    nc = await connect({ servers: TEST_NATS_URL });
+    if (only.has('nats')) {
+      const viaNats = async (k) => {
+        const reply = await nc.request(
+          `${prefix}.flotilla.${PREFIX}${k % devices}.cmd.hal.v1.led`,
+          JSON.stringify({ command: 'set', args: { on: k % 2 === 0 }, timeoutMs: 10_000 }),
+          { timeout: HTTP_TIMEOUT_MS },
+        );
+        if (reply.json().status !== 'succeeded') throw new Error(`not succeeded: ${reply.string().slice(0, 60)}`);
+      };
+      results.push(summary('ws, NATS request to the holding hub', await openLoop(viaNats)));
+      console.log(JSON.stringify(results[results.length - 1]));
+    }
+    if (only.has('raw')) {
+      const payload = JSON.stringify({ command: 'set', args: { on: true } });
+      results.push(
+        summary(
+          'raw NATS request/reply (no hub)',
+          await openLoop(() => nc.request(raw, payload, { timeout: HTTP_TIMEOUT_MS })),
+        ),
+      );
+      console.log(JSON.stringify(results[results.length - 1]));
+    }
+  } finally {
+    await nc?.close();
+    await fleet?.stop();
+    await b?.stop();
+    await a?.stop();
+    await destroyFleetBuckets(prefix).catch(() => undefined);
+    await database.drop();
+  }
+}
+
+if (only.has('ws')) await inProcess('ws', false);
+if (only.has('mqtt')) await inProcess('mqtt', false);
+if (only.has('nats') || only.has('raw')) await overNats();
+if (only.has('load') && telemetry > 0) await inProcess('ws', true);
+
+const machine = `${cpus().length} × ${cpus()[0]?.model.trim()}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`;
+console.log(
+  `\n${devices} devices, ${rate} commands/s for ${seconds} s after ${WARMUP_MS / 1000} s of warm-up; ${machine}; load average ${loadavg()[0].toFixed(1)}`,
+);
+console.log('| scenario | commands | p50 | p99 | p99.9 | max | failures |');
+console.log('|---|---|---|---|---|---|---|');
+for (const r of results) {
+  const failed = Object.entries(r.failures)
+    .map(([k, v]) => `${v}× ${k}`)
+    .join('; ');
+  console.log(
+    `| ${r.scenario} | ${r.commands} | ${r.p50Ms} ms | ${r.p99Ms} ms | ${r.p999Ms} ms | ${r.maxMs} ms | ${failed || '0'} |`,
+  );
+}
+keepAlive.destroy();
