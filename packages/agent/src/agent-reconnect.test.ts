@@ -217,3 +217,35 @@ test('a state listener may stop the agent in the middle of a transition', async 
   assert.equal(agent.state, 'Stopped');
   assert.equal(clock.pending, 0, 'no reconnect scheduled after the stop');
 });
+
+test('with several hubs, each reconnect tries the next one: a hub that is gone is left for another', async (t) => {
+  const gone = await closedPort();
+  const first = await TestPeer.start();
+  const second = await TestPeer.start();
+  t.after(() => first.close());
+  t.after(() => second.close());
+  const { agent, clock, states } = makeAgent(t, {
+    hubUrl: first.url,
+    hubUrls: [`http://127.0.0.1:${gone}`, second.url],
+    backoff: { baseMs: 100, capMs: 100 },
+  });
+  const connected = nextState(agent, 'Connected');
+  agent.start();
+  await connected;
+  assert.ok(first.sessions.has('bot-1'));
+
+  // The first hub goes away: the agent tries the unreachable one, then the third, and stays there.
+  const onSecond = nextState(agent, 'Connected');
+  const reconnecting = nextState(agent, 'Reconnecting');
+  first.drop('bot-1');
+  clock.advance((await reconnecting).delayMs);
+  const again = nextState(agent, 'Reconnecting');
+  clock.advance((await again).delayMs);
+  await onSecond;
+  assert.ok(second.sessions.has('bot-1'));
+  const tried = states.filter((s): s is Of<'Registering'> => s.state === 'Registering').map((s) => s.url);
+  assert.deepEqual(
+    tried.map((url) => new URL(url).port),
+    [first.url, `http://127.0.0.1:${gone}`, second.url].map((url) => new URL(url).port),
+  );
+});
