@@ -105,11 +105,17 @@ function percentile(sorted, p) {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 }
 
-/** Rows stored per device, counted in the database itself (not through the hub). */
+/**
+ * Points stored per device, counted in the database itself (not through the hub): rows of
+ * `telemetry_values` on PostgreSQL; on SQLite, points packed in `telemetry_frames` rows, 12 bytes
+ * each (packages/hub/src/storage/telemetry-frames.ts).
+ */
 async function countStored(engine, where) {
   const text =
-    'select s.device as device, count(*) as n from telemetry_values v join telemetry_series s on s.id = v.series_id ' +
-    `where s.device like '${PREFIX}%' group by s.device`;
+    engine === 'sqlite'
+      ? `select device, sum(length(data)) / 12 as n from telemetry_frames where device like '${PREFIX}%' group by device`
+      : 'select s.device as device, count(*) as n from telemetry_values v join telemetry_series s on s.id = v.series_id ' +
+        `where s.device like '${PREFIX}%' group by s.device`;
   let rows;
   if (engine === 'sqlite') {
     const db = new DatabaseSync(where, { readOnly: true });

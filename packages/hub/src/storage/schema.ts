@@ -139,6 +139,13 @@ export interface TelemetryValuesTable {
   value: number;
 }
 
+/** SQLite only (migration 0016): one row per stored message; `data` packs its points (telemetry-frames.ts). */
+export interface TelemetryFramesTable {
+  device: string;
+  ts: number;
+  data: Uint8Array;
+}
+
 export interface TelemetrySamplesTable {
   device: string;
   name: string;
@@ -259,6 +266,7 @@ export interface Database {
   commands: CommandsTable;
   telemetry_series: TelemetrySeriesTable;
   telemetry_values: TelemetryValuesTable;
+  telemetry_frames: TelemetryFramesTable;
   telemetry_samples: TelemetrySamplesTable;
   telemetry_seen: TelemetrySeenTable;
   telemetry_dirty: TelemetryDirtyTable;

@@ -12,7 +12,6 @@ import type { NewEvent, Snapshot } from './types.js';
 
 const TELEMETRY_TABLES = [
   'telemetry_series',
-  'telemetry_values',
   'telemetry_samples',
   'telemetry_seen',
   'telemetry_dirty',
@@ -21,11 +20,16 @@ const TELEMETRY_TABLES = [
   'telemetry_settings',
 ];
 
-/** Drops the telemetry tables and the records of migrations 0006 and 0011, through the engine's own driver. */
+/**
+ * Drops the telemetry tables and the records of the migrations that made them (0006, 0011, and on
+ * SQLite 0016, which holds raw points in `telemetry_frames`), through the engine's own driver.
+ */
 async function unapplyTelemetry(engine: string, target: TestTarget): Promise<void> {
   const statements = [
-    ...TELEMETRY_TABLES.map((table) => `drop table ${table}`),
-    "delete from kysely_migration where name in ('0006_telemetry', '0011_telemetry_series')",
+    ...[...TELEMETRY_TABLES, engine === 'sqlite' ? 'telemetry_frames' : 'telemetry_values'].map(
+      (table) => `drop table ${table}`,
+    ),
+    "delete from kysely_migration where name in ('0006_telemetry', '0011_telemetry_series', '0016_telemetry_frames')",
   ];
   if (engine === 'postgres') {
     const client = new pg.Client({ connectionString: target.options.databaseUrl });
@@ -109,7 +113,7 @@ for (const engine of ENGINES) {
     it('applies a migration that landed after a later-numbered one the database already has', async () => {
       const first = await openStorage(target.options);
       await first.close();
-      // As if this database had been migrated before 0006_telemetry (and 0011, which builds on it) existed.
+      // As if this database had been migrated before 0006_telemetry (and 0011 and 0016, which build on it) existed.
       await unapplyTelemetry(engine, target);
       const second = await openStorage(target.options);
       try {

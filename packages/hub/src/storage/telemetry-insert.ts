@@ -22,7 +22,7 @@ import type { Database } from './schema.js';
 export interface Column {
   name: string;
   /** PostgreSQL array element type for UNNEST. */
-  pg: 'text' | 'int8' | 'float8' | 'json';
+  pg: 'text' | 'int8' | 'float8' | 'json' | 'bytea';
 }
 
 export const col = (name: string, pg: Column['pg']): Column => ({ name, pg });

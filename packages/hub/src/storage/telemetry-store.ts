@@ -1,5 +1,6 @@
 import type { EngineConnection } from './engine.js';
 import { guard } from './errors.js';
+import { FrameQueries } from './telemetry-frame-queries.js';
 import { TelemetryMaintenance } from './telemetry-maintenance.js';
 import { TelemetryPartitions } from './telemetry-partitions.js';
 import { TelemetryQueries } from './telemetry-queries.js';
@@ -21,7 +22,7 @@ import type {
 import { TelemetryWriter } from './telemetry-writes.js';
 
 /**
- * The telemetry tables (migrations 0006, 0011) on either engine: batched writes with dedup, reads,
+ * The telemetry tables (migrations 0006, 0011, 0016) on either engine: batched writes with dedup, reads,
  * rollups and retention. The telemetry module (src/telemetry/) owns the queue, validation and
  * scheduling; this class only talks to the database.
  */
@@ -29,6 +30,7 @@ export class TelemetryStore {
   readonly #engine: EngineConnection;
   readonly #writer: TelemetryWriter;
   readonly #queries: TelemetryQueries;
+  readonly #frames: FrameQueries;
   readonly #maintenance: TelemetryMaintenance;
   #layout: Promise<TelemetryLayout> | undefined;
 
@@ -37,10 +39,11 @@ export class TelemetryStore {
     const partitions = new TelemetryPartitions(engine);
     this.#writer = new TelemetryWriter(engine, partitions);
     this.#queries = new TelemetryQueries(engine);
+    this.#frames = new FrameQueries(engine);
     this.#maintenance = new TelemetryMaintenance(engine, partitions);
   }
 
-  /** How raw points are laid out here (`plain` on SQLite; `partitioned` or `timescale` on PostgreSQL). */
+  /** How raw points are laid out here (`frames` on SQLite; `partitioned` or `timescale` on PostgreSQL). */
   layout(): Promise<TelemetryLayout> {
     this.#layout ??= guard('reading the telemetry layout', async () => {
       const row = await this.#engine.db
@@ -49,7 +52,8 @@ export class TelemetryStore {
         .where('name', '=', 'layout')
         .executeTakeFirst();
       const value = row?.value;
-      return value === 'partitioned' || value === 'timescale' ? value : 'plain';
+      if (value === 'frames' || value === 'partitioned' || value === 'timescale') return value;
+      throw new Error(`unknown telemetry layout ${String(value)}`);
     }).catch((error: unknown) => {
       this.#layout = undefined;
       throw error;
@@ -62,7 +66,8 @@ export class TelemetryStore {
     return this.#writer.write(items, await this.layout());
   }
 
-  aggregate(query: AggregateQuery): Promise<AggregateRow[]> {
+  async aggregate(query: AggregateQuery): Promise<AggregateRow[]> {
+    if (query.source === 'raw' && (await this.layout()) === 'frames') return this.#frames.aggregate(query);
     return this.#queries.aggregate(query);
   }
 
@@ -70,20 +75,20 @@ export class TelemetryStore {
     return this.#queries.volume(query);
   }
 
-  points(query: RawQuery): Promise<TimedValue[]> {
-    return this.#queries.points(query);
+  async points(query: RawQuery): Promise<TimedValue[]> {
+    return ((await this.layout()) === 'frames' ? this.#frames : this.#queries).points(query);
   }
 
-  latest(device: string): Promise<LatestValue[]> {
-    return this.#queries.latest(device);
+  async latest(device: string): Promise<LatestValue[]> {
+    return ((await this.layout()) === 'frames' ? this.#frames : this.#queries).latest(device);
   }
 
   samples(query: SampleQuery): Promise<StoredSample[]> {
     return this.#queries.samples(query);
   }
 
-  rollup(rawCutoff: number, maxTransactions?: number): Promise<number> {
-    return this.#maintenance.rollup(rawCutoff, maxTransactions);
+  async rollup(rawCutoff: number, maxTransactions?: number): Promise<number> {
+    return this.#maintenance.rollup(rawCutoff, await this.layout(), maxTransactions);
   }
 
   async retain(cutoffs: RetentionCutoffs): Promise<RetentionResult> {

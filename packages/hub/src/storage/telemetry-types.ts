@@ -3,8 +3,12 @@
  * Times are epoch ms. Everything here is already validated: the store trusts it.
  */
 
-/** How raw points (`telemetry_values`, migration 0011) are laid out (decided once, by migration 0006). */
-export type TelemetryLayout = 'plain' | 'partitioned' | 'timescale';
+/**
+ * How raw points are laid out: on PostgreSQL, `telemetry_values` (migration 0011) as day
+ * partitions or a TimescaleDB hypertable (decided once, by migration 0006); on SQLite, one row
+ * per message in `telemetry_frames` (migration 0016, storage/telemetry-frames.ts).
+ */
+export type TelemetryLayout = 'frames' | 'partitioned' | 'timescale';
 
 export interface TelemetryPoint {
   metric: string;

@@ -2,6 +2,7 @@ import type { EngineConnection } from './engine.js';
 import { toStorageError } from './errors.js';
 import { col, insertColumns, insertNumbers, kyselyRunner, pgRunner, type SqlRunner } from './telemetry-insert.js';
 import { DAY_MS, type TelemetryPartitions } from './telemetry-partitions.js';
+import { encodeFrame } from './telemetry-frames.js';
 import { SeriesIds, type SeriesPoint } from './telemetry-series.js';
 import type { TelemetryLayout, TelemetryWrite, WriteOutcome } from './telemetry-types.js';
 
@@ -12,6 +13,8 @@ export const MINUTE_MS = 60_000;
 const CHECK_VIOLATION = '23514';
 
 const VALUES = [col('series_id', 'int8'), col('ts', 'int8'), col('value', 'float8')];
+/** SQLite (layout `frames`): a message's points in one row (telemetry-frames.ts). */
+const FRAMES = [col('device', 'text'), col('ts', 'int8'), col('data', 'bytea')];
 const SAMPLES = [col('device', 'text'), col('name', 'text'), col('ts', 'int8'), col('data', 'json')];
 const SEEN = [col('device', 'text'), col('seq', 'int8'), col('ts', 'int8')];
 const DIRTY = [col('device', 'text'), col('bucket', 'int8'), col('version', 'int8')];
@@ -83,7 +86,6 @@ export class TelemetryWriter {
       });
       const refreshed = await this.#series.resolve(runner, series);
       const ids = new Array<number>(count);
-      const times = new Array<number>(count);
       const values = new Array<number>(count);
       let p = 0;
       items.forEach((item, i) => {
@@ -91,11 +93,12 @@ export class TelemetryWriter {
         const points = series.get(item.device) as Map<string, SeriesPoint>;
         for (const { metric, value } of item.points) {
           ids[p] = (points.get(metric) as SeriesPoint).id;
-          times[p] = item.ts;
           values[p++] = value;
         }
       });
-      await insertNumbers(runner, 'telemetry_values', VALUES, [ids, times, values]);
+      await (layout === 'frames'
+        ? insertFrames(runner, items, outcomes, ids, values)
+        : insertPoints(runner, items, outcomes, ids, values));
       await insertColumns(runner, 'telemetry_samples', SAMPLES, samples);
       const minutes: unknown[][] = [[], [], []];
       for (const [device, buckets] of dirty) for (const bucket of buckets) push(minutes, device, bucket, 0);
@@ -147,6 +150,42 @@ export class TelemetryWriter {
     for (const [key, i] of first) if (!fresh.has(key)) outcomes[i] = 'duplicate';
     return outcomes;
   }
+}
+
+/** One row per stored message with points: its points packed, in the order `ids`/`values` hold them. */
+async function insertFrames(
+  runner: SqlRunner,
+  items: readonly TelemetryWrite[],
+  outcomes: readonly WriteOutcome[],
+  ids: readonly number[],
+  values: readonly number[],
+): Promise<void> {
+  const frames: unknown[][] = [[], [], []];
+  let p = 0;
+  items.forEach((item, i) => {
+    if (outcomes[i] !== 'stored' || item.points.length === 0) return;
+    const start = p;
+    p += item.points.length;
+    push(frames, item.device, item.ts, encodeFrame(ids, values, start, p));
+  });
+  await insertColumns(runner, 'telemetry_frames', FRAMES, frames);
+}
+
+/** One row per point, `(series_id, ts, value)`: COPY on PostgreSQL. */
+async function insertPoints(
+  runner: SqlRunner,
+  items: readonly TelemetryWrite[],
+  outcomes: readonly WriteOutcome[],
+  ids: readonly number[],
+  values: readonly number[],
+): Promise<void> {
+  const times = new Array<number>(ids.length);
+  let p = 0;
+  items.forEach((item, i) => {
+    if (outcomes[i] !== 'stored') return;
+    for (let k = 0; k < item.points.length; k++) times[p++] = item.ts;
+  });
+  await insertNumbers(runner, 'telemetry_values', VALUES, [ids, times, values]);
 }
 
 function push(target: unknown[][], ...row: unknown[]): void {

@@ -12,6 +12,7 @@ import { alerts } from './0009_alerts.js';
 import { logs } from './0010_logs.js';
 import { telemetrySeries } from './0011_telemetry_series.js';
 import { reports } from './0012_reports.js';
+import { telemetryFrames } from './0016_telemetry_frames.js';
 
 /**
  * Every migration, applied in name order at open on both engines. A later issue adds its own
@@ -32,4 +33,5 @@ export const migrations: Readonly<Record<string, (schema: SchemaDialect) => Migr
   '0010_logs': logs,
   '0011_telemetry_series': telemetrySeries,
   '0012_reports': reports,
+  '0016_telemetry_frames': telemetryFrames,
 };
