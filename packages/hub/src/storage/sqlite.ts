@@ -6,6 +6,7 @@ import { acquireDataDirLock, errnoCode, unwritable } from './data-dir-lock.js';
 import type { EngineConnection, SchemaDialect } from './engine.js';
 import { DatabaseError, type StorageError } from './errors.js';
 import { NodeSqliteDialect } from './node-sqlite-dialect.js';
+import { startCheckpointer, type Checkpointer } from './sqlite-checkpointer.js';
 import type { Database } from './schema.js';
 
 /** The embedded engine: one SQLite file in the data directory, through node:sqlite. */
@@ -45,9 +46,11 @@ export function openSqlite(dataDir: string): EngineConnection {
   const lock = acquireDataDirLock(dir);
   const file = join(dir, DATABASE_FILE);
   let database: DatabaseSync | undefined;
+  let checkpointer: Checkpointer;
   try {
     database = new DatabaseSync(file, { timeout: BUSY_TIMEOUT_MS, enableForeignKeyConstraints: true });
     configure(database);
+    checkpointer = startCheckpointer(database, file, BUSY_TIMEOUT_MS);
   } catch (error) {
     if (database?.isOpen) database.close();
     lock.release();
@@ -68,6 +71,7 @@ export function openSqlite(dataDir: string): EngineConnection {
     },
     close: async () => {
       try {
+        await checkpointer.stop();
         await db.destroy();
       } finally {
         lock.release();
