@@ -39,23 +39,27 @@ export class SeriesIds {
   #cache = new Map<string, Map<string, Cached>>();
   #size = 0;
 
+  /** What the cache holds for one device's series: look it up once per message, then per point `cachedId`. */
+  device(device: string): ReadonlyMap<string, Cached> | undefined {
+    return this.#cache.get(device);
+  }
+
+  /** The id of the series for a point at `ts`, or undefined when its catalogue row must be upserted first. */
+  static cachedId(known: ReadonlyMap<string, Cached> | undefined, metric: string, ts: number): number | undefined {
+    const cached = known?.get(metric);
+    return cached !== undefined && ts < cached.refreshed + SERIES_REFRESH_MS ? cached.id : undefined;
+  }
+
   /**
-   * Sets `id` on every entry of `batch` (device → metric → newest point of the batch), upserting
-   * the series that need it. Returns the refreshed entries, to `remember` once committed.
+   * Upserts every entry of `batch` (device → metric → newest point of the batch of a series the
+   * cache could not answer for) and sets its `id`. Returns the entries, to `remember` once committed.
    */
   async resolve(
     runner: SqlRunner,
     batch: Map<string, Map<string, SeriesPoint>>,
   ): Promise<{ device: string; point: SeriesPoint }[]> {
     const upserts: { device: string; point: SeriesPoint }[] = [];
-    for (const [device, points] of batch) {
-      const known = this.#cache.get(device);
-      for (const point of points.values()) {
-        const cached = known?.get(point.metric);
-        if (cached !== undefined && point.ts < cached.refreshed + SERIES_REFRESH_MS) point.id = cached.id;
-        else upserts.push({ device, point });
-      }
-    }
+    for (const [device, points] of batch) for (const point of points.values()) upserts.push({ device, point });
     if (upserts.length === 0) return upserts;
     // One order for every writer: two hubs upserting the same series lock their rows alike.
     upserts.sort((a, b) => compare(a.device, b.device) || compare(a.point.metric, b.point.metric));

@@ -58,44 +58,33 @@ export class TelemetryWriter {
     if (layout === 'partitioned') await this.#partitions.ensure(days(items));
     const { outcomes, refreshed } = await this.#transaction(async (runner) => {
       const outcomes = await this.#dedup(runner, items);
-      // Newest point per series of the batch (device → metric → point): the ids, and the catalogue.
-      const series = new Map<string, Map<string, SeriesPoint>>();
+      // Ids from the cache, in one pass; the series it cannot answer for are collected (device →
+      // metric → newest point of the batch), upserted, and their points' ids filled in after.
+      const stale = new Map<string, Map<string, SeriesPoint>>();
       const samples: unknown[][] = [[], [], [], []];
       const dirty = new Map<string, Set<number>>();
-      let count = 0;
+      const ids: number[] = [];
+      const values: number[] = [];
+      const unresolved: { at: number; point: SeriesPoint }[] = [];
       items.forEach((item, i) => {
         if (outcomes[i] !== 'stored') return;
         const { device, ts } = item;
         if (item.points.length > 0) {
-          let points = series.get(device);
-          if (points === undefined) series.set(device, (points = new Map()));
+          const known = this.#series.device(device);
           for (const { metric, value } of item.points) {
-            const newest = points.get(metric);
-            if (newest === undefined) points.set(metric, { metric, ts, value, id: 0 });
-            else if (ts >= newest.ts) {
-              newest.ts = ts;
-              newest.value = value;
-            }
+            const id = SeriesIds.cachedId(known, metric, ts);
+            if (id === undefined) unresolved.push({ at: ids.length, point: newest(stale, device, metric, ts, value) });
+            ids.push(id ?? 0);
+            values.push(value);
           }
-          count += item.points.length;
           let minutes = dirty.get(device);
           if (minutes === undefined) dirty.set(device, (minutes = new Set()));
           minutes.add(ts - (ts % MINUTE_MS));
         }
         for (const { name, data } of item.samples) push(samples, device, name, ts, data);
       });
-      const refreshed = await this.#series.resolve(runner, series);
-      const ids = new Array<number>(count);
-      const values = new Array<number>(count);
-      let p = 0;
-      items.forEach((item, i) => {
-        if (outcomes[i] !== 'stored' || item.points.length === 0) return;
-        const points = series.get(item.device) as Map<string, SeriesPoint>;
-        for (const { metric, value } of item.points) {
-          ids[p] = (points.get(metric) as SeriesPoint).id;
-          values[p++] = value;
-        }
-      });
+      const refreshed = await this.#series.resolve(runner, stale);
+      for (const { at, point } of unresolved) ids[at] = point.id;
       await (layout === 'frames'
         ? insertFrames(runner, items, outcomes, ids, values)
         : insertPoints(runner, items, outcomes, ids, values));
@@ -146,6 +135,8 @@ export class TelemetryWriter {
       rows,
       'on conflict do nothing returning device, seq',
     );
+    // Every record new (the usual case): no duplicates to find.
+    if (inserted.length === first.size) return outcomes;
     const fresh = new Set(inserted.map((row) => `${String(row['device'])}\u0000${Number(row['seq'])}`));
     for (const [key, i] of first) if (!fresh.has(key)) outcomes[i] = 'duplicate';
     return outcomes;
@@ -186,6 +177,25 @@ async function insertPoints(
     for (let k = 0; k < item.points.length; k++) times[p++] = item.ts;
   });
   await insertNumbers(runner, 'telemetry_values', VALUES, [ids, times, values]);
+}
+
+/** The batch's entry for a series (its newest point so far), made or moved forward. */
+function newest(
+  batch: Map<string, Map<string, SeriesPoint>>,
+  device: string,
+  metric: string,
+  ts: number,
+  value: number,
+): SeriesPoint {
+  let points = batch.get(device);
+  if (points === undefined) batch.set(device, (points = new Map()));
+  let point = points.get(metric);
+  if (point === undefined) points.set(metric, (point = { metric, ts, value, id: 0 }));
+  else if (ts >= point.ts) {
+    point.ts = ts;
+    point.value = value;
+  }
+  return point;
 }
 
 function push(target: unknown[][], ...row: unknown[]): void {
