@@ -23,6 +23,22 @@ function themeColor(name: string): string {
   return getComputedStyle(document.documentElement).getPropertyValue(name).trim() || '#888';
 }
 
+/** The shortest time axis drawn, in seconds. */
+const MIN_SPAN_S = 60;
+
+/**
+ * The time axis spans at least a minute, ending at the newest point: with one point (a chart just
+ * opened) or none, uPlot's own padding of an empty range spans years.
+ */
+function timeRange(_u: uPlot, min: number, max: number): uPlot.Range.MinMax {
+  if (!Number.isFinite(max)) {
+    const now = Date.now() / 1000;
+    return [now - MIN_SPAN_S, now];
+  }
+  if (!Number.isFinite(min) || max - min < MIN_SPAN_S) return [max - MIN_SPAN_S, max];
+  return [min, max];
+}
+
 /**
  * A time-series chart on uPlot (canvas, tens of thousands of points without effort). Created
  * once per set of series; new data is handed to the existing plot, so a live chart redraws
@@ -45,7 +61,7 @@ export function TimeChart({ label, series, data, height = 180 }: Props) {
       height,
       legend: { show: true },
       cursor: { drag: { x: false, y: false } },
-      scales: { x: { time: true } },
+      scales: { x: { time: true, range: timeRange } },
       axes: [
         { stroke: axisColor, grid, ticks: grid },
         { stroke: axisColor, grid, ticks: grid, size: 50 },
