@@ -22,16 +22,16 @@
 // PostgreSQL: a private database through FLOTILLA_TEST_DATABASE_URL, dropped afterwards; NATS:
 // FLOTILLA_TEST_NATS_URL (default nats://127.0.0.1:4222, JetStream on), under a private prefix.
 // Goals (issue 5): p50 ≤ 0.3 ms and p99 ≤ 2 ms in-process on loopback; p99 ≤ 5 ms under telemetry.
-import { fork, spawn } from 'node:child_process';
+import { fork } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
-import { once } from 'node:events';
 import { parseArgs } from 'node:util';
 import { setTimeout as delay } from 'node:timers/promises';
 import { Agent as HttpAgent } from 'node:http';
 import { request } from 'node:http';
 import { connect } from '@nats-io/transport-node';
+import { startHub } from './hub.js';
 import { freePort } from './process.js';
 
 const { values } = parseArgs({
@@ -91,60 +91,10 @@ function post(base, path, token, body) {
   });
 }
 
-async function startHub(args, env = {}) {
-  const port = await freePort();
-  const base = `http://127.0.0.1:${port}`;
-  const hub = spawn(
-    process.execPath,
-    [
-      'packages/cli/dist/bin.js',
-      'hub',
-      '--host',
-      '127.0.0.1',
-      '--port',
-      String(port),
-      '--log-level',
-      'warn',
-      '--log-format',
-      'json',
-      '--insecure-devices',
-      '--device-rate',
-      '0',
-      ...args,
-    ],
-    {
-      stdio: ['ignore', 'ignore', 'inherit'],
-      env: { ...process.env, FLOTILLA_SIM: '0', FLOTILLA_ADMIN_PASSWORD: PASSWORD, ...env },
-    },
-  );
-  const exited = once(hub, 'exit');
-  for (let i = 0; ; i++) {
-    try {
-      if ((await fetch(`${base}/api/v1/ready`)).ok) break;
-    } catch {
-      // not listening yet
-    }
-    if (i > 600) throw new Error('hub did not become ready in 60 s');
-    await delay(100);
-  }
-  const login = await fetch(`${base}/api/v1/auth/login`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ username: 'admin', password: PASSWORD }),
-  });
-  const { token } = await login.json();
-  return {
-    base,
-    token,
-    async stop() {
-      hub.kill('SIGINT');
-      const stopped = await Promise.race([exited.then(() => true), delay(30_000, false)]);
-      if (!stopped) {
-        hub.kill('SIGKILL');
-        await exited;
-      }
-    },
-  };
+/** A hub as this bench runs it: devices without enrollment and without a per-device rate limit. */
+function benchHub(args, env = {}) {
+  const flags = ['--log-format', 'json', '--insecure-devices', '--device-rate', '0'];
+  return startHub({ args: [...flags, ...args], env, password: PASSWORD });
 }
 
 /** Forks the device process; resolves once every device is connected. */
@@ -255,7 +205,7 @@ const common = ['--devices', String(devices), '--prefix', PREFIX];
 async function inProcess(transport, load) {
   const dataDir = mkdtempSync(join(tmpdir(), 'flotilla-bench-commands-'));
   const mqttPort = await freePort();
-  const hub = await startHub(['--data', dataDir, '--mqtt-port', String(mqttPort)]);
+  const hub = await benchHub(['--data', dataDir, '--mqtt-port', String(mqttPort)]);
   let fleet;
   try {
     fleet = await startDevices([
@@ -290,8 +240,8 @@ async function overNats() {
   let fleet;
   let nc;
   try {
-    a = await startHub(natsArgs, env);
-    b = await startHub(natsArgs, env);
+    a = await benchHub(natsArgs, env);
+    b = await benchHub(natsArgs, env);
     const raw = `${prefix}.bench.raw`;
     fleet = await startDevices([
       '--hub',

@@ -5,13 +5,13 @@
 //   npm run bench:connect -- [--count 5000] [--heartbeat-interval 2000] [--rtt-seconds 20] [--record]
 //
 // --record writes the result into BENCHMARKS.md, with the machine it ran on.
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { setTimeout as delay } from 'node:timers/promises';
-import { freePort, memoryMb } from './process.js';
+import { startHub } from './hub.js';
+import { memoryMb } from './process.js';
 
 const { values } = parseArgs({
   options: {
@@ -56,44 +56,21 @@ function percentile(sorted, p) {
 }
 
 const dataDir = mkdtempSync(join(tmpdir(), 'flotilla-bench-'));
-const port = await freePort();
-const base = `http://127.0.0.1:${port}`;
-const hub = spawn(
-  process.execPath,
-  [
-    'packages/cli/dist/bin.js',
-    'hub',
-    '--host',
-    '127.0.0.1',
-    '--port',
-    String(port),
-    '--data',
-    dataDir,
-    '--heartbeat-interval',
-    String(heartbeatMs),
-    '--log-level',
-    'warn',
-    // This bench measures /ws/agent; port 1883 may belong to the machine's Mosquitto.
-    '--mqtt-port',
-    'off',
-    // Connection cost without enrollment: the simulated devices present no credentials.
-    '--insecure-devices',
-    // The bench reads the online count from /metrics, which otherwise needs a token.
-    '--metrics-public',
-  ],
-  { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, FLOTILLA_SIM: '0' } },
-);
+let hub;
 let sim;
 try {
-  for (let i = 0; ; i++) {
-    try {
-      if ((await fetch(`${base}/api/v1/ready`)).ok) break;
-    } catch {
-      // not listening yet
-    }
-    if (i > 300) throw new Error('hub did not become ready in 30 s');
-    await delay(100);
-  }
+  hub = await startHub({
+    args: [
+      ...['--data', dataDir, '--heartbeat-interval', String(heartbeatMs)],
+      // This bench measures /ws/agent; port 1883 may belong to the machine's Mosquitto.
+      ...['--mqtt-port', 'off'],
+      // Connection cost without enrollment: the simulated devices present no credentials.
+      '--insecure-devices',
+      // The bench reads the online count from /metrics, which otherwise needs a token.
+      '--metrics-public',
+    ],
+  });
+  const { base } = hub;
   await delay(1000);
   const rssBefore = memoryMb(hub.pid).rss * 1024;
 
@@ -159,7 +136,6 @@ try {
   }
 } finally {
   await sim?.stop();
-  hub.kill('SIGINT');
-  await new Promise((resolve) => hub.once('exit', resolve));
+  await hub?.stop();
   rmSync(dataDir, { recursive: true, force: true });
 }

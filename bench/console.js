@@ -15,13 +15,12 @@
 // --record writes the result into BENCHMARKS.md, with the machine it ran on: only on a quiet machine.
 // The functions given to page.evaluate run in the browser, with its globals:
 /* global document, Event, HTMLInputElement, PerformanceObserver, requestAnimationFrame */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { setTimeout as delay } from 'node:timers/promises';
-import { freePort } from './process.js';
+import { startHub } from './hub.js';
 
 const { values } = parseArgs({
   options: {
@@ -60,37 +59,15 @@ const round = (n, digits = 1) => Number(n.toFixed(digits));
 const gzSize = (url) => statSync(join(ASSETS, `${new URL(url).pathname.split('/').pop()}.gz`)).size;
 
 const dataDir = mkdtempSync(join(tmpdir(), 'flotilla-bench-console-'));
-const port = await freePort();
-const base = `http://127.0.0.1:${port}`;
-const hub = spawn(
-  process.execPath,
-  [
-    'packages/cli/dist/bin.js',
-    'hub',
-    ...['--host', '127.0.0.1', '--port', String(port), '--data', dataDir, '--log-level', 'warn'],
-    // Port 1883 may belong to the machine's Mosquitto; the simulated devices need no enrollment here.
-    ...['--mqtt-port', 'off', '--insecure-devices'],
-  ],
-  {
-    stdio: ['ignore', 'ignore', 'inherit'],
-    env: { ...process.env, FLOTILLA_SIM: '0', FLOTILLA_ADMIN_PASSWORD: PASSWORD },
-  },
-);
+let hub;
 let sim;
 let browser;
 let churn;
 try {
-  for (let i = 0; ; i++) {
-    try {
-      if ((await fetch(`${base}/api/v1/ready`)).ok) break;
-    } catch {
-      // not listening yet
-    }
-    if (i > 300) throw new Error('hub did not become ready in 30 s');
-    await delay(100);
-  }
-  const admin = new FlotillaClient({ baseUrl: base });
-  await admin.login('admin', PASSWORD);
+  // Port 1883 may belong to the machine's Mosquitto; the simulated devices need no enrollment here.
+  hub = await startHub({ args: ['--data', dataDir, '--mqtt-port', 'off', '--insecure-devices'], password: PASSWORD });
+  const { base } = hub;
+  const admin = new FlotillaClient({ baseUrl: base, token: hub.token });
   // Idle devices: the page's load is the registry and its status messages, not telemetry.
   sim = await startSimulation({
     hubUrl: base,
@@ -284,7 +261,6 @@ try {
 } finally {
   await browser?.close().catch(() => undefined);
   await sim?.stop();
-  hub.kill('SIGINT');
-  await new Promise((resolve) => hub.once('exit', resolve));
+  await hub?.stop();
   rmSync(dataDir, { recursive: true, force: true });
 }

@@ -21,7 +21,7 @@
 // postgres://postgres@127.0.0.1:5432/postgres) and dropped afterwards.
 // --cpu-prof DIR runs the hub with node --cpu-prof and prints the functions that took most time.
 // --record writes the result into BENCHMARKS.md, with the machine it ran on.
-import { fork, spawn } from 'node:child_process';
+import { fork } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
@@ -31,7 +31,8 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { DatabaseSync } from 'node:sqlite';
 import pg from 'pg';
 import WebSocket from 'ws';
-import { cpuSeconds, freePort, memoryMb } from './process.js';
+import { startHub } from './hub.js';
+import { cpuSeconds, memoryMb } from './process.js';
 
 const { values } = parseArgs({
   options: {
@@ -199,55 +200,22 @@ function summariseProfile(dir) {
 async function run(engine) {
   const dataDir = mkdtempSync(join(tmpdir(), 'flotilla-bench-ingest-'));
   const database = engine === 'postgres' ? await createTestDatabase() : undefined;
-  const port = await freePort();
-  const base = `http://127.0.0.1:${port}`;
   const profDir = values['cpu-prof'] ? join(values['cpu-prof'], engine) : undefined;
   if (profDir) mkdirSync(profDir, { recursive: true });
-  const hub = spawn(
-    process.execPath,
-    [
-      ...(profDir ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : []),
-      'packages/cli/dist/bin.js',
-      'hub',
-      '--host',
-      '127.0.0.1',
-      '--port',
-      String(port),
-      '--data',
-      dataDir,
-      '--mqtt-port',
-      'off',
-      '--log-level',
-      'warn',
-      '--log-format',
-      'json',
-      '--insecure-devices',
-      '--metrics-public',
-      ...(database ? ['--database-url', database.url] : []),
-    ],
-    {
-      stdio: ['ignore', 'ignore', 'inherit'],
-      env: { ...process.env, FLOTILLA_SIM: '0', FLOTILLA_ADMIN_PASSWORD: PASSWORD },
-    },
-  );
-  const exited = once(hub, 'exit');
+  let hub;
   let load;
   try {
-    for (let i = 0; ; i++) {
-      try {
-        if ((await fetch(`${base}/api/v1/ready`)).ok) break;
-      } catch {
-        // not listening yet
-      }
-      if (i > 300) throw new Error('hub did not become ready in 30 s');
-      await delay(100);
-    }
-    const login = await fetch(`${base}/api/v1/auth/login`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ username: 'admin', password: PASSWORD }),
+    hub = await startHub({
+      name: `the ${engine} hub`,
+      nodeArgs: profDir ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : [],
+      args: [
+        ...['--data', dataDir, '--mqtt-port', 'off', '--log-format', 'json'],
+        ...['--insecure-devices', '--metrics-public'],
+        ...(database ? ['--database-url', database.url] : []),
+      ],
+      password: PASSWORD,
     });
-    const { token } = await login.json();
+    const { base, token } = hub;
 
     const probe = await openProbe(base);
     load = fork(new URL('./ingest-devices.js', import.meta.url), [], { stdio: 'inherit' });
@@ -381,14 +349,7 @@ async function run(engine) {
   } finally {
     phase(engine, 'stopping the hub');
     load?.kill();
-    hub.kill('SIGINT');
-    // A hub that does not stop in 30 s is killed, and said so: the run must end.
-    const stoppedInTime = await Promise.race([exited.then(() => true), delay(30_000, false)]);
-    if (!stoppedInTime) {
-      console.error(`bench:ingest: the ${engine} hub did not stop within 30 s of SIGINT; killed`);
-      hub.kill('SIGKILL');
-      await exited;
-    }
+    await hub?.stop();
     rmSync(dataDir, { recursive: true, force: true });
     await database?.drop();
   }
