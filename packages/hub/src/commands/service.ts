@@ -79,6 +79,11 @@ export interface RelayedCommand {
  */
 export interface CommandRelay {
   relay(deviceId: string, command: RelayedCommand): Promise<{ done: Promise<void> }>;
+  /**
+   * Asks the hub holding the device to cancel a command it runs; resolves with the record as that
+   * hub has it, rejects with an ApiError (`command_not_running` when no hub runs it).
+   */
+  cancel(row: CommandRow, reason: string | undefined, actor: string): Promise<CommandRow>;
 }
 
 export interface IssueOptions {
@@ -329,11 +334,21 @@ export class CommandService {
    * Asks the device to stop a running command. The record changes when the device answers
    * (`cancelled`, or its real outcome if it finished first); a device that never answers times out.
    */
-  async cancel(id: string, reason: string | undefined, metadata: EventMetadata): Promise<CommandRow> {
+  async cancel(
+    id: string,
+    reason: string | undefined,
+    metadata: EventMetadata,
+    options: Pick<IssueOptions, 'local'> = {},
+  ): Promise<CommandRow> {
     const pending = this.#pending.get(id);
     if (!pending) {
       const row = await this.#o.storage.commands.get(id);
       if (!row) throw new ApiError(ApiErrors.COMMAND_NOT_FOUND, `no command ${id}`);
+      // Still open, and another hub holds the device (several hubs on NATS): that hub runs it.
+      const relay = this.#o.relay;
+      if (row.completedAt === null && relay && !options.local && !this.#o.gateway.session(row.deviceId)) {
+        return relay.cancel(row, reason, metadata.actor);
+      }
       throw new ApiError(
         ApiErrors.COMMAND_NOT_RUNNING,
         row.completedAt !== null

@@ -160,6 +160,94 @@ describe('two hubs on NATS share one fleet', () => {
     );
   });
 
+  test('a job on one hub is cancelled through the other, and by a service over NATS', async () => {
+    const { device: r6 } = await TestDevice.online(`${a.wsUrl}/ws/agent`, 'nx-r6', {
+      type: 'lekiwi',
+      capabilities: [{ name: 'hal.v1.motor.stepper' }],
+    });
+    devices.push(r6);
+    await eventually(() => online(b, 'nx-r6'), 'hub B to see nx-r6');
+    const home = async (): Promise<string> => {
+      const res = await b.inject({
+        method: 'POST',
+        url: '/api/v1/devices/nx-r6/commands?async=true',
+        payload: { capability: 'hal.v1.motor.stepper', command: 'home', args: {} },
+      });
+      assert.equal(res.statusCode, 202, res.body);
+      const sent = (await r6.next('command')).payload as CommandPayload;
+      assert.equal(json<{ id: string }>(res).id, sent.id);
+      return sent.id;
+    };
+
+    // Through B, which does not hold nx-r6: relayed to A, which asks the device and records it.
+    const first = await home();
+    r6.send('progress', { id: first, progress: 0.4 });
+    await eventually(async () => (await a.storage.commands.get(first))?.progress === 0.4, 'progress on A');
+    const cancel = await b.inject({
+      method: 'POST',
+      url: `/api/v1/commands/${first}/cancel`,
+      payload: { reason: 'blocked aisle' },
+    });
+    assert.equal(cancel.statusCode, 202, cancel.body);
+    const cancelled = json<{ id: string; status: string; progress: number; device: string }>(cancel);
+    assert.deepEqual(
+      [cancelled.id, cancelled.status, cancelled.progress, cancelled.device],
+      [first, 'delivered', 0.4, 'nx-r6'],
+    );
+    assert.deepEqual((await r6.next('cancel')).payload, { id: first, reason: 'blocked aisle' });
+    r6.send('result', { id: first, status: 'cancelled', error: { code: 'cancelled', message: 'blocked aisle' } });
+    await eventually(
+      async () => json<{ status: string }>(await b.inject(`/api/v1/commands/${first}`)).status === 'cancelled',
+      'the job cancelled, seen through B',
+    );
+    const events = await a.storage.readEvents({ aggregateId: 'nx-r6', limit: 20, order: 'asc' });
+    const requested = events.find((e) => e.type === 'CommandCancelRequested' && e.data['id'] === first);
+    assert.equal(requested?.metadata.actor, 'user:admin', 'recorded as the user who asked B');
+    assert.equal(requested?.data['delivered'], true);
+    // Finished: B says so from the shared record, as A would.
+    const again = await b.inject({ method: 'POST', url: `/api/v1/commands/${first}/cancel` });
+    assert.equal(again.statusCode, 409, again.body);
+    assert.equal(json<{ error: { code: string } }>(again).error.code, 'command_not_running');
+
+    // A service, straight over NATS on the device's command subject.
+    const second = await home();
+    const reply = await nc.request(
+      subject('flotilla.nx-r6.cmd.hal.v1.motor.stepper'),
+      JSON.stringify({ cancel: second }),
+      { timeout: 10_000 },
+    );
+    const answer = reply.json<{ requested: boolean; record: { id: string; deviceId: string } }>();
+    assert.deepEqual([answer.requested, answer.record.id, answer.record.deviceId], [true, second, 'nx-r6']);
+    assert.deepEqual((await r6.next('cancel')).payload, { id: second });
+    // Only the subject's device's commands, and only well-formed requests.
+    const otherDevice = await nc.request(
+      subject('flotilla.nx-r1.cmd.hal.v1.motor.stepper'),
+      JSON.stringify({ cancel: second }),
+      { timeout: 10_000 },
+    );
+    assert.equal(otherDevice.json<{ error: { code: string } }>().error.code, 'command_not_found');
+    const both = await nc.request(
+      subject('flotilla.nx-r6.cmd.hal.v1.motor.stepper'),
+      JSON.stringify({ cancel: second, command: 'home' }),
+      { timeout: 10_000 },
+    );
+    assert.equal(both.json<{ error: { code: string } }>().error.code, 'bad_request');
+    r6.send('result', { id: second, status: 'cancelled' });
+    await eventually(
+      async () => (await a.storage.commands.get(second))?.status === 'cancelled',
+      'the second job cancelled',
+    );
+
+    // An open record whose device no hub holds: nobody runs it, said at once.
+    const third = await home();
+    await r6.close();
+    await eventually(() => !online(b, 'nx-r6'), 'hub B to see nx-r6 gone');
+    await eventually(() => !online(a, 'nx-r6') && a.gateway.session('nx-r6') === undefined, 'hub A to let nx-r6 go');
+    const orphan = await b.inject({ method: 'POST', url: `/api/v1/commands/${third}/cancel` });
+    assert.equal(orphan.statusCode, 409, orphan.body);
+    assert.equal(json<{ error: { code: string } }>(orphan).error.code, 'command_not_running');
+  });
+
   test('alerts fire once, on the leader, for a device connected to the other hub; every hub shows them', async () => {
     const created = await b.inject({
       method: 'POST',

@@ -19,6 +19,11 @@ import type { NatsSubjects } from './subjects.js';
  * Hubs use the same subjects for one another (a REST call to hub B for a device on hub A), with
  * the header `Flotilla-Ack: 1`: the holder then first replies `{accepted: id}` once the command
  * is sent, and the result after it.
+ *
+ * A request `{cancel: id, reason?}` on the command's subject asks the holder to cancel that
+ * running command of the device (a job cancelled through another hub, or by a service); it
+ * replies `{requested: true, record}` once the device has been asked, with the record as the
+ * holder has it, or `{error}` (`command_not_running` when it does not run it).
  */
 
 export const ACK_HEADER = 'Flotilla-Ack';
@@ -27,6 +32,9 @@ export const NATS_ACTOR = 'nats';
 const ACTOR_RE = /^[a-z][a-z0-9_-]*:[^\s]{1,200}$/;
 /** How long a relaying hub waits past the command's own timeout (and the holder's grace). */
 const RELAY_MARGIN_MS = 5_000;
+/** How long a relayed cancel waits for the holder: it asks the device and writes one event. */
+const CANCEL_TIMEOUT_MS = 10_000;
+const ID_RE = /^[A-Za-z0-9_-]{1,128}$/;
 
 interface Body {
   command?: unknown;
@@ -34,6 +42,9 @@ interface Body {
   timeoutMs?: unknown;
   id?: unknown;
   actor?: unknown;
+  /** A cancel request: the id of the command to cancel. */
+  cancel?: unknown;
+  reason?: unknown;
 }
 
 /** The command result as DESIGN.md gives it. */
@@ -100,6 +111,7 @@ export class CommandResponder {
     } catch {
       return refuse(ApiErrors.BAD_REQUEST, 'the request body must be JSON: {command, args?, timeoutMs?}');
     }
+    if (isObject(body) && body.cancel !== undefined) return this.#cancel(id, body, commands, reply, refuse);
     const problem = checkBody(body, capability);
     if (problem) return refuse(ApiErrors.BAD_REQUEST, problem);
     const request: CommandRequest = {
@@ -108,8 +120,7 @@ export class CommandResponder {
       args: (body.args ?? {}) as Record<string, unknown>,
       ...(typeof body.timeoutMs === 'number' && { timeoutMs: body.timeoutMs }),
     };
-    const actor = typeof body.actor === 'string' && ACTOR_RE.test(body.actor) ? body.actor : NATS_ACTOR;
-    const metadata: EventMetadata = { actor, correlationId: null, causationId: null };
+    const metadata = metadataOf(body);
     try {
       const { row, done } = await commands.issue(id, request, metadata, {
         local: true,
@@ -123,6 +134,43 @@ export class CommandResponder {
       reply({ error: { code: 'internal', message: 'the hub could not run the command' } });
     }
   }
+
+  /** `{cancel: id, reason?}`: cancels a command this hub runs for the subject's device. */
+  async #cancel(
+    deviceId: string,
+    body: Body,
+    commands: CommandService,
+    reply: (value: unknown) => void,
+    refuse: (spec: ApiErrorSpec, message: string) => void,
+  ): Promise<void> {
+    const { cancel, reason } = body;
+    if (body.command !== undefined)
+      return refuse(ApiErrors.BAD_REQUEST, 'a request is a command or a cancel, not both');
+    if (typeof cancel !== 'string' || !ID_RE.test(cancel))
+      return refuse(ApiErrors.BAD_REQUEST, '`cancel` must be a command id (1 to 128 letters, digits, _ or -)');
+    if (reason !== undefined && (typeof reason !== 'string' || reason.length < 1 || reason.length > 256))
+      return refuse(ApiErrors.BAD_REQUEST, '`reason` must be a string of 1 to 256 characters');
+    try {
+      // Only this device's commands: the subject names the device a caller may act on.
+      const known = await commands.get(cancel);
+      if (known.deviceId !== deviceId)
+        return refuse(ApiErrors.COMMAND_NOT_FOUND, `${deviceId} has no command ${cancel}`);
+      const record = await commands.cancel(cancel, reason, metadataOf(body), { local: true });
+      reply({ requested: true, record });
+    } catch (err) {
+      if (err instanceof ApiError) return reply({ error: { code: err.code, message: err.message } });
+      this.logger.error({ err, device: deviceId, command: cancel }, 'cannot cancel a command over NATS');
+      reply({ error: { code: 'internal', message: 'the hub could not cancel the command' } });
+    }
+  }
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** Who the request is recorded as: a hub relaying names the user; a plain NATS client is `nats`. */
+function metadataOf(body: Body): EventMetadata {
+  const actor = typeof body.actor === 'string' && ACTOR_RE.test(body.actor) ? body.actor : NATS_ACTOR;
+  return { actor, correlationId: null, causationId: null };
 }
 
 function checkBody(body: Body, capability: string): string | undefined {
@@ -133,7 +181,7 @@ function checkBody(body: Body, capability: string): string | undefined {
     return '`args` must be an object';
   if (body.timeoutMs !== undefined && (!Number.isInteger(body.timeoutMs) || (body.timeoutMs as number) < 1))
     return '`timeoutMs` must be a positive integer';
-  if (body.id !== undefined && (typeof body.id !== 'string' || !/^[A-Za-z0-9_-]{1,128}$/.test(body.id)))
+  if (body.id !== undefined && (typeof body.id !== 'string' || !ID_RE.test(body.id)))
     return '`id` must be 1 to 128 letters, digits, _ or -';
   return undefined;
 }
@@ -183,6 +231,27 @@ export class NatsCommandRelay implements CommandRelay {
     );
     return { done };
   }
+
+  async cancel(row: CommandRow, reason: string | undefined, actor: string): Promise<CommandRow> {
+    const notRunning = (why: string): ApiError =>
+      new ApiError(ApiErrors.COMMAND_NOT_RUNNING, `command ${row.id} is not running: ${why}`);
+    if (this.nc.isClosed()) throw notRunning('this hub has left the fleet');
+    const subject = this.subjects.toNats(`flotilla.${row.deviceId}.cmd.${row.capability}`);
+    const body = JSON.stringify({ cancel: row.id, ...(reason !== undefined && { reason }), actor });
+    let reply: Record<string, unknown>;
+    try {
+      const msg = await this.nc.request(subject, body, { timeout: CANCEL_TIMEOUT_MS });
+      reply = msg.json<Record<string, unknown>>();
+    } catch (err) {
+      // No responders: no hub holds the device now; its record closes at its deadline.
+      throw notRunning(`no hub holds ${row.deviceId} (${(err as Error).message ?? 'no responders'})`);
+    }
+    const record = reply['record'];
+    if (reply['requested'] !== true || !isObject(record) || record['id'] !== row.id) {
+      throw refusal(row.deviceId, reply, ApiErrors.COMMAND_NOT_RUNNING);
+    }
+    return record as unknown as CommandRow;
+  }
 }
 
 async function next(deviceId: string, replies: AsyncIterator<Msg>): Promise<Record<string, unknown>> {
@@ -200,12 +269,12 @@ async function next(deviceId: string, replies: AsyncIterator<Msg>): Promise<Reco
   }
 }
 
-function refusal(deviceId: string, reply: Record<string, unknown>): ApiError {
+/** The holder's `{error: {code, message}}` as the ApiError it was there (`fallback` for anything else). */
+function refusal(deviceId: string, reply: Record<string, unknown>, fallback = ApiErrors.DEVICE_OFFLINE): ApiError {
   const error = reply['error'] as { code?: unknown; message?: unknown } | undefined;
   const spec = typeof error?.code === 'string' ? byCode.get(error.code) : undefined;
-  const message =
-    typeof error?.message === 'string' ? error.message : `the hub holding ${deviceId} refused the command`;
-  return new ApiError(spec ?? ApiErrors.DEVICE_OFFLINE, message);
+  const message = typeof error?.message === 'string' ? error.message : `the hub holding ${deviceId} refused`;
+  return new ApiError(spec ?? fallback, message);
 }
 
 function relayError(deviceId: string, err: unknown): ApiError {
