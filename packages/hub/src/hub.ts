@@ -486,7 +486,7 @@ export async function assembleHub(config: HubConfig, options: { logger: Logger; 
         metrics,
         logger: logger.child({ component: 'alerts' }),
         settings: config.alerts,
-        ...(nats && { leaderOnly: true, onRulesChanged: () => nats?.rulesChanged() }),
+        ...(nats && { leaderOnly: true, leader: nats.alertLeader, onRulesChanged: () => nats?.rulesChanged() }),
       });
     } catch (err) {
       throw new HubStartError(HubStartErrorCodes.STORAGE_FAILED, `cannot load alerts: ${(err as Error).message}`, {

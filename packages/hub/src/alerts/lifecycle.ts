@@ -20,8 +20,10 @@ import type { WebhookDispatcher } from './webhooks.js';
  *
  * The evaluator decides synchronously (`fire`, `resolveBySystem` return at once, with the alert
  * as it now stands in memory); the writes run one after another in the background, in the order
- * decided, so "fired" is always stored before "resolved". Open alerts are held in memory: they are
- * what the API's ack and resolve act on, and what a restart reloads.
+ * decided, so "fired" is always stored before "resolved". Open alerts are held in memory while
+ * the hub evaluates (from `load` on): they are what the API's ack and resolve act on, and what a
+ * restart reloads. A hub that does not evaluate (a follower of a fleet on NATS, `forget`) holds
+ * none; its ack and resolve act on the stored alert, guarded by its stored status.
  */
 
 export const AlertEventTypes = {
@@ -63,6 +65,8 @@ export interface FireRequest {
 export class AlertLifecycle {
   readonly #o: AlertLifecycleOptions;
   readonly #open = new Map<string, AlertRow>();
+  /** Whether `#open` holds every open alert (this hub evaluates), or none (it reads storage). */
+  #holding = false;
   #writes: Promise<void> = Promise.resolve();
   #released: ((alert: AlertRow) => void) | undefined;
 
@@ -74,9 +78,19 @@ export class AlertLifecycle {
   /** Reads the alerts a stopped hub left open; the evaluator rebuilds its state from them. */
   async load(): Promise<AlertRow[]> {
     const rows = await this.#o.storage.alerts.openAlerts();
+    // What memory held from an earlier turn as leader may have been acted on since: storage is the truth.
+    this.forget();
     for (const row of rows) this.#open.set(row.id, row);
     for (const row of rows) this.#o.metrics.open.inc({ severity: row.severity });
+    this.#holding = true;
     return rows;
+  }
+
+  /** Stops holding open alerts in memory: another hub evaluates, and acts on them. */
+  forget(): void {
+    this.#open.clear();
+    this.#o.metrics.open.reset();
+    this.#holding = false;
   }
 
   /** Called when a user resolves an alert the evaluator holds (it must stop tracking it). */
@@ -130,6 +144,7 @@ export class AlertLifecycle {
 
   /** firing → acknowledged (by a user); acknowledging an acknowledged alert changes nothing. */
   async acknowledge(id: string, metadata: EventMetadata): Promise<AlertRow> {
+    if (!this.#holding) return this.#acknowledgeStored(id, metadata);
     const row = this.#open.get(id);
     if (!row) return this.#notOpen(id);
     if (row.status === 'acknowledged') return { ...row };
@@ -148,6 +163,7 @@ export class AlertLifecycle {
 
   /** firing | acknowledged → resolved (by a user). */
   async resolve(id: string, metadata: EventMetadata): Promise<AlertRow> {
+    if (!this.#holding) return this.#resolveStored(id, metadata);
     const row = this.#open.get(id);
     if (!row) return this.#notOpen(id);
     const snapshot = this.#resolve(row, { ...metadata, correlationId: id }, 'manual', this.#o.webhooksOf(row.ruleId));
@@ -205,11 +221,61 @@ export class AlertLifecycle {
     return snapshot;
   }
 
+  /** Not evaluating: acknowledges the stored alert, unless someone moved it first. */
+  async #acknowledgeStored(id: string, metadata: EventMetadata): Promise<AlertRow> {
+    const row = await this.#stored(id);
+    if (row.status === 'acknowledged') return row;
+    row.status = 'acknowledged';
+    row.acknowledgedAt = this.#o.clock.now();
+    row.acknowledgedBy = metadata.actor;
+    if (!(await this.#writeStored(row, ['firing'], AlertEventTypes.Acknowledged, { ...metadata, correlationId: id }))) {
+      // Someone acknowledged or resolved it meanwhile: acknowledged stays as it is, resolved is said.
+      return this.#stored(id);
+    }
+    return row;
+  }
+
+  /** Not evaluating: resolves the stored alert, unless someone resolved it first. */
+  async #resolveStored(id: string, metadata: EventMetadata): Promise<AlertRow> {
+    const row = await this.#stored(id);
+    row.status = 'resolved';
+    row.resolvedAt = this.#o.clock.now();
+    row.resolvedBy = metadata.actor;
+    row.resolution = 'manual';
+    if (
+      !(await this.#writeStored(row, OPEN_ALERT_STATUSES, AlertEventTypes.Resolved, { ...metadata, correlationId: id }))
+    )
+      return this.#notOpen(id);
+    return row;
+  }
+
+  async #stored(id: string): Promise<AlertRow> {
+    await this.flush();
+    const row = await this.#o.storage.alerts.getAlert(id);
+    if (!row) throw new ApiError(ApiErrors.ALERT_NOT_FOUND, `no alert ${id}`);
+    if (row.status === 'resolved') throw resolvedError(row);
+    return row;
+  }
+
+  /** The transition if the stored status is still one of `from`, then its event and webhooks; false if it was not. */
+  async #writeStored(
+    row: AlertRow,
+    from: readonly AlertStatus[],
+    type: string,
+    metadata: EventMetadata,
+  ): Promise<boolean> {
+    if (!(await this.#o.storage.alerts.transition(row, from))) return false;
+    this.#o.metrics.transitions.inc({ status: row.status, severity: row.severity });
+    const webhooks = this.#o.webhooksOf(row.ruleId);
+    await this.#write(() => this.#announce({ ...row }, type, metadata, webhooks));
+    return true;
+  }
+
   async #notOpen(id: string): Promise<never> {
     await this.flush();
     const row = await this.#o.storage.alerts.getAlert(id);
     if (!row) throw new ApiError(ApiErrors.ALERT_NOT_FOUND, `no alert ${id}`);
-    throw new ApiError(ApiErrors.ALERT_RESOLVED, `alert ${id} was resolved (${row.resolution ?? 'resolved'})`);
+    throw resolvedError(row);
   }
 
   #count(row: AlertRow): void {
@@ -257,6 +323,10 @@ export class AlertLifecycle {
     });
     return this.#writes;
   }
+}
+
+function resolvedError(row: AlertRow): ApiError {
+  return new ApiError(ApiErrors.ALERT_RESOLVED, `alert ${row.id} was resolved (${row.resolution ?? 'resolved'})`);
 }
 
 function systemMeta(alertId: string): EventMetadata {

@@ -24,6 +24,19 @@ export interface AlertSettings {
   webhooks?: Partial<WebhookSettings>;
 }
 
+/** What a user does to an alert: acknowledge it, or resolve it by hand. */
+export type AlertAction = 'acknowledge' | 'resolve';
+
+/**
+ * Several hubs on NATS: hands a user's ack or resolve to the hub that evaluates (the leader), so
+ * its evaluator and the stored alert change together. Resolves with the alert as the leader left
+ * it, or undefined when no hub leads right now (this hub then writes it, and the next leader
+ * reads it from storage); rejects with an ApiError when the leader refused it.
+ */
+export interface AlertLeader {
+  forward(action: AlertAction, id: string, actor: string): Promise<AlertView | undefined>;
+}
+
 export interface AlertServiceOptions {
   storage: Storage;
   registry: { get(id: string): Device | undefined; list(): Device[] };
@@ -41,6 +54,8 @@ export interface AlertServiceOptions {
   leaderOnly?: boolean;
   /** Told after a rule was created, changed or deleted through this hub. */
   onRulesChanged?: () => void;
+  /** Several hubs on NATS: where acks and resolves go while another hub evaluates. */
+  leader?: AlertLeader;
 }
 
 export interface AlertFilter {
@@ -66,6 +81,7 @@ export class AlertService {
   readonly lifecycle: AlertLifecycle;
   readonly dispatcher: WebhookDispatcher;
   readonly #storage: Storage;
+  readonly #leader: AlertLeader | undefined;
   #evaluating = false;
   #leading: Promise<void> = Promise.resolve();
 
@@ -73,6 +89,7 @@ export class AlertService {
     const { storage, bus, clock, logger } = options;
     const metrics = alertMetrics(options.metrics.registry);
     this.#storage = storage;
+    this.#leader = options.leader;
     this.dispatcher = new WebhookDispatcher({
       store: storage.alerts,
       clock,
@@ -129,12 +146,13 @@ export class AlertService {
     });
   }
 
-  /** Stops evaluating: another hub of the fleet leads now. */
+  /** Stops evaluating: another hub of the fleet leads now (and holds the open alerts). */
   follow(): Promise<void> {
     return this.#serial(() => {
       if (!this.#evaluating) return;
       this.#evaluating = false;
       this.evaluator.stop();
+      this.lifecycle.forget();
     });
   }
 
@@ -152,12 +170,26 @@ export class AlertService {
     });
   }
 
+  /**
+   * A user's ack or resolve. The hub that evaluates applies it (in memory, where its evaluator
+   * sees it at once); a follower forwards it to the leader, or, with no leader right now, writes
+   * it to storage itself. `local`: a forwarded one arriving here, never forwarded again.
+   */
+  async act(action: AlertAction, id: string, metadata: EventMetadata, options: { local?: boolean } = {}) {
+    if (this.#leader && !options.local && !this.#evaluating) {
+      const view = await this.#leader.forward(action, id, metadata.actor);
+      if (view) return view;
+    }
+    // After any change of leadership under way: memory or storage, whichever holds the truth then.
+    return this.#serial(async () => alertView(await this.lifecycle[action](id, metadata)));
+  }
+
   acknowledge(id: string, metadata: EventMetadata): Promise<AlertView> {
-    return this.lifecycle.acknowledge(id, metadata).then(alertView);
+    return this.act('acknowledge', id, metadata);
   }
 
   resolve(id: string, metadata: EventMetadata): Promise<AlertView> {
-    return this.lifecycle.resolve(id, metadata).then(alertView);
+    return this.act('resolve', id, metadata);
   }
 
   /** One alert with its history and webhook deliveries, or 404. */
@@ -196,10 +228,13 @@ export class AlertService {
     });
   }
 
-  /** Leading, following and reloading run one after another; a failure does not stop the next. */
-  #serial(work: () => void | Promise<void>): Promise<void> {
+  /** Leading, following, reloading and users' actions run one after another; a failure does not stop the next. */
+  #serial<T>(work: () => T | Promise<T>): Promise<T> {
     const run = this.#leading.then(work);
-    this.#leading = run.catch(() => undefined);
+    this.#leading = run.then(
+      () => undefined,
+      () => undefined,
+    );
     return run;
   }
 

@@ -62,6 +62,7 @@ export const ApiErrors = {
   TOO_MANY_ALERT_RULES: spec('too_many_alert_rules', 409, 'the hub holds as many alert rules as it allows'),
   ALERT_NOT_FOUND: spec('alert_not_found', 404, 'no such alert'),
   ALERT_RESOLVED: spec('alert_resolved', 409, 'the alert is resolved already'),
+  LEADER_UNAVAILABLE: spec('leader_unavailable', 503, 'the hub that evaluates alerts did not answer in time; retry'),
   PAYLOAD_TOO_LARGE: spec('payload_too_large', 413, 'the request body is larger than the hub accepts'),
   UNSUPPORTED_MEDIA_TYPE: spec('unsupported_media_type', 415, 'the request body has an unsupported content type'),
   TOO_MANY_ATTEMPTS: spec('too_many_attempts', 429, 'too many failed logins; retry after the lockout'),

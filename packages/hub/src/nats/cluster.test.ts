@@ -273,6 +273,80 @@ describe('two hubs on NATS share one fleet', () => {
     assert.equal((await firing(a)).length, 1, 'still one alert');
   });
 
+  test('an ack or resolve through the follower takes effect on the leader at once', async () => {
+    const created = await b.inject({
+      method: 'POST',
+      url: '/api/v1/alert-rules',
+      payload: {
+        name: 'hot motor',
+        severity: 'warning',
+        selector: 'bay=7',
+        condition: { type: 'threshold', metric: 'motor.temp', op: '>', value: 80 },
+      },
+    });
+    assert.equal(created.statusCode, 201, created.body);
+    const ruleId = json<{ id: string }>(created).id;
+    await eventually(() => a.alerts.evaluator.rule(ruleId) !== undefined, 'the leader to load the new rule');
+    const r7 = await robot(b, 'nx-r7', { bay: '7' });
+    await eventually(() => online(a, 'nx-r7'), 'the leader to see nx-r7');
+    const held = () => [...a.alerts.lifecycle.openAlerts()].filter((alert) => alert.ruleId === ruleId);
+    const fired = async () => {
+      await eventually(() => held().length === 1, 'the leader to fire', 10_000);
+      await a.alerts.flush();
+      return (held()[0] as { id: string }).id;
+    };
+    r7.send('telemetry', { metrics: { 'motor.temp': 91 } });
+    const first = await fired();
+
+    const ack = await b.inject({ method: 'POST', url: `/api/v1/alerts/${first}/ack` });
+    assert.equal(ack.statusCode, 200, ack.body);
+    assert.deepEqual(
+      [json<{ status: string }>(ack).status, json<{ acknowledgedBy: string }>(ack).acknowledgedBy],
+      ['acknowledged', 'user:admin'],
+    );
+    // The leader's own state changed with the stored one, before any new telemetry.
+    assert.equal(held()[0]?.status, 'acknowledged');
+    assert.equal(held()[0]?.acknowledgedBy, 'user:admin');
+    const again = await b.inject({ method: 'POST', url: `/api/v1/alerts/${first}/ack` });
+    assert.equal(
+      json<{ acknowledgedAt: number }>(again).acknowledgedAt,
+      json<{ acknowledgedAt: number }>(ack).acknowledgedAt,
+    );
+
+    const resolved = await b.inject({ method: 'POST', url: `/api/v1/alerts/${first}/resolve` });
+    assert.equal(resolved.statusCode, 200, resolved.body);
+    assert.equal(json<{ resolution: string }>(resolved).resolution, 'manual');
+    assert.equal(held().length, 0, 'the leader let the alert go');
+    // Resolved by hand while the condition holds: no new alert until it clears, as on one hub.
+    r7.send('telemetry', { metrics: { 'motor.temp': 92 } });
+    r7.send('telemetry', { metrics: { 'motor.temp': 60 } });
+    r7.send('telemetry', { metrics: { 'motor.temp': 95 } });
+    const second = await fired();
+    assert.notEqual(second, first);
+    const twice = await b.inject({ method: 'POST', url: `/api/v1/alerts/${first}/resolve` });
+    assert.equal(twice.statusCode, 409, twice.body);
+    assert.equal(json<{ error: { code: string } }>(twice).error.code, 'alert_resolved');
+    const history = json<{ history: { type: string; metadata: { actor: string } }[] }>(
+      await a.inject(`/api/v1/alerts/${first}`),
+    ).history.map((e) => `${e.type} ${e.metadata.actor}`);
+    assert.deepEqual(history, ['AlertFired system', 'AlertAcknowledged user:admin', 'AlertResolved user:admin']);
+
+    // No leader answering (between a leader's death and the next): the follower stores it, and
+    // the hub that leads next reads it.
+    a.nats?.alertLeader.stop();
+    try {
+      const stored = await b.inject({ method: 'POST', url: `/api/v1/alerts/${second}/ack` });
+      assert.equal(stored.statusCode, 200, stored.body);
+      assert.equal(json<{ status: string }>(stored).status, 'acknowledged');
+      assert.equal((await a.storage.alerts.getAlert(second))?.status, 'acknowledged');
+      await a.alerts.follow();
+      await a.alerts.lead();
+      assert.equal(held()[0]?.status, 'acknowledged');
+    } finally {
+      a.nats?.alertLeader.serve(a.alerts);
+    }
+  });
+
   test('a device that reconnects through the other hub moves there; the first hub lets it go', async () => {
     const first = await robot(a, 'nx-r4');
     await eventually(() => online(b, 'nx-r4'), 'hub B to see nx-r4');

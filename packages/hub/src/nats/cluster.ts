@@ -7,6 +7,7 @@ import type { CommandService } from '../commands/service.js';
 import { HubStartError, HubStartErrorCodes } from '../http/errors.js';
 import { DEVICE_EVENT_TYPES } from '../registry/projection.js';
 import type { DeviceOwnership, Registry } from '../registry/registry.js';
+import { NatsAlertLeader } from './alerts.js';
 import { NatsBus } from './bus.js';
 import { CommandResponder, NatsCommandRelay } from './commands.js';
 import { FleetPresence } from './presence.js';
@@ -46,6 +47,8 @@ export class NatsCluster {
   readonly bus: NatsBus;
   readonly presence: FleetPresence;
   readonly relay: NatsCommandRelay;
+  /** Where a follower's alert acks and resolves go (AlertService `leader`). */
+  readonly alertLeader: NatsAlertLeader;
   readonly ownership: DeviceOwnership;
   readonly #nc: NatsConnection;
   readonly #subjects: NatsSubjects;
@@ -76,6 +79,7 @@ export class NatsCluster {
     this.presence = presence;
     this.bus = new NatsBus(nc, subjects, (err, subject) => this.#log.error({ err, subject }, 'bus subscriber failed'));
     this.relay = new NatsCommandRelay(nc, subjects, options.graceMs);
+    this.alertLeader = new NatsAlertLeader(nc, subjects, this.#log);
     this.#responder = new CommandResponder(nc, subjects, () => this.#commands, this.#log);
     this.ownership = {
       claim: async (id, session, transport) => {
@@ -139,6 +143,9 @@ export class NatsCluster {
     // NATS core may drop a message (a reconnect): read the log on a timer as well.
     this.#timers.push(this.#clock.setInterval(() => this.#catchUp(registry), this.#settings.catchUpMs));
     this.#unlead = this.presence.onLeadership((leader) => {
+      // Answer followers' acks at once: they queue behind lead() in the service.
+      if (leader) this.alertLeader.serve(alerts);
+      else this.alertLeader.stop();
       (leader ? alerts.lead() : alerts.follow()).catch((err: unknown) =>
         this.#log.error({ err }, leader ? 'cannot start evaluating alerts' : 'cannot stop evaluating alerts'),
       );
@@ -177,6 +184,7 @@ export class NatsCluster {
     this.#closed = true;
     for (const timer of this.#timers.splice(0)) timer.cancel();
     this.#unlead?.();
+    this.alertLeader.stop();
     for (const sub of this.#subs.splice(0)) if (!this.#nc.isClosed()) sub.unsubscribe();
     this.#responder.close();
     await this.#catchingUp;

@@ -29,7 +29,8 @@ import type { NatsSubjects } from './subjects.js';
 export const ACK_HEADER = 'Flotilla-Ack';
 /** Who a command from a NATS client is recorded as, when it names no actor of its own. */
 export const NATS_ACTOR = 'nats';
-const ACTOR_RE = /^[a-z][a-z0-9_-]*:[^\s]{1,200}$/;
+/** An actor a hub names when it relays a user's request (`user:alice`). */
+export const ACTOR_RE = /^[a-z][a-z0-9_-]*:[^\s]{1,200}$/;
 /** How long a relaying hub waits past the command's own timeout (and the holder's grace). */
 const RELAY_MARGIN_MS = 5_000;
 /** How long a relayed cancel waits for the holder: it asks the device and writes one event. */

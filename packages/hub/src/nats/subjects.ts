@@ -9,6 +9,8 @@
 export const HubTopics = {
   /** An alert rule was created, changed or deleted: the leader reloads its rules. */
   ALERT_RULES: 'flotilla-hub.alert-rules',
+  /** A user acknowledged or resolved an alert through a follower: the leader applies it (request/reply). */
+  ALERT_ACTIONS: 'flotilla-hub.alert-actions',
 } as const;
 
 /** A prefix must be NATS subject tokens without wildcards. */
