@@ -20,6 +20,12 @@ export interface BridgeSide {
   ended(device: BridgedDevice, refusal: string | undefined): void;
   /** The session became active: the publishes that waited go to it now. */
   admitted(device: BridgedDevice): void;
+  /** The gateway paused the device (telemetry storage behind): the bridge stops reading while any is paused. */
+  pause(device: BridgedDevice): void;
+  /** The device is not paused any more (resumed, or its session ended). */
+  resume(device: BridgedDevice): void;
+  /** While paused: keep the broker connection alive. */
+  keepAlive(): void;
 }
 
 export interface PublishOptions {
@@ -111,6 +117,22 @@ export class BridgedDevice implements AgentConnection {
     }
   }
 
+  /**
+   * Telemetry backpressure (the gateway's read pause): one device cannot be paused on the hub's
+   * single broker connection, so the bridge stops reading from the broker while any is.
+   */
+  pause(): void {
+    if (this.state !== 'ended') this.bridge.pause(this);
+  }
+
+  resume(): void {
+    this.bridge.resume(this);
+  }
+
+  keepAlive(): void {
+    this.bridge.keepAlive();
+  }
+
   /** Ends the session; the device's own connection to the broker is not the hub's to close. */
   close(_code: number, _reason: string): void {
     this.end();
@@ -125,6 +147,8 @@ export class BridgedDevice implements AgentConnection {
     const refusal = this.state === 'deciding' ? this.refusal : undefined;
     this.state = 'ended';
     this.waiting.length = 0;
+    // An ended session holds the bridge paused no more.
+    this.bridge.resume(this);
     // The gateway calls close() from inside its own bookkeeping: release the session after it.
     queueMicrotask(() => this.bridge.ended(this, refusal));
   }

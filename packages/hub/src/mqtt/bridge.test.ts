@@ -173,6 +173,60 @@ describe('MQTT bridge to an external broker (Mosquitto)', () => {
     }
   });
 
+  test('telemetry storage behind: the bridge reads nothing more from the broker, then reads what waited', async () => {
+    const id = `b-bp-${run}`;
+    await enrollThroughBridge(id);
+    const client = await online(id);
+    // Another client on the same topic: it shows what the broker has delivered meanwhile.
+    const observer = await device(`b-bp-observer-${run}`);
+    const observed: number[] = [];
+    observer.on('message', (_topic, payload) => observed.push((JSON.parse(payload.toString()) as { b: number }).b));
+    await observer.subscribeAsync(topic(id, 'telemetry'), { qos: 1 });
+    const now = hub.clock.now();
+    const stored = async (): Promise<number[]> =>
+      (await hub.storage.telemetry.points({ device: id, metric: 'b', from: 0, to: now + 100, limit: 10 })).map(
+        (point) => point.value,
+      );
+    // Bridged sessions the gateway paused (devices of earlier tests too).
+    const paused = async (): Promise<number> =>
+      Number(
+        (await hub.metrics.registry.metrics())
+          .split('\n')
+          .find((line) => line.startsWith('flotilla_device_connections_paused{transport="mqtt-bridge"}'))
+          ?.split(' ')
+          .pop(),
+      );
+    try {
+      hub.telemetry.emit('pressure', 'full');
+      assert.ok((await paused()) >= 1, 'bridged sessions paused');
+      for (const b of [1, 2, 3]) {
+        await client.publishAsync(topic(id, 'telemetry'), JSON.stringify({ b, ts: now + b }), { qos: 1 });
+      }
+      // The first publish read after the pause went to storage and is held: no PUBACK for it,
+      // and no packet after it is read; the broker keeps them.
+      await eventually(() => hub.mqttBridge?.holding === true, 'the bridge to hold a publish');
+      await eventually(() => observed.length === 3, 'the broker to have delivered all three');
+      await eventually(async () => (await stored()).length === 1, 'the publish in hand stored');
+      assert.deepEqual(await stored(), [1]);
+      // Ten heartbeat intervals the hub caused itself: the device stays online.
+      for (let i = 0; i < 20; i++) hub.clock.advance(hub.gateway.heartbeatIntervalMs / 2);
+      assert.equal(hub.gateway.presence.sweep(), 0);
+      assert.equal(hub.registry.get(id)?.status.online, true);
+      assert.equal(hub.mqttBridge?.holding, true);
+
+      hub.telemetry.emit('pressure', 'ok');
+      await eventually(async () => (await stored()).length === 3, 'what waited in the broker, stored');
+      assert.deepEqual(await stored(), [1, 2, 3]);
+      assert.equal(hub.mqttBridge?.holding, false);
+      assert.equal(await paused(), 0);
+      assert.equal(hub.registry.get(id)?.status.online, true);
+    } finally {
+      hub.telemetry.emit('pressure', 'ok');
+      await observer.endAsync();
+      await client.endAsync();
+    }
+  });
+
   test('presence: the broker’s last will takes the device offline; a retained status brings it back', async () => {
     const id = `b-will-${run}`;
     await enrollThroughBridge(id);

@@ -20,6 +20,12 @@ import { DEVICE_PUBLISH_KINDS } from './topics.js';
  * it present until the broker publishes the will; a device heard from without one is present
  * while it keeps publishing (3 heartbeat intervals, as any device).
  *
+ * Backpressure: while telemetry storage is behind, the gateway pauses every session (read-pause.ts).
+ * A bridged device cannot be paused alone on the hub's one broker connection, so while any is,
+ * the bridge stops reading from the broker: mqtt.js's `handleMessage` hook holds the publish in
+ * hand, whose PUBACK (QoS 1) and the reading of every packet after it wait until storage caught
+ * up. The broker keeps what follows, within its own limits; the hub's memory does not grow.
+ *
  * Identity: the external broker authenticates devices, the hub never sees their passwords. The
  * hub admits a device only when it enrolled it (a live credential, `DeviceEnrollment.vouched`);
  * that a publish on `flotilla/<id>/…` really comes from `<id>` is the broker's ACL's to enforce.
@@ -55,6 +61,12 @@ export class MqttBridge implements BridgeSide {
   private readonly refusedUntil = new Map<string, number>();
   private readonly heartbeatIntervalMs: number;
   private readonly presence: TimerHandle;
+  /** Devices the gateway paused: while any is, nothing more is read from the broker. */
+  private readonly pausedBy = new Set<BridgedDevice>();
+  /** mqtt.js's callback for the publish in hand while paused: its PUBACK, then the next packet. */
+  private held: (() => void) | undefined;
+  private pausedAt: number | undefined;
+  private pingedAt = -Infinity;
   private closed = false;
 
   private constructor(
@@ -67,9 +79,19 @@ export class MqttBridge implements BridgeSide {
     this.log = options.logger;
     this.heartbeatIntervalMs = options.heartbeatIntervalMs;
     client.on('message', (topic, payload, packet) => this.received(topic, payload, packet));
+    // mqtt.js's backpressure hook: called after each publish's 'message'; until it calls back,
+    // mqtt.js neither acknowledges that publish nor reads the next packet.
+    client.handleMessage = (_packet, callback) => {
+      if (this.pausedBy.size === 0 || this.closed) return callback();
+      this.held = () => callback();
+    };
     // The broker is gone: what the hub knew of its devices' presence is gone with it. They come
     // back with the retained statuses once it reconnects (and resubscribes).
-    client.on('close', () => this.endAll());
+    client.on('close', () => {
+      // The held publish belonged to that connection: its PUBACK must not go out on the next one.
+      this.held = undefined;
+      this.endAll();
+    });
     client.on('error', (err) => this.log.warn({ err }, 'MQTT bridge: broker connection error'));
     client.on('reconnect', () => this.log.info('MQTT bridge: reconnecting to the broker'));
     client.on('connect', () => this.log.info('MQTT bridge: connected to the broker'));
@@ -136,6 +158,10 @@ export class MqttBridge implements BridgeSide {
     if (this.closed) return;
     this.closed = true;
     this.presence.cancel();
+    // What is in hand went to the gateway before it was held: acknowledge it, and let mqtt.js finish.
+    const held = this.held;
+    this.held = undefined;
+    held?.();
     this.endAll();
     await this.client.endAsync();
   }
@@ -237,6 +263,44 @@ export class MqttBridge implements BridgeSide {
     this.client.publish(topic, payload, { qos: options.qos, ...(properties && { properties }) }, (err) => {
       if (err) this.log.warn({ err, topic }, 'MQTT bridge: publish to a device failed');
     });
+  }
+
+  pause(bridged: BridgedDevice): void {
+    if (this.pausedBy.size === 0) {
+      this.pausedAt = this.clock.now();
+      this.log.info('telemetry storage is behind: the MQTT bridge stops reading from the broker until it catches up');
+    }
+    this.pausedBy.add(bridged);
+  }
+
+  resume(bridged: BridgedDevice): void {
+    if (!this.pausedBy.delete(bridged) || this.pausedBy.size > 0) return;
+    this.log.info(
+      { pausedMs: this.clock.now() - (this.pausedAt ?? this.clock.now()) },
+      'the MQTT bridge reads from the broker again',
+    );
+    this.pausedAt = undefined;
+    const held = this.held;
+    this.held = undefined;
+    held?.();
+  }
+
+  /**
+   * The broker must keep hearing from the hub while it reads nothing, and mqtt.js cannot read
+   * the PINGRESP meanwhile: ping, and start its keepalive count again (called for every paused
+   * device, so at most once in a quarter heartbeat interval).
+   */
+  keepAlive(): void {
+    const now = this.clock.now();
+    if (this.closed || !this.client.connected || now - this.pingedAt < this.heartbeatIntervalMs / 4) return;
+    this.pingedAt = now;
+    this.client.sendPing();
+    this.client.reschedulePing(true);
+  }
+
+  /** True while a publish is held: the bridge reads nothing more from the broker. */
+  get holding(): boolean {
+    return this.held !== undefined;
   }
 
   admitted(bridged: BridgedDevice): void {
