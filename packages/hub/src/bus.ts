@@ -2,20 +2,11 @@ import { matchSubject } from '@flotilla/protocol';
 
 /**
  * The hub's in-process message bus on the Flotilla subject space. Gateways publish what devices
- * say and what the registry changes; `/ws/client` subscribers (and later NATS bridging) receive
+ * say and what the registry changes; `/ws/client` subscribers (and, with `--nats`, nats/bus.ts) receive
  * whatever matches their patterns. Delivery is synchronous and a throwing handler never stops
  * delivery to the others.
  */
 export type BusHandler = (subject: string, data: unknown) => void;
-
-export interface SubscribeOptions {
-  /**
-   * Only what this hub publishes, never what other hubs of the fleet publish over NATS: for
-   * work that belongs to the hub holding the device's session (one evaluation, not one per hub).
-   * The in-process bus has nothing else, so it ignores this.
-   */
-  local?: boolean;
-}
 
 export interface Subscription {
   pattern: string;
@@ -30,7 +21,7 @@ export class Bus {
 
   constructor(private readonly onHandlerError?: (err: unknown, subject: string) => void) {}
 
-  subscribe(pattern: string, handler: BusHandler, _options?: SubscribeOptions): () => void {
+  subscribe(pattern: string, handler: BusHandler): () => void {
     const sub: Subscription = { pattern, handler };
     if (pattern.includes('*') || pattern.includes('>')) {
       this.wildcard.add(sub);

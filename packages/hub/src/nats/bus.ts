@@ -1,5 +1,5 @@
 import type { NatsConnection, Subscription as NatsSubscription } from '@nats-io/transport-node';
-import { Bus, type BusHandler, type SubscribeOptions } from '../bus.js';
+import { Bus, type BusHandler } from '../bus.js';
 import type { NatsSubjects } from './subjects.js';
 
 /**
@@ -37,9 +37,9 @@ export class NatsBus extends Bus {
     }
   }
 
-  override subscribe(pattern: string, handler: BusHandler, options?: SubscribeOptions): () => void {
+  override subscribe(pattern: string, handler: BusHandler): () => void {
     const local = super.subscribe(pattern, handler);
-    if (options?.local || this.#nc.isClosed()) return local;
+    if (this.#nc.isClosed()) return local;
     let remote: NatsSubscription | undefined = this.#nc.subscribe(this.#subjects.toNats(pattern), {
       callback: (err, msg) => {
         if (err) return;
