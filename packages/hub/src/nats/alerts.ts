@@ -61,8 +61,12 @@ export class NatsAlertLeader implements AlertLeader {
       callback: (err, msg) => {
         if (err || !msg.reply) return;
         void this.#answer(alerts, msg.data).then((answer) => {
-          // The connection may have closed meanwhile (the hub stopping): the follower times out.
-          if (!this.nc.isClosed()) msg.respond(JSON.stringify(answer));
+          try {
+            msg.respond(JSON.stringify(answer));
+          } catch (error) {
+            // The connection closed or is draining (the hub stopping): the follower times out.
+            this.logger.debug({ err: error }, 'cannot answer a forwarded alert action');
+          }
         });
       },
     });
