@@ -6,7 +6,7 @@ import { once } from 'node:events';
 import { setTimeout as delay } from 'node:timers/promises';
 import { freePort } from './process.js';
 
-/** Time the hub gets to answer /api/v1/ready; a start on a loaded machine can take tens of seconds. */
+/** Time the hub gets to answer /api/v1/ready: a start of a few seconds, stretched on a loaded machine. */
 const READY_TIMEOUT_MS = 60_000;
 /** Time the hub gets to stop after SIGINT before it is killed: the run must end. */
 const STOP_TIMEOUT_MS = 30_000;

@@ -11,17 +11,25 @@ import {
 } from './messages.js';
 import type { ClientFrame as ClientFrameT } from './client.js';
 
-/**
- * Compiled validators for every inbound frame. Compiled once at module load: Ajv generates a
- * function per schema, which is what keeps validation cheap at thousands of frames per second.
- */
 /** The one Ajv instance of the protocol: every schema it compiles is checked with the same strict options. */
 export const protocolAjv = new Ajv({ allErrors: false, strict: true, allowUnionTypes: true });
 
-const messageValidators = Object.fromEntries(
-  MESSAGE_TYPES.map((t) => [t, protocolAjv.compile(MessageSchemas[t])]),
-) as Record<MessageType, ValidateFunction>;
-const clientFrameValidator = protocolAjv.compile(ClientFrame);
+/**
+ * Compiled validators for inbound frames. Ajv generates a function per schema, which is what
+ * keeps validation cheap at thousands of frames per second; each is compiled on its first frame,
+ * not at module load, so a process that never parses a `cancel` (or any frame: the CLI) does not
+ * pay for it, and a hub's start does not wait for all of them.
+ */
+const messageValidators = new Map<MessageType, ValidateFunction>();
+function messageValidator(type: MessageType): ValidateFunction {
+  let validate = messageValidators.get(type);
+  if (!validate) {
+    validate = protocolAjv.compile(MessageSchemas[type]);
+    messageValidators.set(type, validate);
+  }
+  return validate;
+}
+let clientFrameValidator: ValidateFunction | undefined;
 
 export type ParseResult<T> =
   | { ok: true; value: T }
@@ -83,7 +91,7 @@ export function validateMessage(value: unknown): ParseResult<Message> {
       error: { code: ErrorCodes.UNKNOWN_TYPE, message: `unknown message type ${JSON.stringify(type ?? null)}`, ref },
     };
   }
-  const validate = messageValidators[type as MessageType];
+  const validate = messageValidator(type as MessageType);
   if (!validate(value)) {
     return { ok: false, error: { code: ErrorCodes.BAD_FRAME, message: formatAjvError(validate.errors), ref } };
   }
@@ -101,8 +109,9 @@ export function parseClientFrame(raw: string | Uint8Array, maxBytes = 64 * 1024)
   } catch (err) {
     return { ok: false, error: { code: ErrorCodes.BAD_JSON, message: `frame is not JSON: ${(err as Error).message}` } };
   }
-  if (!clientFrameValidator(value)) {
-    return { ok: false, error: { code: ErrorCodes.BAD_FRAME, message: formatAjvError(clientFrameValidator.errors) } };
+  const validate = (clientFrameValidator ??= protocolAjv.compile(ClientFrame));
+  if (!validate(value)) {
+    return { ok: false, error: { code: ErrorCodes.BAD_FRAME, message: formatAjvError(validate.errors) } };
   }
   return { ok: true, value: value as ClientFrameT };
 }

@@ -32,9 +32,9 @@ export function testIo(options: TestIoOptions = {}): TestIo {
   const text = { out: '', err: '' };
   const handlers = new Set<(signal: string) => void>();
   const writes = new Set<() => void>();
-  // A limit, not a timing: a hub's start (schema compilation) took up to 27 s on a machine running several
-  // suites at once, so 30 s failed healthy runs.
-  const waitFor = (stream: 'out' | 'err', wanted: string, timeoutMs = 90_000): Promise<void> => {
+  // A limit, not a timing: a hub starts in about 3 s on a 2-core machine running several suites at
+  // once (27 s before its route validators shared one Ajv pool; packages/hub/src/http/validation.ts).
+  const waitFor = (stream: 'out' | 'err', wanted: string, timeoutMs = 30_000): Promise<void> => {
     if (text[stream].includes(wanted)) return Promise.resolve();
     return new Promise((resolve, reject) => {
       const check = (): void => {

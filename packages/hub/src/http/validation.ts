@@ -20,10 +20,17 @@ type CompilerPool = (
   options?: { customOptions?: Record<string, unknown>; plugins?: unknown[] },
 ) => Compile;
 
+// The package's typings describe the returned compiler as Ajv's own `compile`; at run time it
+// takes fastify's route definition ({schema, httpPart, ...}), as fastify calls it.
+//
+// One pool for the process (fastify's default compiler keeps one per server, for this reason):
+// fastify asks for a validator compiler again for every route of a context that added schemas,
+// and the pool answers with the same Ajv instances, keyed by the shared schemas and options. A
+// pool per call built two Ajv instances per route, each compiling the JSON-Schema meta-schema:
+// two thirds of a hub's start. Hubs started in one process (tests) share compiled validators too.
+const pool = AjvCompiler() as unknown as CompilerPool;
+
 function twoPartValidator(externalSchemas: Record<string, unknown>, options?: Parameters<CompilerPool>[1]): Compile {
-  // The package's typings describe the returned compiler as Ajv's own `compile`; at run time it
-  // takes fastify's route definition ({schema, httpPart, ...}), as fastify calls it.
-  const pool = AjvCompiler() as unknown as CompilerPool;
   const custom = { ...options?.customOptions, removeAdditional: false, allErrors: false };
   const coercing = pool(externalSchemas, { ...options, customOptions: { ...custom, coerceTypes: 'array' } });
   const exact = pool(externalSchemas, { ...options, customOptions: { ...custom, coerceTypes: false } });
