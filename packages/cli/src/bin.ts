@@ -8,6 +8,11 @@ if (major < 22 || (major === 22 && minor < 5)) {
   );
   process.exit(1);
 }
+// Node keeps the compiled code of the modules loaded below on disk (in the temp directory), so
+// later runs skip parsing and compiling them: about 0.1 s of CPU off each start, as TypeScript's
+// `tsc` does. NODE_DISABLE_COMPILE_CACHE=1 turns it off.
+const { enableCompileCache } = await import('node:module');
+enableCompileCache();
 const { processIo } = await import('./io.js');
 const { main } = await import('./main.js');
 
