@@ -100,7 +100,13 @@ export class CommandResponder {
 
   async #answer(id: string, msg: Msg): Promise<void> {
     const reply = (value: unknown): void => {
-      if (msg.reply) msg.respond(JSON.stringify(value));
+      if (!msg.reply) return;
+      try {
+        msg.respond(JSON.stringify(value));
+      } catch (err) {
+        // The connection closed or is draining (the hub stopping): the requester times out.
+        this.logger.debug({ err, device: id }, 'cannot answer a command request');
+      }
     };
     const refuse = (spec: ApiErrorSpec, message: string): void => reply({ error: { code: spec.code, message } });
     const commands = this.commands();
