@@ -231,8 +231,10 @@ for (const engine of ENGINES) {
         ['hal.v2.led', 'set', { on: true, rgb: { r: 0, g: 255, b: 128 }, brightness: 1 }],
       );
       assert.equal(json<CommandJson>(await led).capability, 'hal.v2.led');
-      const issued = (await commandEvents('cmd-r5')).find((e) => e.data['id'] === frame.id);
-      assert.equal(issued?.data['requestedCapability'], 'hal.v1.led');
+      // Records are written behind the command (journal.ts): the event follows within a flush.
+      const issuedEvent = async () => (await commandEvents('cmd-r5')).find((e) => e.data['id'] === frame.id);
+      await eventually(async () => (await issuedEvent()) !== undefined, 'CommandIssued written');
+      assert.equal((await issuedEvent())?.data['requestedCapability'], 'hal.v1.led');
     });
 
     test('broadcast to a label selector: one result per matching device, refusals included', async () => {

@@ -18,12 +18,14 @@ import type { HubMetrics } from '../metrics.js';
 import type { Registry } from '../registry/registry.js';
 import type { CommandOutcome, CommandRow } from '../storage/commands.js';
 import type { Storage } from '../storage/types.js';
+import { CommandJournal } from './journal.js';
 
 /**
  * Commands to devices: validated against the HAL capability the device declared, sent through
  * the gateway (whatever the transport), correlated with the device's `result`, and recorded —
  * a row per command (storage/commands.ts) and an event per step, with the actor:
  * CommandIssued → CommandDelivered → CommandSucceeded | CommandFailed | CommandTimedOut.
+ * Records are written behind the commands (journal.ts): no command waits for storage.
  *
  * Everything a caller can get wrong is refused before anything is sent: unknown device,
  * capability not declared, unknown command, bad arguments, device offline. Results that come
@@ -110,12 +112,7 @@ interface Pending {
   timer: TimerHandle;
   settle: (row: CommandRow) => void;
   done: Promise<CommandRow>;
-  /**
-   * The command's storage writes, one after the other: a fast device can answer before
-   * "delivered" is written, and the log must still read issued → delivered → outcome.
-   */
-  writes: Promise<void>;
-  /** When progress was last written (ms), so a chatty device costs one write a second. */
+  /** When progress was last recorded (ms), so a chatty device costs one write a second. */
   progressWrittenAt: number;
 }
 
@@ -129,6 +126,7 @@ const halErrors: Record<HalErrorCode, ApiErrorSpec> = {
 export class CommandService {
   readonly #o: CommandServiceOptions;
   readonly #pending = new Map<string, Pending>();
+  readonly #journal: CommandJournal;
   readonly #outcomes;
   readonly #strayResults;
   readonly #latency;
@@ -139,6 +137,7 @@ export class CommandService {
 
   constructor(options: CommandServiceOptions) {
     this.#o = options;
+    this.#journal = new CommandJournal(options);
     const registry = options.metrics.registry;
     this.#outcomes = counter(registry, 'flotilla_commands_total', 'Commands by final status', ['status']);
     this.#strayResults = counter(
@@ -160,9 +159,9 @@ export class CommandService {
   }
 
   /**
-   * Validates and sends a command. Resolves once it is recorded and on its way, with `done`,
-   * which resolves with the final record (never rejects: a storage failure while recording the
-   * outcome still settles it, as the in-memory record).
+   * Validates and sends a command. Resolves once it is on its way, with `done`, which resolves
+   * with the final record as soon as the device answers (or the timeout): records are written
+   * behind (`recorded` waits for that). Never waits for storage.
    */
   async issue(
     deviceId: string,
@@ -171,7 +170,7 @@ export class CommandService {
     options: IssueOptions = {},
   ): Promise<{ row: CommandRow; done: Promise<CommandRow> }> {
     if (this.#closed) throw new ApiError(ApiErrors.SHUTTING_DOWN);
-    const { registry, gateway, storage, clock } = this.#o;
+    const { registry, gateway, clock } = this.#o;
     const device = registry.get(deviceId);
     if (!device) throw new ApiError(ApiErrors.DEVICE_NOT_FOUND, `no device ${deviceId}`);
     const declared = device.capabilities;
@@ -198,6 +197,9 @@ export class CommandService {
       }
       throw new ApiError(ApiErrors.DEVICE_OFFLINE, `${deviceId} is offline: commands are not queued for later`);
     }
+    if (this.#journal.full) {
+      throw new ApiError(ApiErrors.STORAGE_UNAVAILABLE, 'commands are refused until storage takes their records');
+    }
 
     const now = clock.now();
     const row: CommandRow = {
@@ -220,12 +222,10 @@ export class CommandService {
       progress: null,
       progressMessage: null,
     };
-    await storage.commands.insert(row);
     const correlation = { ...metadata, correlationId: row.id };
-    await this.#event(
-      deviceId,
-      CommandEventTypes.Issued,
-      {
+    this.#journal.record(row, {
+      type: CommandEventTypes.Issued,
+      data: {
         id: row.id,
         capability: row.capability,
         command: row.command,
@@ -234,22 +234,21 @@ export class CommandService {
         timeoutMs,
         ...(row.capability !== request.capability && { requestedCapability: request.capability }),
       },
-      correlation,
-    );
+      metadata: correlation,
+    });
 
     let settle!: (row: CommandRow) => void;
     const done = new Promise<CommandRow>((resolve) => (settle = resolve));
     const timer = clock.setTimeout(
       () =>
-        void this.#finish(row.id, {
+        this.#finish(row.id, {
           status: 'timed_out',
           error: { code: 'timed_out', message: `no result from ${deviceId} within ${timeoutMs} ms` },
           completedAt: clock.now(),
         }),
       timeoutMs + RESULT_GRACE_MS,
     );
-    const pending: Pending = { row, timer, settle, done, writes: Promise.resolve(), progressWrittenAt: -Infinity };
-    this.#pending.set(row.id, pending);
+    this.#pending.set(row.id, { row, timer, settle, done, progressWrittenAt: -Infinity });
 
     const sent = gateway.sendTo(deviceId, 'command', {
       id: row.id,
@@ -261,7 +260,7 @@ export class CommandService {
     });
     if (!sent) {
       // The device went away between the check and the send.
-      await this.#finish(row.id, {
+      this.#finish(row.id, {
         status: 'failed',
         error: { code: 'device_offline', message: `${deviceId} disconnected before the command was sent` },
         completedAt: clock.now(),
@@ -270,13 +269,13 @@ export class CommandService {
     }
     row.status = 'delivered';
     row.deliveredAt = clock.now();
-    const delivered = { ...row };
-    await this.#write(pending, async () => {
-      if (await storage.commands.markDelivered(row.id, delivered.deliveredAt ?? 0)) {
-        await this.#event(deviceId, CommandEventTypes.Delivered, { id: row.id }, correlation);
-      }
-    });
-    return { row: delivered, done };
+    this.#journal.record(row, { type: CommandEventTypes.Delivered, data: { id: row.id }, metadata: correlation });
+    return { row: { ...row }, done };
+  }
+
+  /** Resolves once the record of this command, as it stands, is in storage (journal.ts). */
+  recorded(id: string): Promise<void> {
+    return this.#journal.recorded(id);
   }
 
   /**
@@ -318,16 +317,17 @@ export class CommandService {
 
   /** A recorded command, or 404. */
   async get(id: string): Promise<CommandRow> {
-    const row = this.#pending.get(id)?.row ?? (await this.#o.storage.commands.get(id));
+    const row = this.#pending.get(id)?.row ?? this.#journal.unwritten(id) ?? (await this.#o.storage.commands.get(id));
     if (!row) throw new ApiError(ApiErrors.COMMAND_NOT_FOUND, `no command ${id}`);
     return { ...row };
   }
 
   /** Jobs, newest first (`open`: only those still running). */
   async listJobs(options: { open: boolean; limit: number }): Promise<CommandRow[]> {
-    const rows = await this.#o.storage.commands.listJobs(options);
+    const stored = await this.#o.storage.commands.listJobs(options);
+    const unwritten = this.#journal.unwrittenWhere((row) => row.job && (!options.open || row.completedAt === null));
     // What this hub holds in memory is fresher than the last write (progress is written once a second).
-    return rows.map((row) => ({ ...(this.#pending.get(row.id)?.row ?? row) }));
+    return newestFirst(stored, unwritten, options.limit).map((row) => ({ ...(this.#pending.get(row.id)?.row ?? row) }));
   }
 
   /**
@@ -342,7 +342,7 @@ export class CommandService {
   ): Promise<CommandRow> {
     const pending = this.#pending.get(id);
     if (!pending) {
-      const row = await this.#o.storage.commands.get(id);
+      const row = this.#journal.unwritten(id) ?? (await this.#o.storage.commands.get(id));
       if (!row) throw new ApiError(ApiErrors.COMMAND_NOT_FOUND, `no command ${id}`);
       // Still open, and another hub holds the device (several hubs on NATS): that hub runs it.
       const relay = this.#o.relay;
@@ -358,20 +358,23 @@ export class CommandService {
     }
     const { row } = pending;
     const sent = this.#o.gateway.sendTo(row.deviceId, 'cancel', reason === undefined ? { id } : { id, reason });
-    await this.#write(pending, () =>
-      this.#event(
-        row.deviceId,
-        CommandEventTypes.CancelRequested,
-        { id, ...(reason !== undefined && { reason }), delivered: sent },
-        { ...metadata, correlationId: id },
-      ),
+    this.#journal.event(
+      row.deviceId,
+      CommandEventTypes.CancelRequested,
+      { id, ...(reason !== undefined && { reason }), delivered: sent },
+      { ...metadata, correlationId: id },
     );
     return { ...row };
   }
 
   async listByDevice(deviceId: string, limit: number): Promise<CommandRow[]> {
     if (!this.#o.registry.get(deviceId)) throw new ApiError(ApiErrors.DEVICE_NOT_FOUND, `no device ${deviceId}`);
-    return this.#o.storage.commands.listByDevice(deviceId, limit);
+    const stored = await this.#o.storage.commands.listByDevice(deviceId, limit);
+    return newestFirst(
+      stored,
+      this.#journal.unwrittenWhere((row) => row.deviceId === deviceId),
+      limit,
+    );
   }
 
   /** Closes open records past their deadline that no hub is waiting for (their hub stopped). */
@@ -380,7 +383,7 @@ export class CommandService {
     let closed = 0;
     try {
       for (const row of await storage.commands.overdue(clock.now(), 1000)) {
-        if (this.#pending.has(row.id)) continue;
+        if (this.#pending.has(row.id) || this.#journal.unwritten(row.id)) continue;
         const outcome: CommandOutcome = {
           status: 'timed_out',
           error: { code: 'hub_stopped', message: 'the hub that sent this command stopped before its result came' },
@@ -406,8 +409,11 @@ export class CommandService {
     return closed;
   }
 
-  /** Stops listening; waiting callers get their commands as they stand (open ones stay open for the sweep). */
-  close(): void {
+  /**
+   * Stops listening; waiting callers get their commands as they stand (open ones stay open for
+   * the sweep), and the records not written yet are written.
+   */
+  async close(): Promise<void> {
     this.#closed = true;
     this.#sweep.cancel();
     this.#o.gateway.off('result', this.#onResult);
@@ -417,6 +423,7 @@ export class CommandService {
       pending.settle({ ...pending.row });
     }
     this.#pending.clear();
+    await this.#journal.drain();
   }
 
   #result(report: ResultReport): void {
@@ -435,7 +442,7 @@ export class CommandService {
     if (result !== undefined) outcome.result = result;
     if (error !== undefined) outcome.error = error;
     else if (status !== 'succeeded') outcome.error = { code: status, message: `the device reported ${status}` };
-    void this.#finish(id, outcome);
+    this.#finish(id, outcome);
   }
 
   #progress(report: ProgressReport): void {
@@ -451,21 +458,17 @@ export class CommandService {
     const now = this.#o.clock.now();
     if (progress < 1 && now - pending.progressWrittenAt < PROGRESS_EVERY_MS) return;
     pending.progressWrittenAt = now;
-    void this.#write(pending, async () => {
-      await this.#o.storage.commands.setProgress(id, progress, message ?? null);
-      await this.#event(
-        row.deviceId,
-        CommandEventTypes.JobProgress,
-        { id, progress, ...(message !== undefined && { message }) },
-        { actor: `device:${row.deviceId}`, correlationId: id, causationId: null },
-      );
+    this.#journal.record(row, {
+      type: CommandEventTypes.JobProgress,
+      data: { id, progress, ...(message !== undefined && { message }) },
+      metadata: { actor: `device:${row.deviceId}`, correlationId: id, causationId: null },
     });
   }
 
   async #stray(report: ResultReport): Promise<void> {
     let reason = 'unknown';
     try {
-      const row = await this.#o.storage.commands.get(report.result.id);
+      const row = this.#journal.unwritten(report.result.id) ?? (await this.#o.storage.commands.get(report.result.id));
       if (row && row.deviceId !== report.device) reason = 'wrong_device';
       else if (row?.status === 'timed_out') reason = 'late';
       else if (row) reason = 'duplicate';
@@ -476,7 +479,7 @@ export class CommandService {
     this.#o.logger.info({ device: report.device, command: report.result.id, reason }, 'dropped a command result');
   }
 
-  async #finish(id: string, outcome: CommandOutcome): Promise<void> {
+  #finish(id: string, outcome: CommandOutcome): void {
     const pending = this.#pending.get(id);
     if (!pending) return;
     this.#pending.delete(id);
@@ -494,37 +497,33 @@ export class CommandService {
       timed_out: CommandEventTypes.TimedOut,
       cancelled: CommandEventTypes.Cancelled,
     }[outcome.status];
-    const final = { ...row };
-    await this.#write(pending, async () => {
-      if (await this.#o.storage.commands.complete(id, outcome)) {
-        await this.#event(
-          row.deviceId,
-          type,
-          {
-            id,
-            ...(outcome.result !== undefined && { result: outcome.result }),
-            ...(outcome.error && { error: outcome.error }),
-          },
-          {
-            actor: outcome.status === 'timed_out' ? 'system' : `device:${row.deviceId}`,
-            correlationId: id,
-            causationId: null,
-          },
-        );
-      }
+    this.#journal.record(row, {
+      type,
+      data: {
+        id,
+        ...(outcome.result !== undefined && { result: outcome.result }),
+        ...(outcome.error && { error: outcome.error }),
+      },
+      metadata: {
+        actor: outcome.status === 'timed_out' ? 'system' : `device:${row.deviceId}`,
+        correlationId: id,
+        causationId: null,
+      },
     });
-    pending.settle(final);
-  }
-
-  /** Runs a write after the command's earlier ones; a failure is logged, and later writes still run. */
-  #write(pending: Pending, write: () => Promise<void>): Promise<void> {
-    pending.writes = pending.writes.then(write).catch((err: unknown) => {
-      this.#o.logger.error({ err, command: pending.row.id }, 'cannot record a command step');
-    });
-    return pending.writes;
+    pending.settle({ ...row });
   }
 
   async #event(deviceId: string, type: string, data: Record<string, unknown>, metadata: EventMetadata): Promise<void> {
     await appendAndPublish(this.#o, deviceId, type, data, metadata);
   }
+}
+
+/** Stored rows and unwritten ones (which win), newest first as storage orders them, up to `limit`. */
+function newestFirst(stored: readonly CommandRow[], unwritten: readonly CommandRow[], limit: number): CommandRow[] {
+  if (unwritten.length === 0) return [...stored];
+  const byId = new Map(stored.map((row) => [row.id, row]));
+  for (const row of unwritten) byId.set(row.id, row);
+  return [...byId.values()]
+    .sort((a, b) => b.issuedAt - a.issuedAt || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0))
+    .slice(0, limit);
 }

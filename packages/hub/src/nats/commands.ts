@@ -133,8 +133,14 @@ export class CommandResponder {
         local: true,
         ...(typeof body.id === 'string' && { id: body.id }),
       });
-      if (msg.headers?.get(ACK_HEADER) === '1') reply({ accepted: row.id });
-      reply(resultOf(await done));
+      // The relaying hub reads the record from the shared storage: it must be there first.
+      if (msg.headers?.get(ACK_HEADER) === '1') {
+        await commands.recorded(row.id);
+        reply({ accepted: row.id });
+      }
+      const final = await done;
+      await commands.recorded(row.id);
+      reply(resultOf(final));
     } catch (err) {
       if (err instanceof ApiError) return reply({ error: { code: err.code, message: err.message } });
       this.logger.error({ err, device: id }, 'cannot run a command received over NATS');

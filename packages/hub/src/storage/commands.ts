@@ -1,7 +1,7 @@
 import type { EngineConnection } from './engine.js';
 import { guard } from './errors.js';
-import type { Selectable } from 'kysely';
-import type { CommandsTable } from './schema.js';
+import type { Insertable, Kysely, Selectable } from 'kysely';
+import type { CommandsTable, Database } from './schema.js';
 
 /**
  * Typed queries over the command records (migration 0007). The commands module decides what
@@ -53,6 +53,32 @@ export interface CommandOutcome {
 const num = (v: number | string | null): number | null => (v === null ? null : Number(v));
 const parse = (v: string | null): unknown => (v === null ? null : (JSON.parse(v) as unknown));
 
+/** Rows per upsert statement in `save`: a few fixed shapes. */
+const SAVE_SIZES = [64, 8, 1];
+
+function toTable(row: CommandRow): Insertable<CommandsTable> {
+  return {
+    id: row.id,
+    device_id: row.deviceId,
+    capability: row.capability,
+    command: row.command,
+    args: JSON.stringify(row.args),
+    priority: row.priority,
+    status: row.status,
+    result: row.result === undefined ? null : JSON.stringify(row.result),
+    error: row.error === null ? null : JSON.stringify(row.error),
+    timeout_ms: row.timeoutMs,
+    actor: row.actor,
+    issued_at: row.issuedAt,
+    delivered_at: row.deliveredAt,
+    completed_at: row.completedAt,
+    deadline: row.deadline,
+    job: row.job ? 1 : 0,
+    progress: row.progress,
+    progress_message: row.progressMessage,
+  };
+}
+
 function toRow(r: Selectable<CommandsTable>): CommandRow {
   return {
     id: r.id,
@@ -84,44 +110,43 @@ export class CommandStore {
   }
 
   async insert(row: CommandRow): Promise<void> {
-    await guard('recording a command', () =>
-      this.#engine.db
-        .insertInto('commands')
-        .values({
-          id: row.id,
-          device_id: row.deviceId,
-          capability: row.capability,
-          command: row.command,
-          args: JSON.stringify(row.args),
-          priority: row.priority,
-          status: row.status,
-          result: row.result === undefined ? null : JSON.stringify(row.result),
-          error: row.error === null ? null : JSON.stringify(row.error),
-          timeout_ms: row.timeoutMs,
-          actor: row.actor,
-          issued_at: row.issuedAt,
-          delivered_at: row.deliveredAt,
-          completed_at: row.completedAt,
-          deadline: row.deadline,
-          job: row.job ? 1 : 0,
-          progress: row.progress,
-          progress_message: row.progressMessage,
-        })
-        .execute(),
-    );
+    await guard('recording a command', () => this.#engine.db.insertInto('commands').values(toTable(row)).execute());
   }
 
-  /** Issued → delivered; false when the command is no longer issued (it already has an outcome). */
-  async markDelivered(id: string, at: number): Promise<boolean> {
-    const result = await guard('recording a command delivery', () =>
-      this.#engine.db
-        .updateTable('commands')
-        .set({ status: 'delivered', delivered_at: at })
-        .where('id', '=', id)
-        .where('status', '=', 'issued')
-        .executeTakeFirst(),
+  /**
+   * Writes records as they stand: new ones inserted, known ones overwritten with their current
+   * status, times, result and progress (the commands journal, commands/journal.ts, sends each
+   * command's newest snapshot). One transaction; statements of a few fixed sizes, so SQLite's
+   * prepared statements are reused.
+   */
+  async save(rows: readonly CommandRow[]): Promise<void> {
+    if (rows.length === 0) return;
+    const write = async (db: Kysely<Database>): Promise<void> => {
+      for (let start = 0; start < rows.length;) {
+        const size = SAVE_SIZES.find((n) => n <= rows.length - start) ?? 1;
+        await db
+          .insertInto('commands')
+          .values(rows.slice(start, start + size).map(toTable))
+          .onConflict((oc) =>
+            oc.column('id').doUpdateSet((eb) => ({
+              status: eb.ref('excluded.status'),
+              result: eb.ref('excluded.result'),
+              error: eb.ref('excluded.error'),
+              delivered_at: eb.ref('excluded.delivered_at'),
+              completed_at: eb.ref('excluded.completed_at'),
+              progress: eb.ref('excluded.progress'),
+              progress_message: eb.ref('excluded.progress_message'),
+            })),
+          )
+          .execute();
+        start += size;
+      }
+    };
+    // One statement is atomic by itself; more need a transaction.
+    const single = SAVE_SIZES.includes(rows.length);
+    await guard('recording commands', () =>
+      single ? write(this.#engine.db) : this.#engine.db.transaction().execute(write),
     );
-    return Number(result.numUpdatedRows) === 1;
   }
 
   /** Records the outcome of an open command; false when it already had one (nothing changes). */
@@ -162,18 +187,6 @@ export class CommandStore {
         .execute(),
     );
     return rows.map(toRow);
-  }
-
-  /** The latest progress a device reported for an open command. */
-  async setProgress(id: string, progress: number, message: string | null): Promise<void> {
-    await guard('recording job progress', () =>
-      this.#engine.db
-        .updateTable('commands')
-        .set({ progress, progress_message: message })
-        .where('id', '=', id)
-        .where('status', 'in', OPEN_STATUSES)
-        .execute(),
-    );
   }
 
   /** Jobs (long-running commands), newest first; only those still running with `open`. */

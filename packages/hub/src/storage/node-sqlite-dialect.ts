@@ -21,10 +21,18 @@ import {
  * flag, so a statement that yields columns is read with `all()` and anything else with `run()`.
  */
 export class NodeSqliteDialect implements Dialect {
-  constructor(private readonly database: DatabaseSync) {}
+  /**
+   * `durable`: resolves once what was committed before the call is on disk (wal-sync.ts). With
+   * it, a write resolves only after its commit is durable, and the connection is free for the
+   * next statement while the sync runs. Without it, commits are as durable as `synchronous` says.
+   */
+  constructor(
+    private readonly database: DatabaseSync,
+    private readonly durable?: () => Promise<void>,
+  ) {}
 
   createDriver(): Driver {
-    return new NodeSqliteDriver(this.database);
+    return new NodeSqliteDriver(this.database, this.durable);
   }
   createQueryCompiler(): QueryCompiler {
     return new SqliteQueryCompiler();
@@ -51,34 +59,99 @@ class NodeSqliteDriver implements Driver {
   readonly #connection: NodeSqliteConnection;
   readonly #mutex = new Mutex();
 
-  constructor(private readonly database: DatabaseSync) {
+  constructor(
+    private readonly database: DatabaseSync,
+    private readonly durable: (() => Promise<void>) | undefined,
+  ) {
     this.#connection = new NodeSqliteConnection(database);
   }
 
   async init(): Promise<void> {}
 
-  // One connection serves the whole process; a transaction owns it until it ends.
+  // One connection serves the whole process; a transaction owns it until it ends. Each caller
+  // gets a lease on it, so one that lets go early (below) cannot let go of the next one's.
   async acquireConnection(): Promise<DatabaseConnection> {
     await this.#mutex.lock();
-    return this.#connection;
+    return new Lease(this.#connection, this.#mutex, this.durable);
   }
 
   // IMMEDIATE takes the write lock at BEGIN: a transaction that would have to upgrade a read
   // lock later can fail with SQLITE_BUSY at once, ignoring busy_timeout.
   async beginTransaction(connection: DatabaseConnection): Promise<void> {
-    await connection.executeQuery(CompiledQuery.raw('begin immediate'));
+    const lease = connection as Lease;
+    lease.inTransaction = true;
+    try {
+      await lease.executeQuery(CompiledQuery.raw('begin immediate'));
+    } catch (error) {
+      lease.inTransaction = false;
+      throw error;
+    }
   }
   async commitTransaction(connection: DatabaseConnection): Promise<void> {
-    await connection.executeQuery(CompiledQuery.raw('commit'));
+    const lease = connection as Lease;
+    lease.inTransaction = false;
+    await lease.executeQuery(CompiledQuery.raw('commit'));
   }
   async rollbackTransaction(connection: DatabaseConnection): Promise<void> {
-    await connection.executeQuery(CompiledQuery.raw('rollback'));
+    const lease = connection as Lease;
+    try {
+      await lease.executeQuery(CompiledQuery.raw('rollback'));
+    } finally {
+      lease.inTransaction = false;
+    }
   }
-  async releaseConnection(): Promise<void> {
-    this.#mutex.unlock();
+  async releaseConnection(connection: DatabaseConnection): Promise<void> {
+    (connection as Lease).release();
   }
   async destroy(): Promise<void> {
     if (this.database.isOpen) this.database.close();
+  }
+}
+
+/** Statements that only read: no commit to wait for. Anything else may write. */
+const READ_ONLY = /^\s*(select|pragma|explain)\b/i;
+
+/**
+ * One caller's hold on the connection. A write that commits (a statement outside a transaction,
+ * or COMMIT) lets go of the connection as soon as SQLite has committed, then waits for the
+ * commit to be durable: the next caller's statements run meanwhile, and their commits share the
+ * next sync. A lease used again after letting go takes the connection back first.
+ */
+class Lease implements DatabaseConnection {
+  inTransaction = false;
+  #held = true;
+
+  constructor(
+    private readonly connection: NodeSqliteConnection,
+    private readonly mutex: Mutex,
+    private readonly durable: (() => Promise<void>) | undefined,
+  ) {}
+
+  async executeQuery<R>(compiledQuery: CompiledQuery): Promise<QueryResult<R>> {
+    if (!this.#held) {
+      await this.mutex.lock();
+      this.#held = true;
+    }
+    const result = await this.connection.executeQuery<R>(compiledQuery);
+    if (this.durable && !this.inTransaction && !READ_ONLY.test(compiledQuery.sql)) {
+      this.release();
+      await this.durable();
+    }
+    return result;
+  }
+
+  async *streamQuery<R>(compiledQuery: CompiledQuery): AsyncIterableIterator<QueryResult<R>> {
+    if (!this.#held) {
+      await this.mutex.lock();
+      this.#held = true;
+    }
+    yield* this.connection.streamQuery<R>(compiledQuery);
+  }
+
+  release(): void {
+    if (!this.#held) return;
+    this.#held = false;
+    this.mutex.unlock();
   }
 }
 

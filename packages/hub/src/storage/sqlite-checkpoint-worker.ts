@@ -15,6 +15,9 @@ interface Options {
 
 const { file, intervalMs, busyTimeoutMs } = workerData as Options;
 const database = new DatabaseSync(file, { timeout: busyTimeoutMs });
+// Said, not assumed: the hub's connection commits with `normal` (wal-sync.ts syncs its WAL), and
+// a checkpoint at `full` syncs the WAL before it copies frames into the database file.
+database.exec('pragma synchronous = full');
 const checkpoint = database.prepare('pragma wal_checkpoint(passive)');
 
 const timer = setInterval(() => {

@@ -10,8 +10,8 @@ import { Worker } from 'node:worker_threads';
  * measured, without them the storage path wrote 42% fewer bytes and ran 25-35% faster). A
  * worker thread with its own connection checkpoints every CHECKPOINT_INTERVAL_MS instead; the
  * hub's connection keeps a high `wal_autocheckpoint` as a backstop, and goes back to SQLite's
- * default if the worker fails. Durability does not change: commits are durable in the WAL
- * (`synchronous = full` syncs it at every commit) before any checkpoint copies them.
+ * default if the worker fails. Durability does not change: the worker's connection syncs the
+ * WAL before it copies frames (`synchronous = full`), and writes wait for wal-sync.ts's sync.
  */
 
 const CHECKPOINT_INTERVAL_MS = 100;

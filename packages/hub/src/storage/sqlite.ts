@@ -7,6 +7,7 @@ import type { EngineConnection, SchemaDialect } from './engine.js';
 import { DatabaseError, type StorageError } from './errors.js';
 import { NodeSqliteDialect } from './node-sqlite-dialect.js';
 import { startCheckpointer, type Checkpointer } from './sqlite-checkpointer.js';
+import { WalSync } from './wal-sync.js';
 import type { Database } from './schema.js';
 
 /** The embedded engine: one SQLite file in the data directory, through node:sqlite. */
@@ -47,16 +48,20 @@ export function openSqlite(dataDir: string): EngineConnection {
   const file = join(dir, DATABASE_FILE);
   let database: DatabaseSync | undefined;
   let checkpointer: Checkpointer;
+  let wal: WalSync;
   try {
     database = new DatabaseSync(file, { timeout: BUSY_TIMEOUT_MS, enableForeignKeyConstraints: true });
     configure(database);
+    // A first read opens (creates) the WAL file, which stays until the last connection closes.
+    database.prepare('select count(*) from sqlite_master').get();
+    wal = new WalSync(`${file}-wal`);
     checkpointer = startCheckpointer(database, file, BUSY_TIMEOUT_MS);
   } catch (error) {
     if (database?.isOpen) database.close();
     lock.release();
     throw openError(dir, file, error);
   }
-  const db = new Kysely<Database>({ dialect: new NodeSqliteDialect(database) });
+  const db = new Kysely<Database>({ dialect: new NodeSqliteDialect(database, () => wal.sync()) });
   return {
     engine: 'sqlite',
     location: file,
@@ -73,6 +78,7 @@ export function openSqlite(dataDir: string): EngineConnection {
       try {
         await checkpointer.stop();
         await db.destroy();
+        await wal.close();
       } finally {
         lock.release();
       }
@@ -105,10 +111,11 @@ function configure(database: DatabaseSync): void {
     throw new Error(`the file system refused WAL mode (journal_mode is ${String(mode?.journal_mode)})`);
   }
   // WAL with synchronous=NORMAL survives a killed process but may lose the last commits on a power
-  // cut or kernel panic. FULL syncs the WAL at every commit, so an acknowledged event (and the
-  // telemetry acks that follow it in later issues) survives power loss too; group commit makes
-  // that one fsync per batch, not per event.
-  database.exec('pragma synchronous = full');
+  // cut or kernel panic; FULL would sync the WAL inside every commit, on the event loop. Commits
+  // are made durable by WalSync instead (wal-sync.ts): every write resolves only once its commit
+  // is synced, off the main thread, so an acknowledged event or telemetry batch survives power
+  // loss as it did with FULL.
+  database.exec('pragma synchronous = normal');
   database.exec('pragma foreign_keys = on');
   // 64 MiB of page cache instead of 2: telemetry batches touch one index leaf per series, and
   // with thousands of series the default cache re-reads them from the OS at every batch.
