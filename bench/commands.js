@@ -5,6 +5,8 @@
 // (bench/commands-devices.js), the hubs in theirs (`flotilla hub`).
 //
 // Scenarios (each with --devices connected devices, answering at once):
+// - `HTTP floor`: a keep-alive GET of /api/v1/ready on the ws hub at the same rate: what a REST
+//   round trip costs on this machine before any command work;
 // - `ws, in-process bus` and `mqtt, in-process bus`: one hub (SQLite); commands through its REST
 //   API (`POST /api/v1/devices/{id}/commands`), delivered over /ws/agent or MQTT;
 // - `ws, NATS relay`: two hubs on NATS + PostgreSQL, devices on hub A, commands through hub B's
@@ -14,7 +16,9 @@
 // - `raw NATS request/reply`: the same NATS server, a plain responder in the device process: the
 //   floor under the NATS rows;
 // - with --telemetry N (default 20,000 messages/s), `ws, in-process bus` again while the devices
-//   stream N telemetry messages per second.
+//   stream N telemetry messages per second; the row says how many per second the hub read (a
+//   hub that reads fewer than offered leaves a backlog in the devices' sockets that every answer
+//   queues behind).
 //
 //   npm run bench:commands -- [--devices 1000] [--rate 200] [--seconds 10] [--telemetry 20000]
 //                             [--only ws,mqtt,nats,raw,load]
@@ -186,10 +190,31 @@ function rest(hub) {
   };
 }
 
-function summary(name, result) {
+/** The floor under every REST row: a keep-alive GET of /api/v1/ready (no device, no storage). */
+function httpFloor(hub) {
+  return () =>
+    new Promise((resolve, reject) => {
+      const req = request(`${hub.base}/api/v1/ready`, { agent: keepAlive, timeout: HTTP_TIMEOUT_MS }, (res) => {
+        res.resume();
+        res.on('end', () => (res.statusCode === 200 ? resolve() : reject(new Error(`HTTP ${res.statusCode}`))));
+      });
+      req.on('timeout', () => req.destroy(new Error('GET /api/v1/ready timed out')));
+      req.on('error', reject);
+      req.end();
+    });
+}
+
+/** Telemetry messages the hub has read from devices so far (its own counter). */
+async function telemetryIn(hub) {
+  const res = await fetch(`${hub.base}/metrics`, { headers: { authorization: `Bearer ${hub.token}` } });
+  const line = (await res.text()).match(/^flotilla_messages_total\{type="telemetry",direction="in"\} (\d+)/m);
+  return line ? Number(line[1]) : 0;
+}
+
+function summary(name, result, note) {
   const { latencies, failures } = result;
   return {
-    scenario: name,
+    scenario: note ? `${name} (${note})` : name,
     commands: latencies.length,
     p50Ms: Number(percentile(latencies, 50).toFixed(3)),
     p99Ms: Number(percentile(latencies, 99).toFixed(3)),
@@ -220,8 +245,19 @@ async function inProcess(transport, load) {
       ...common,
     ]);
     await allOnline(hub.base, hub.token);
-    const name = `${transport}, in-process bus${load ? `, ${telemetry} telemetry msgs/s` : ''}`;
-    results.push(summary(name, await openLoop(rest(hub))));
+    if (transport === 'ws' && !load) {
+      results.push(summary('HTTP floor: GET /api/v1/ready on the same hub', await openLoop(httpFloor(hub))));
+      console.log(JSON.stringify(results[results.length - 1]));
+    }
+    const name = `${transport}, in-process bus${load ? `, ${telemetry} telemetry msgs/s offered` : ''}`;
+    const readBefore = load ? await telemetryIn(hub) : 0;
+    const started = performance.now();
+    const result = await openLoop(rest(hub));
+    // Did the hub keep up? What it read per second while the commands ran, against what was offered.
+    const note = load
+      ? `hub read ${Math.round(((await telemetryIn(hub)) - readBefore) / ((performance.now() - started) / 1000))} msgs/s`
+      : undefined;
+    results.push(summary(name, result, note));
     console.log(JSON.stringify(results[results.length - 1]));
   } finally {
     await fleet?.stop();

@@ -1,5 +1,6 @@
 import { connectAsync, type IClientOptions, type MqttClient } from 'mqtt';
 import type { HubOptions } from '../config.js';
+import { eventually } from '../gateway/testing.js';
 import { openTestHub, type TestHub } from '../http/testing.js';
 
 /**
@@ -96,16 +97,22 @@ export function closed(client: MqttClient): Promise<void> {
   });
 }
 
-/** Enrolls `id` with a fresh token over MQTT and returns its credential (`fld_…`). */
+/**
+ * Enrolls `id` with a fresh token over MQTT and returns its credential (`fld_…`), once the
+ * enrolling connection has closed and the registry shows the device offline again.
+ */
 export async function enroll(hub: MqttTestHub, id: string): Promise<string> {
   const client = await connectDevice(hub.mqttUrl, id, await hub.enrollmentToken());
+  let credential: string;
   try {
-    const credential = nextMessage(client, `flotilla/${id}/credential`);
+    const message = nextMessage(client, `flotilla/${id}/credential`);
     await client.subscribeAsync(`flotilla/${id}/credential`, { qos: 1 });
-    return (JSON.parse(await credential) as { credential: string }).credential;
+    credential = (JSON.parse(await message) as { credential: string }).credential;
   } finally {
     await client.endAsync();
   }
+  await eventually(() => hub.registry.get(id)?.status.online === false, `${id} offline after enrolling`);
+  return credential;
 }
 
 /**

@@ -23,8 +23,8 @@ import {
 export class NodeSqliteDialect implements Dialect {
   /**
    * `durable`: resolves once what was committed before the call is on disk (wal-sync.ts). With
-   * it, a write resolves only after its commit is durable, and the connection is free for the
-   * next statement while the sync runs. Without it, commits are as durable as `synchronous` says.
+   * it, a write resolves, and lets go of the connection, only once its commit is durable; the
+   * event loop runs meanwhile. Without it, commits are as durable as `synchronous` says.
    */
   constructor(
     private readonly database: DatabaseSync,
@@ -61,47 +61,44 @@ class NodeSqliteDriver implements Driver {
 
   constructor(
     private readonly database: DatabaseSync,
-    private readonly durable: (() => Promise<void>) | undefined,
+    durable: (() => Promise<void>) | undefined,
   ) {
-    this.#connection = new NodeSqliteConnection(database);
+    this.#connection = new NodeSqliteConnection(database, durable);
   }
 
   async init(): Promise<void> {}
 
-  // One connection serves the whole process; a transaction owns it until it ends. Each caller
-  // gets a lease on it, so one that lets go early (below) cannot let go of the next one's.
+  // One connection serves the whole process; a transaction owns it until it ends, and a write
+  // until its commit is durable: no reader ever sees a commit that a power cut could undo.
   async acquireConnection(): Promise<DatabaseConnection> {
     await this.#mutex.lock();
-    return new Lease(this.#connection, this.#mutex, this.durable);
+    return this.#connection;
   }
 
   // IMMEDIATE takes the write lock at BEGIN: a transaction that would have to upgrade a read
   // lock later can fail with SQLITE_BUSY at once, ignoring busy_timeout.
-  async beginTransaction(connection: DatabaseConnection): Promise<void> {
-    const lease = connection as Lease;
-    lease.inTransaction = true;
+  async beginTransaction(): Promise<void> {
+    this.#connection.inTransaction = true;
     try {
-      await lease.executeQuery(CompiledQuery.raw('begin immediate'));
+      await this.#connection.executeQuery(CompiledQuery.raw('begin immediate'));
     } catch (error) {
-      lease.inTransaction = false;
+      this.#connection.inTransaction = false;
       throw error;
     }
   }
-  async commitTransaction(connection: DatabaseConnection): Promise<void> {
-    const lease = connection as Lease;
-    lease.inTransaction = false;
-    await lease.executeQuery(CompiledQuery.raw('commit'));
+  async commitTransaction(): Promise<void> {
+    this.#connection.inTransaction = false;
+    await this.#connection.executeQuery(CompiledQuery.raw('commit'));
   }
-  async rollbackTransaction(connection: DatabaseConnection): Promise<void> {
-    const lease = connection as Lease;
+  async rollbackTransaction(): Promise<void> {
     try {
-      await lease.executeQuery(CompiledQuery.raw('rollback'));
+      await this.#connection.executeQuery(CompiledQuery.raw('rollback'));
     } finally {
-      lease.inTransaction = false;
+      this.#connection.inTransaction = false;
     }
   }
-  async releaseConnection(connection: DatabaseConnection): Promise<void> {
-    (connection as Lease).release();
+  async releaseConnection(): Promise<void> {
+    this.#mutex.unlock();
   }
   async destroy(): Promise<void> {
     if (this.database.isOpen) this.database.close();
@@ -111,57 +108,22 @@ class NodeSqliteDriver implements Driver {
 /** Statements that only read: no commit to wait for. Anything else may write. */
 const READ_ONLY = /^\s*(select|pragma|explain)\b/i;
 
-/**
- * One caller's hold on the connection. A write that commits (a statement outside a transaction,
- * or COMMIT) lets go of the connection as soon as SQLite has committed, then waits for the
- * commit to be durable: the next caller's statements run meanwhile, and their commits share the
- * next sync. A lease used again after letting go takes the connection back first.
- */
-class Lease implements DatabaseConnection {
-  inTransaction = false;
-  #held = true;
-
-  constructor(
-    private readonly connection: NodeSqliteConnection,
-    private readonly mutex: Mutex,
-    private readonly durable: (() => Promise<void>) | undefined,
-  ) {}
-
-  async executeQuery<R>(compiledQuery: CompiledQuery): Promise<QueryResult<R>> {
-    if (!this.#held) {
-      await this.mutex.lock();
-      this.#held = true;
-    }
-    const result = await this.connection.executeQuery<R>(compiledQuery);
-    if (this.durable && !this.inTransaction && !READ_ONLY.test(compiledQuery.sql)) {
-      this.release();
-      await this.durable();
-    }
-    return result;
-  }
-
-  async *streamQuery<R>(compiledQuery: CompiledQuery): AsyncIterableIterator<QueryResult<R>> {
-    if (!this.#held) {
-      await this.mutex.lock();
-      this.#held = true;
-    }
-    yield* this.connection.streamQuery<R>(compiledQuery);
-  }
-
-  release(): void {
-    if (!this.#held) return;
-    this.#held = false;
-    this.mutex.unlock();
-  }
-}
-
 /** Prepared statements kept per connection: compiling a 500-row INSERT costs more than running it. */
 const MAX_CACHED_STATEMENTS = 256;
 
 class NodeSqliteConnection implements DatabaseConnection {
   readonly #statements = new Map<string, { statement: StatementSync; reader: boolean }>();
+  /** Between BEGIN and COMMIT/ROLLBACK: statements commit nothing by themselves. */
+  inTransaction = false;
 
-  constructor(private readonly database: DatabaseSync) {}
+  /**
+   * `durable` (wal-sync.ts): a statement that commits — COMMIT, or a write outside a
+   * transaction — resolves once the commit is on disk; the event loop runs meanwhile.
+   */
+  constructor(
+    private readonly database: DatabaseSync,
+    private readonly durable: (() => Promise<void>) | undefined,
+  ) {}
 
   #prepare(text: string): { statement: StatementSync; reader: boolean } {
     let cached = this.#statements.get(text);
@@ -175,7 +137,13 @@ class NodeSqliteConnection implements DatabaseConnection {
     return cached;
   }
 
-  executeQuery<R>(compiledQuery: CompiledQuery): Promise<QueryResult<R>> {
+  async executeQuery<R>(compiledQuery: CompiledQuery): Promise<QueryResult<R>> {
+    const result = await this.#execute<R>(compiledQuery);
+    if (this.durable && !this.inTransaction && !READ_ONLY.test(compiledQuery.sql)) await this.durable();
+    return result;
+  }
+
+  #execute<R>(compiledQuery: CompiledQuery): Promise<QueryResult<R>> {
     try {
       const { statement, reader } = this.#prepare(compiledQuery.sql);
       const parameters = compiledQuery.parameters.map(toSqliteValue);

@@ -27,8 +27,12 @@ export interface Column {
 
 export const col = (name: string, pg: Column['pg']): Column => ({ name, pg });
 
-/** SQLite: rows per full statement, and the smaller sizes the remainder is cut into. */
-const SQLITE_ROWS = [512, 64, 8, 1];
+/**
+ * SQLite: rows per full statement, and the smaller sizes the remainder is cut into. A full
+ * statement is the longest the event loop stops for a telemetry write (about a millisecond at
+ * 128 rows; 512 held commands and socket reads for several), and the loop turns between them.
+ */
+const SQLITE_ROWS = [128, 32, 8, 1];
 
 /** Where a telemetry transaction's statements go: a Kysely transaction, or a pg client's. */
 export interface SqlRunner {

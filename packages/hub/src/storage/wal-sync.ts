@@ -8,8 +8,8 @@ import { close, fdatasync, openSync } from 'node:fs';
  * synced: safe against a killed process, not yet against a power cut), and whoever must not
  * answer before the commit is durable waits for `sync()`: an fdatasync of the WAL file on libuv's
  * thread pool, which flushes every frame written before it started (fsync is per file, not per
- * descriptor). Syncs are shared: callers that ask while one runs all wait for the next, so a
- * burst of commits costs two fsyncs, not one each — group commit at the fsync.
+ * descriptor). The dialect (node-sqlite-dialect.ts) holds the connection until then, so nothing
+ * reads a commit a power cut could undo; only the event loop is free meanwhile.
  *
  * Checkpoints stay safe as before: the checkpoint worker's connection (synchronous = full) syncs
  * the WAL before it copies frames into the database file.
