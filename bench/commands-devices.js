@@ -68,9 +68,11 @@ function mqttDevice(id) {
       },
     });
     client.on('error', reject);
-    client.on('connect', () =>
-      client.subscribe(`flotilla/${id}/cmd/#`, { qos: 1 }, (err) => (err ? reject(err) : resolve())),
-    );
+    client.on('connect', () => {
+      // As device MQTT stacks do (paho, mosquitto): no Nagle delay on a result.
+      client.stream.setNoDelay?.(true);
+      client.subscribe(`flotilla/${id}/cmd/#`, { qos: 1 }, (err) => (err ? reject(err) : resolve()));
+    });
     client.on('message', (_topic, payload) => {
       const command = JSON.parse(String(payload));
       stats.commands++;

@@ -110,18 +110,18 @@ for (const engine of ENGINES) {
       assert.equal((await storage.commands.get('c3'))?.deviceId, 'robot-2');
     });
 
-    it('keeps what storage refused and writes it once storage answers again, newer states winning', async () => {
+    it('keeps what storage refused and writes it once storage answers again, then the newer states', async () => {
       // Storage refusing: the real store behind a switch.
-      const save = storage.commands.save.bind(storage.commands);
+      const record = storage.recordCommands.bind(storage);
       let refuse = true;
       let refused!: () => void;
       const wasRefused = new Promise<void>((resolve) => (refused = resolve));
-      storage.commands.save = async (rows) => {
+      storage.recordCommands = async (rows, events) => {
         if (refuse) {
           refused();
           throw new Error('storage is away');
         }
-        return save(rows);
+        return record(rows, events);
       };
       journal.record(command('c4'), { type: 'CommandIssued', data: { id: 'c4' }, metadata });
       const recorded = journal.recorded('c4');

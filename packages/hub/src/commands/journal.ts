@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
-import type { Clock, EventMetadata, StoredEvent, TimerHandle } from '@flotilla/protocol';
+import type { Clock, EventMetadata, TimerHandle } from '@flotilla/protocol';
 import type { Bus } from '../bus.js';
 import { counter, gauge } from '../http/instruments.js';
 import type { HubMetrics } from '../metrics.js';
@@ -22,8 +22,9 @@ import type { NewEvent, Storage } from '../storage/types.js';
  * (`unwritten`), so the API reads its own writes; `recorded(id)` waits for the write, for callers
  * that must hand the record to someone reading storage (another hub over NATS).
  *
- * A failed flush is retried with backoff, newer snapshots winning over the failed ones; while
- * storage stays away the queue is bounded (`full`), and the service refuses new commands.
+ * A failed flush is retried with backoff, alone and as it was (newer snapshots follow in the next
+ * flush); while storage stays away the queue is bounded (`full`), and the service refuses new
+ * commands.
  */
 
 /** Records waiting past this refuse new commands until storage takes them. */
@@ -40,47 +41,50 @@ const RETRY_FIRST_MS = 500;
 const RETRY_MAX_MS = 30_000;
 
 export interface CommandJournalOptions {
-  storage: Pick<Storage, 'commands' | 'appendEvents'>;
+  storage: Pick<Storage, 'recordCommands'>;
   bus: Bus;
   clock: Clock;
   logger: Logger;
   metrics: HubMetrics;
 }
 
-interface Flush {
-  promise: Promise<void>;
+/** What one flush writes, and who waits for it. */
+interface Batch {
+  rows: Map<string, CommandRow>;
+  events: NewEvent[];
+  written: Promise<void>;
   resolve(): void;
 }
 
-function flush(): Flush {
+function batch(): Batch {
   let resolve!: () => void;
-  const promise = new Promise<void>((r) => (resolve = r));
-  return { promise, resolve };
+  const written = new Promise<void>((r) => (resolve = r));
+  return { rows: new Map(), events: [], written, resolve };
 }
 
 export class CommandJournal {
   readonly #o: CommandJournalOptions;
-  /** Snapshots queued for the next flush, by command id (the newest wins). */
-  #rows = new Map<string, CommandRow>();
-  #events: NewEvent[] = [];
-  /** Events of a flush that failed, appended alone at the next. */
-  #failedEvents: NewEvent[] = [];
-  /** Snapshots being written by the running flush. */
-  #writing = new Map<string, CommandRow>();
-  /** Settles when what is queued now has been written. */
-  #next: Flush = flush();
-  #current: Flush | undefined;
+  /** Queued for the next flush: snapshots by command id (the newest wins), events in order. */
+  #queued: Batch = batch();
+  /** The batch being written now. */
+  #writing: Batch | undefined;
+  /** A batch storage refused: written again, alone, before anything queued after it. */
+  #failed: Batch | undefined;
   #running: Promise<void> | undefined;
   #retryMs = 0;
   #retry: TimerHandle | undefined;
   #delay: NodeJS.Timeout | undefined;
-  readonly #queued;
+  readonly #unwrittenGauge;
   readonly #failures;
 
   constructor(options: CommandJournalOptions) {
     this.#o = options;
     const registry = options.metrics.registry;
-    this.#queued = gauge(registry, 'flotilla_command_records_unwritten', 'Command records waiting to be written');
+    this.#unwrittenGauge = gauge(
+      registry,
+      'flotilla_command_records_unwritten',
+      'Command records waiting to be written',
+    );
     this.#failures = counter(
       registry,
       'flotilla_command_record_failures_total',
@@ -90,80 +94,83 @@ export class CommandJournal {
 
   /** Too much waits for storage: take no more commands until it drains. */
   get full(): boolean {
-    return this.#rows.size + this.#writing.size >= MAX_UNWRITTEN_RECORDS;
+    return this.#unwritten() >= MAX_UNWRITTEN_RECORDS;
   }
 
   /** Queues the record as it stands now, and the event of this step (stamped now). */
   record(row: CommandRow, event?: { type: string; data: Record<string, unknown>; metadata: EventMetadata }): void {
-    this.#rows.set(row.id, { ...row });
-    if (event) {
-      this.#events.push({
-        id: randomUUID(),
-        aggregateId: row.deviceId,
-        type: event.type,
-        ts: this.#o.clock.now(),
-        data: event.data,
-        metadata: event.metadata,
-      });
-    }
-    this.#schedule();
+    this.#queued.rows.set(row.id, { ...row });
+    if (event) this.event(row.deviceId, event.type, event.data, event.metadata);
+    else this.#schedule();
   }
 
-  /** Queues an event of a command whose row does not change (a cancel request). */
+  /** Queues an event of a command (stamped now); a cancel request changes no row. */
   event(deviceId: string, type: string, data: Record<string, unknown>, metadata: EventMetadata): void {
-    this.#events.push({ id: randomUUID(), aggregateId: deviceId, type, ts: this.#o.clock.now(), data, metadata });
+    this.#queued.events.push({
+      id: randomUUID(),
+      aggregateId: deviceId,
+      type,
+      ts: this.#o.clock.now(),
+      data,
+      metadata,
+    });
     this.#schedule();
   }
 
   /** The record as last queued, while it is not in storage yet. */
   unwritten(id: string): CommandRow | undefined {
-    const row = this.#rows.get(id) ?? this.#writing.get(id);
+    const row = this.#queued.rows.get(id) ?? this.#writing?.rows.get(id) ?? this.#failed?.rows.get(id);
     return row && { ...row };
   }
 
-  /** Records not in storage yet that match (for lists that must show them). */
+  /** Records not in storage yet that match (for lists that must show them), newest state of each. */
   unwrittenWhere(match: (row: CommandRow) => boolean): CommandRow[] {
     const found = new Map<string, CommandRow>();
-    for (const row of this.#writing.values()) if (match(row)) found.set(row.id, { ...row });
-    for (const row of this.#rows.values()) if (match(row)) found.set(row.id, { ...row });
+    for (const b of [this.#failed, this.#writing, this.#queued]) {
+      if (b) for (const row of b.rows.values()) if (match(row)) found.set(row.id, { ...row });
+    }
     return [...found.values()];
   }
 
   /** Resolves once everything queued for this command so far is in storage. */
   recorded(id: string): Promise<void> {
-    if (this.#rows.has(id)) {
-      // Taken before flushing: the flush starts at once and swaps in the promise of the one after.
-      const next = this.#next.promise;
+    if (this.#queued.rows.has(id)) {
+      const written = this.#queued.written;
       this.#flushNow();
-      return next;
+      return written;
     }
-    if (this.#writing.has(id) && this.#current) return this.#current.promise;
-    return Promise.resolve();
+    const pending = [this.#writing, this.#failed].find((b) => b?.rows.has(id));
+    return pending ? pending.written : Promise.resolve();
   }
 
   /** Writes what is queued now, trying storage twice more if it refuses; for shutdown. */
   async drain(): Promise<void> {
     for (let attempt = 0; ; attempt++) {
       if (this.#running) await this.#running;
-      if (this.#rows.size === 0 && this.#events.length === 0 && this.#failedEvents.length === 0) return;
+      if (this.#failed === undefined && this.#isEmpty(this.#queued)) return;
       this.#retry?.cancel();
       this.#retry = undefined;
       clearTimeout(this.#delay);
       this.#delay = undefined;
       if (attempt === 2) {
-        this.#o.logger.error(
-          { records: this.#rows.size, events: this.#events.length },
-          'stopping with command records storage did not take',
-        );
+        this.#o.logger.error({ records: this.#unwritten() }, 'stopping with command records storage did not take');
         return;
       }
       this.#start();
     }
   }
 
+  #unwritten(): number {
+    return this.#queued.rows.size + (this.#writing?.rows.size ?? 0) + (this.#failed?.rows.size ?? 0);
+  }
+
+  #isEmpty(b: Batch): boolean {
+    return b.rows.size === 0 && b.events.length === 0;
+  }
+
   #schedule(): void {
-    this.#queued.set(this.#rows.size + this.#writing.size);
-    if (this.#rows.size >= FLUSH_RECORDS) this.#flushNow();
+    this.#unwrittenGauge.set(this.#unwritten());
+    if (this.#queued.rows.size >= FLUSH_RECORDS) this.#flushNow();
     else if (!this.#running && !this.#retry && !this.#delay) {
       this.#delay = setTimeout(() => this.#flushNow(), FLUSH_DELAY_MS);
     }
@@ -182,61 +189,39 @@ export class CommandJournal {
   }
 
   async #run(): Promise<void> {
-    while (this.#rows.size > 0 || this.#events.length > 0 || this.#failedEvents.length > 0) {
-      const rows = this.#rows;
-      const events = this.#events;
-      const done = this.#next;
-      this.#rows = new Map();
-      this.#events = [];
-      this.#next = flush();
-      this.#writing = rows;
-      this.#current = done;
-      const retried = this.#failedEvents;
-      this.#failedEvents = [];
+    for (;;) {
+      const retry = this.#failed !== undefined;
+      const current = this.#failed ?? this.#queued;
+      if (this.#isEmpty(current)) break;
+      if (retry) this.#failed = undefined;
+      else this.#queued = batch();
+      this.#writing = current;
       try {
-        await this.#o.storage.commands.save([...rows.values()]);
-        if (retried.length > 0) this.#publish(await this.#appendAgain(retried));
-        this.#publish(await this.#o.storage.appendEvents(events));
+        const stored = await this.#o.storage.recordCommands([...current.rows.values()], current.events);
+        for (const event of stored) this.#o.bus.publish(`flotilla.${event.aggregateId}.event.${event.type}`, event);
         this.#retryMs = 0;
-        done.resolve();
       } catch (err) {
-        this.#failures.inc();
-        // Put the batch back under what was queued meanwhile: newer snapshots win. Events that
-        // failed are retried alone, ahead of the rest: their append may have committed after all.
-        for (const [id, row] of rows) if (!this.#rows.has(id)) this.#rows.set(id, row);
-        this.#failedEvents = [...retried, ...events];
-        this.#next.promise.then(done.resolve, done.resolve);
-        this.#retryMs = Math.min(RETRY_MAX_MS, this.#retryMs === 0 ? RETRY_FIRST_MS : this.#retryMs * 2);
-        this.#o.logger.error(
-          { err, records: this.#rows.size, retryInMs: this.#retryMs },
-          'cannot write command records; retrying',
-        );
-        this.#writing = new Map();
-        this.#current = undefined;
-        this.#retry = this.#o.clock.setTimeout(() => {
-          this.#retry = undefined;
-          this.#schedule();
-        }, this.#retryMs);
-        this.#queued.set(this.#rows.size);
-        return;
+        // A refused batch whose events are stored already had committed (the transaction is
+        // one): only its answer was lost.
+        if (!(retry && err instanceof DuplicateEventError)) {
+          this.#writing = undefined;
+          this.#failed = current;
+          this.#failures.inc();
+          this.#retryMs = Math.min(RETRY_MAX_MS, this.#retryMs === 0 ? RETRY_FIRST_MS : this.#retryMs * 2);
+          this.#o.logger.error(
+            { err, records: this.#unwritten(), retryInMs: this.#retryMs },
+            'cannot write command records; retrying',
+          );
+          this.#retry = this.#o.clock.setTimeout(() => {
+            this.#retry = undefined;
+            this.#flushNow();
+          }, this.#retryMs);
+          break;
+        }
       }
-      this.#writing = new Map();
-      this.#current = undefined;
+      this.#writing = undefined;
+      current.resolve();
     }
-    this.#queued.set(0);
-  }
-
-  /** A failed append again: a DuplicateEventError says it had committed (it is one transaction). */
-  async #appendAgain(events: NewEvent[]): Promise<StoredEvent[]> {
-    try {
-      return await this.#o.storage.appendEvents(events);
-    } catch (err) {
-      if (err instanceof DuplicateEventError) return [];
-      throw err;
-    }
-  }
-
-  #publish(stored: readonly StoredEvent[]): void {
-    for (const event of stored) this.#o.bus.publish(`flotilla.${event.aggregateId}.event.${event.type}`, event);
+    this.#unwrittenGauge.set(this.#unwritten());
   }
 }

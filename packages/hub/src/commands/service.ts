@@ -200,6 +200,10 @@ export class CommandService {
     if (this.#journal.full) {
       throw new ApiError(ApiErrors.STORAGE_UNAVAILABLE, 'commands are refused until storage takes their records');
     }
+    // A caller's own id must be new: records are written as upserts, which would overwrite another.
+    if (options.id !== undefined && (await this.#known(options.id))) {
+      throw new ApiError(ApiErrors.COMMAND_EXISTS, `a command with id ${options.id} exists`);
+    }
 
     const now = clock.now();
     const row: CommandRow = {
@@ -271,6 +275,14 @@ export class CommandService {
     row.deliveredAt = clock.now();
     this.#journal.record(row, { type: CommandEventTypes.Delivered, data: { id: row.id }, metadata: correlation });
     return { row: { ...row }, done };
+  }
+
+  async #known(id: string): Promise<boolean> {
+    return (
+      this.#pending.has(id) ||
+      this.#journal.unwritten(id) !== undefined ||
+      (await this.#o.storage.commands.get(id)) !== undefined
+    );
   }
 
   /** Resolves once the record of this command, as it stands, is in storage (journal.ts). */

@@ -35,6 +35,7 @@ export const ApiErrors = {
   DEVICE_NOT_FOUND: spec('device_not_found', 404, 'no such device'),
   COMMAND_NOT_FOUND: spec('command_not_found', 404, 'no such command'),
   COMMAND_NOT_RUNNING: spec('command_not_running', 409, 'the command is not running'),
+  COMMAND_EXISTS: spec('command_exists', 409, 'a command with this id exists'),
   DEVICE_OFFLINE: spec('device_offline', 409, 'the device is offline'),
   UNKNOWN_CAPABILITY: spec('unknown_capability', 400, 'no such HAL capability'),
   UNKNOWN_COMMAND: spec('unknown_command', 400, 'the capability has no such command'),

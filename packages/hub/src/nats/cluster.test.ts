@@ -153,6 +153,14 @@ describe('two hubs on NATS share one fleet', () => {
     assert.equal(unknown.json<{ error: { code: string } }>().error.code, 'unknown_command');
     const malformed = await nc.request(subject('flotilla.nx-r2.cmd.hal.v1.led'), 'not json', { timeout: 10_000 });
     assert.equal(malformed.json<{ error: { code: string } }>().error.code, 'bad_request');
+    // A caller's own id must be new: the recorded command is not overwritten.
+    const reused = await nc.request(
+      subject('flotilla.nx-r2.cmd.hal.v1.led'),
+      JSON.stringify({ id: sent.id, command: 'set', args: { on: true } }),
+      { timeout: 10_000 },
+    );
+    assert.equal(reused.json<{ error: { code: string } }>().error.code, 'command_exists');
+    assert.equal(json<{ status: string }>(await a.inject(`/api/v1/commands/${sent.id}`)).status, 'succeeded');
     // Connected nowhere: NATS itself says nobody answers, at once.
     await assert.rejects(
       nc.request(subject('flotilla.nx-nobody.cmd.hal.v1.led'), JSON.stringify({ command: 'set' }), { timeout: 10_000 }),

@@ -1,6 +1,6 @@
 import type { EngineConnection } from './engine.js';
 import { guard } from './errors.js';
-import type { Insertable, Kysely, Selectable } from 'kysely';
+import type { Insertable, Selectable, Transaction } from 'kysely';
 import type { CommandsTable, Database } from './schema.js';
 
 /**
@@ -53,7 +53,7 @@ export interface CommandOutcome {
 const num = (v: number | string | null): number | null => (v === null ? null : Number(v));
 const parse = (v: string | null): unknown => (v === null ? null : (JSON.parse(v) as unknown));
 
-/** Rows per upsert statement in `save`: a few fixed shapes. */
+/** Rows per upsert statement in `write`: a few fixed shapes. */
 const SAVE_SIZES = [64, 8, 1];
 
 function toTable(row: CommandRow): Insertable<CommandsTable> {
@@ -114,39 +114,31 @@ export class CommandStore {
   }
 
   /**
-   * Writes records as they stand: new ones inserted, known ones overwritten with their current
-   * status, times, result and progress (the commands journal, commands/journal.ts, sends each
-   * command's newest snapshot). One transaction; statements of a few fixed sizes, so SQLite's
-   * prepared statements are reused.
+   * Writes records as they stand, inside the caller's transaction: new ones inserted, known ones
+   * overwritten with their current status, times, result and progress (the commands journal,
+   * commands/journal.ts, sends each command's newest snapshot; Storage.recordCommands adds their
+   * events). Statements of a few fixed sizes, so SQLite's prepared statements are reused.
    */
-  async save(rows: readonly CommandRow[]): Promise<void> {
-    if (rows.length === 0) return;
-    const write = async (db: Kysely<Database>): Promise<void> => {
-      for (let start = 0; start < rows.length;) {
-        const size = SAVE_SIZES.find((n) => n <= rows.length - start) ?? 1;
-        await db
-          .insertInto('commands')
-          .values(rows.slice(start, start + size).map(toTable))
-          .onConflict((oc) =>
-            oc.column('id').doUpdateSet((eb) => ({
-              status: eb.ref('excluded.status'),
-              result: eb.ref('excluded.result'),
-              error: eb.ref('excluded.error'),
-              delivered_at: eb.ref('excluded.delivered_at'),
-              completed_at: eb.ref('excluded.completed_at'),
-              progress: eb.ref('excluded.progress'),
-              progress_message: eb.ref('excluded.progress_message'),
-            })),
-          )
-          .execute();
-        start += size;
-      }
-    };
-    // One statement is atomic by itself; more need a transaction.
-    const single = SAVE_SIZES.includes(rows.length);
-    await guard('recording commands', () =>
-      single ? write(this.#engine.db) : this.#engine.db.transaction().execute(write),
-    );
+  async write(trx: Transaction<Database>, rows: readonly CommandRow[]): Promise<void> {
+    for (let start = 0; start < rows.length;) {
+      const size = SAVE_SIZES.find((n) => n <= rows.length - start) ?? 1;
+      await trx
+        .insertInto('commands')
+        .values(rows.slice(start, start + size).map(toTable))
+        .onConflict((oc) =>
+          oc.column('id').doUpdateSet((eb) => ({
+            status: eb.ref('excluded.status'),
+            result: eb.ref('excluded.result'),
+            error: eb.ref('excluded.error'),
+            delivered_at: eb.ref('excluded.delivered_at'),
+            completed_at: eb.ref('excluded.completed_at'),
+            progress: eb.ref('excluded.progress'),
+            progress_message: eb.ref('excluded.progress_message'),
+          })),
+        )
+        .execute();
+      start += size;
+    }
   }
 
   /** Records the outcome of an open command; false when it already had one (nothing changes). */

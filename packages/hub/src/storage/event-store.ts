@@ -1,9 +1,9 @@
 import type { StoredEvent } from '@flotilla/protocol';
-import type { Insertable, Selectable } from 'kysely';
+import type { Insertable, Selectable, Transaction } from 'kysely';
 import type { EngineConnection } from './engine.js';
 import { DatabaseError, DuplicateEventError, guard, toStorageError, type StorageError } from './errors.js';
 import { GroupCommit, type Settled } from './group-commit.js';
-import type { EventsTable } from './schema.js';
+import type { Database, EventsTable } from './schema.js';
 import type { EventQuery, NewEvent } from './types.js';
 
 /** Bounds one group-commit transaction, so a burst never holds the write lock for long. */
@@ -105,19 +105,43 @@ export class EventStore {
     return outcomes;
   }
 
+  /**
+   * Appends events in the same transaction as `write` (its own, outside the group commit): the
+   * commands journal writes command rows and their events together, so a reader sees both or
+   * neither. Rejects with DuplicateEventError when an id is already stored.
+   */
+  async appendWith(
+    events: readonly NewEvent[],
+    write: (trx: Transaction<Database>) => Promise<void>,
+  ): Promise<StoredEvent[]> {
+    const prepared = events.map(prepare);
+    try {
+      const positions = await this.#engine.db.transaction().execute(async (trx) => {
+        await write(trx);
+        return this.#insertIn(trx, prepared);
+      });
+      return prepared.map((e) => withPosition(e, positions));
+    } catch (error) {
+      throw this.#storageError(error);
+    }
+  }
+
   /** One transaction; returns each inserted id's position. */
   async #insert(events: readonly PreparedEvent[]): Promise<Map<string, number>> {
-    return this.#engine.db.transaction().execute(async (trx) => {
-      await this.#engine.lockEventLog(trx);
-      const positions = new Map<string, number>();
-      for (let i = 0; i < events.length; i += ROWS_PER_INSERT) {
-        const rows = events.slice(i, i + ROWS_PER_INSERT).map((e) => e.row);
-        // Neither engine promises RETURNING rows in VALUES order: match them up by id.
-        const inserted = await trx.insertInto('events').values(rows).returning(['id', 'position']).execute();
-        for (const { id, position } of inserted) positions.set(id, Number(position));
-      }
-      return positions;
-    });
+    return this.#engine.db.transaction().execute((trx) => this.#insertIn(trx, events));
+  }
+
+  async #insertIn(trx: Transaction<Database>, events: readonly PreparedEvent[]): Promise<Map<string, number>> {
+    const positions = new Map<string, number>();
+    if (events.length === 0) return positions;
+    await this.#engine.lockEventLog(trx);
+    for (let i = 0; i < events.length; i += ROWS_PER_INSERT) {
+      const rows = events.slice(i, i + ROWS_PER_INSERT).map((e) => e.row);
+      // Neither engine promises RETURNING rows in VALUES order: match them up by id.
+      const inserted = await trx.insertInto('events').values(rows).returning(['id', 'position']).execute();
+      for (const { id, position } of inserted) positions.set(id, Number(position));
+    }
+    return positions;
   }
 
   #storageError(error: unknown): StorageError {

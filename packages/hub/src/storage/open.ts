@@ -66,6 +66,8 @@ class EngineStorage implements Storage {
   }
 
   appendEvents: Storage['appendEvents'] = (events) => this.#open(() => this.#events.append(events));
+  recordCommands: Storage['recordCommands'] = (rows, events) =>
+    this.#open(() => this.#events.appendWith(events, (trx) => this.commands.write(trx, rows)));
   readEvents: Storage['readEvents'] = (query) => this.#open(() => this.#events.read(query));
   countEvents: Storage['countEvents'] = () => this.#open(() => this.#events.count());
   lastPosition: Storage['lastPosition'] = () => this.#open(() => this.#events.lastPosition());

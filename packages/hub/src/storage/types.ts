@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import type { IdentityStore } from './identity.js';
 import type { DeviceIdentityStore } from './device-identity.js';
 import type { TlsStore } from './tls.js';
-import type { CommandStore } from './commands.js';
+import type { CommandRow, CommandStore } from './commands.js';
 import type { TelemetryStore } from './telemetry-store.js';
 import type { ReportStore } from './reports.js';
 import type { LogStore } from './logs.js';
@@ -77,6 +77,11 @@ export interface Storage {
    * Rejects with DuplicateEventError (only that call) when an id is already stored.
    */
   appendEvents(events: readonly NewEvent[]): Promise<StoredEvent[]>;
+  /**
+   * Writes command records as they stand (new ones inserted, known ones overwritten) and appends
+   * their events, in one transaction: readers see both or neither (commands/journal.ts).
+   */
+  recordCommands(rows: readonly CommandRow[], events: readonly NewEvent[]): Promise<StoredEvent[]>;
   readEvents(query: EventQuery): Promise<StoredEvent[]>;
   /** Exact, so it scans an index: cheap on SQLite, seconds on a PostgreSQL log of many millions. */
   countEvents(): Promise<number>;
