@@ -15,7 +15,13 @@ let chromium: TestBrowser;
 const contexts: BrowserContext[] = [];
 
 before(async () => {
-  [fleet, chromium] = await Promise.all([startFleetHub({ count: COUNT }), launchBrowser()]);
+  // Both started together; whichever started is kept even if the other failed, so `after` stops
+  // it (a hub left running would keep the test process alive until the runner's timeout).
+  const [hub, browser] = await Promise.allSettled([startFleetHub({ count: COUNT }), launchBrowser()]);
+  if (hub.status === 'fulfilled') fleet = hub.value;
+  if (browser.status === 'fulfilled') chromium = browser.value;
+  if (hub.status === 'rejected') throw hub.reason;
+  if (browser.status === 'rejected') throw browser.reason;
 });
 after(async () => {
   for (const context of contexts) await context.close().catch(() => undefined);
@@ -48,11 +54,20 @@ test('a wrong password is a message on the sign-in form, not a blank page', asyn
 
 test('signed in, the overview shows every robot online, live, and filters them', async () => {
   const page = await newPage();
+  const history = page.waitForResponse((r) => new URL(r.url()).pathname === '/api/v1/fleet/health');
   await signIn(page, fleet.url, 'admin', fleet.adminPassword);
   await page
     .getByTestId('count-online')
     .filter({ hasText: String(COUNT) })
     .waitFor();
+  // The counts chart starts from the hub's samples (it sampled as it started), not from nothing.
+  const sampled = (await (await history).json()) as { points: unknown[] };
+  assert.ok(sampled.points.length >= 1, 'the hub sampled the fleet as it started');
+  const countsChart = page.getByRole('img', { name: 'Devices online and alerting over the last 1h' });
+  await until(
+    'the hub samples on the counts chart',
+    async () => Number(await countsChart.getAttribute('data-points')) >= sampled.points.length,
+  );
   assert.equal(await page.getByTestId('count-total').innerText(), String(COUNT));
   const rows = page.getByRole('table', { name: 'Devices' }).getByRole('row');
   assert.equal(await rows.count(), COUNT + 1, 'a header and a row per robot');

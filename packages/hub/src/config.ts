@@ -14,6 +14,7 @@ import {
   type TelemetrySettings,
 } from './telemetry/settings.js';
 import type { AlertSettings } from './alerts/service.js';
+import { FLEET_HEALTH_DEFAULTS, type FleetHealthSettings } from './fleet/health.js';
 import { compileMappings, MappingError, type CompiledRule } from './mqtt/mapping.js';
 import { NATS_DEFAULTS, type NatsSettings } from './nats/settings.js';
 
@@ -97,6 +98,8 @@ export interface HubOptions {
   logs?: LogSettings;
   /** Alert evaluation tick and webhook queue and retry settings, for embedding and tests (docs/alerts.md). */
   alerts?: AlertSettings;
+  /** How often the fleet's counts are sampled for `GET /api/v1/fleet/health` and how long they are kept (ms). */
+  fleetHealth?: Partial<FleetHealthSettings>;
   /**
    * Directory of the built web console (`index.html` and `assets/`), served at `/`
    * (docs/console.md). Absent: `/` is a plain landing page linking to the API.
@@ -154,6 +157,7 @@ export interface HubConfig {
   reports: ResolvedReportSettings;
   logs: ResolvedLogSettings;
   alerts: AlertSettings;
+  fleetHealth: FleetHealthSettings;
   consoleDir: string | undefined;
   mdns: MdnsSetting;
   /** Undefined: `<host name>-<port>`, once the port is known. */
@@ -179,6 +183,7 @@ export const MAX_DEVICE_MESSAGE_RATE = 1_000_000;
 
 export const MIN_HEARTBEAT_INTERVAL_MS = 1000;
 export const MIN_ADMIN_PASSWORD_LENGTH = 8;
+const DAY_MS = 86_400_000;
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
 /** The hub's version, from its package.json (the file sits beside dist/ and src/ alike). */
@@ -251,6 +256,22 @@ export function resolveHubConfig(options: HubOptions): HubConfig {
     reports: reportSettings(options.reports),
     logs: logSettings(options.logs),
     alerts: options.alerts ?? {},
+    fleetHealth: {
+      intervalMs: integer(
+        'fleet health interval (ms)',
+        options.fleetHealth?.intervalMs,
+        FLEET_HEALTH_DEFAULTS.intervalMs,
+        100,
+        DAY_MS,
+      ),
+      retentionMs: integer(
+        'fleet health retention (ms)',
+        options.fleetHealth?.retentionMs,
+        FLEET_HEALTH_DEFAULTS.retentionMs,
+        60_000,
+        3650 * DAY_MS,
+      ),
+    },
     consoleDir: consoleDir(options.consoleDir),
     mdns: options.mdns ?? 'off',
     hubId: hubId(options.hubId),

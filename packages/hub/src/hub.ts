@@ -21,6 +21,8 @@ import {
 } from './enrollment/service.js';
 import { AgentGateway } from './gateway/agent-gateway.js';
 import { registerAgentWebSocket } from './gateway/ws-agent.js';
+import { FleetHealthSampler } from './fleet/health.js';
+import { registerFleetRoutes } from './fleet/routes.js';
 import { buildApp } from './http/app.js';
 import { Accounts } from './auth/accounts.js';
 import { Identity } from './auth/identity.js';
@@ -206,6 +208,8 @@ export interface HubParts {
   readonly reports: ReportService;
   /** Alert rules, the evaluator, alerts and their webhooks (docs/alerts.md). */
   readonly alerts: AlertService;
+  /** Samples the fleet's online, offline and alerting counts (the leader only, with several hubs). */
+  readonly fleetHealth: FleetHealthSampler;
   /** mDNS: devices seen on the network; advertises the hub once startHub listens (docs/discovery.md). */
   readonly discovery: HubDiscovery;
   /** Undefined without TLS. */
@@ -538,6 +542,24 @@ export async function assembleHub(config: HubConfig, options: { logger: Logger; 
     registerTlsRoutes(app, { tls });
     registerTelemetryRoutes(app, { registry, store: storage.telemetry, clock });
     registerLogRoutes(app, { registry, store: storage.logs });
+    const fleetHealth = new FleetHealthSampler({
+      registry,
+      alerts: storage.alerts,
+      store: storage.fleetHealth,
+      settings: config.fleetHealth,
+      clock,
+      logger: logger.child({ component: 'fleet-health' }),
+    });
+    registerFleetRoutes(app, { store: storage.fleetHealth, clock, intervalMs: fleetHealth.settings.intervalMs });
+    // Alone, this hub samples; sharing a fleet over NATS, whichever hub leads does.
+    const unhookLeadership = nats
+      ? nats.presence.onLeadership((leader) => (leader ? fleetHealth.lead() : fleetHealth.follow()))
+      : undefined;
+    // Before the registry and storage close: a sample being written is written.
+    cleanup.push(async () => {
+      unhookLeadership?.();
+      await fleetHealth.close();
+    });
     registerAgentWebSocket(app, { gateway });
     registerClientWebSocket(app, { bus, clock, metrics, revocations });
     await app.ready();
@@ -546,6 +568,8 @@ export async function assembleHub(config: HubConfig, options: { logger: Logger; 
       // Before the services close: no command request or leadership arrives while they stop.
       cleanup.push(() => cluster.stop());
       await cluster.start({ registry, commands, alerts });
+    } else {
+      fleetHealth.lead();
     }
 
     let closing: Promise<void> | undefined;
@@ -557,6 +581,7 @@ export async function assembleHub(config: HubConfig, options: { logger: Logger; 
       commands,
       reports,
       alerts,
+      fleetHealth,
       discovery,
       tls,
       mqtt,

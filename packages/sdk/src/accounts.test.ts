@@ -87,3 +87,16 @@ test('the telemetry reads answer for a device and the fleet, and refuse an unkno
     (err: unknown) => err instanceof FlotillaApiError && err.code === 'device_not_found',
   );
 });
+
+const ZERO = { online: 0, offline: 0, alerting: 0 };
+
+test('fleetHealth() reads the counts the hub sampled as it started, and passes a bad range on as the API refused it', async () => {
+  const health = await admin.fleetHealth({ from: Date.now() - 3600_000, to: Date.now() + 1000 });
+  assert.ok(health.intervalMs > 0);
+  assert.ok(health.points.length >= 1, 'one sample at start');
+  for (const { online, offline, alerting } of health.points) assert.deepEqual({ online, offline, alerting }, ZERO);
+  await assert.rejects(
+    admin.fleetHealth({ from: 2000, to: 1000 }),
+    (err: unknown) => err instanceof FlotillaApiError && err.status === 400 && err.code === 'bad_request',
+  );
+});

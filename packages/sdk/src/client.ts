@@ -27,6 +27,8 @@ import type {
   FleetTelemetrySeries,
   Capability,
   TimeBound,
+  FleetHealth,
+  FleetHealthQuery,
   LogFilter,
   LogLine,
 } from './types.js';
@@ -299,6 +301,15 @@ export class FlotillaClient {
     if (query.bucket !== undefined) params.set('bucket', query.bucket);
     if (query.agg !== undefined) params.set('agg', query.agg);
     return this.call<FleetTelemetrySeries>('GET', 'api/v1/telemetry', { query: params, signal: options.signal });
+  }
+
+  /** The fleet's online, offline and alerting counts over time, as the hub sampled them. */
+  async fleetHealth(query: FleetHealthQuery = {}, options: RequestOptions = {}): Promise<FleetHealth> {
+    const params = new URLSearchParams();
+    if (query.from !== undefined) params.set('from', timeParam(query.from));
+    if (query.to !== undefined) params.set('to', timeParam(query.to));
+    if (query.limit !== undefined) params.set('limit', String(query.limit));
+    return this.call<FleetHealth>('GET', 'api/v1/fleet/health', { query: params, signal: options.signal });
   }
 
   /** The HAL catalogue: every capability with its commands' argument schemas, metrics and samples. */

@@ -258,6 +258,33 @@ export interface FleetTelemetrySeries {
   points: Array<{ ts: number; value: number; devices: number }>;
 }
 
+/** Range of `GET /api/v1/fleet/health`: by default the last hour. */
+export interface FleetHealthQuery {
+  from?: TimeBound;
+  to?: TimeBound;
+  /** The newest samples of the range, at most this many (default 5000). */
+  limit?: number;
+}
+
+/** The fleet's counts as the hub sampled them (one sample per `intervalMs`). */
+export interface FleetHealthSample {
+  ts: number;
+  online: number;
+  offline: number;
+  /** Devices with an open (firing or acknowledged) alert. */
+  alerting: number;
+}
+
+export interface FleetHealth {
+  from: number;
+  to: number;
+  intervalMs: number;
+  /** Oldest first. */
+  points: FleetHealthSample[];
+  /** Older samples than the first lie in the range. */
+  truncated: boolean;
+}
+
 /** A device log line as the hub stored it (`GET /api/v1/logs`, and live on `flotilla.<id>.log`). */
 export interface LogLine {
   /** The order the hub stored the line in; the same in listings and live. */

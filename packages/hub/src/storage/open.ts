@@ -8,6 +8,7 @@ import { CommandStore } from './commands.js';
 import { ReportStore } from './reports.js';
 import { LogStore } from './logs.js';
 import { AlertStore } from './alerts.js';
+import { FleetHealthStore } from './fleet-health.js';
 import { migrateToLatest } from './migrate.js';
 import { openPostgres } from './postgres.js';
 import { SnapshotStore } from './snapshots.js';
@@ -44,6 +45,7 @@ class EngineStorage implements Storage {
   readonly reports: ReportStore;
   readonly logs: LogStore;
   readonly alerts: AlertStore;
+  readonly fleetHealth: FleetHealthStore;
   readonly #connection: EngineConnection;
   readonly #events: EventStore;
   readonly #snapshots: SnapshotStore;
@@ -63,6 +65,7 @@ class EngineStorage implements Storage {
     this.reports = new ReportStore(connection);
     this.logs = new LogStore(connection);
     this.alerts = new AlertStore(connection);
+    this.fleetHealth = new FleetHealthStore(connection);
   }
 
   appendEvents: Storage['appendEvents'] = (events) => this.#open(() => this.#events.append(events));

@@ -251,6 +251,13 @@ export interface AlertDeliveriesTable {
   delivered_at: number | null;
 }
 
+export interface FleetHealthTable {
+  ts: number;
+  online: number;
+  offline: number;
+  alerting: number;
+}
+
 export interface Database {
   events: EventsTable;
   snapshots: SnapshotsTable;
@@ -278,4 +285,5 @@ export interface Database {
   alert_rules: AlertRulesTable;
   alerts: AlertsTable;
   alert_deliveries: AlertDeliveriesTable;
+  fleet_health: FleetHealthTable;
 }

@@ -8,6 +8,7 @@ import type { TelemetryStore } from './telemetry-store.js';
 import type { ReportStore } from './reports.js';
 import type { LogStore } from './logs.js';
 import type { AlertStore } from './alerts.js';
+import type { FleetHealthStore } from './fleet-health.js';
 
 /**
  * The storage contract every engine implements (SQLite through node:sqlite, PostgreSQL).
@@ -69,6 +70,8 @@ export interface Storage {
   readonly logs: LogStore;
   /** Alert rules, alerts and webhook deliveries (migration 0009). */
   readonly alerts: AlertStore;
+  /** The fleet's online, offline and alerting counts over time (migration 0017). */
+  readonly fleetHealth: FleetHealthStore;
   /**
    * Appends atomically, in order; returns the stored events with their positions. Calls made
    * in the same turn of the event loop (or while a commit runs) share one transaction, and

@@ -16,13 +16,21 @@ const METRICS = [
   { metric: 'system.temperature', label: 'CPU °C' },
   { metric: 'system.cpu', label: 'CPU %' },
 ];
-/** How many samples of the counts the page keeps (one per 5 s: an hour). */
-const KEEP = 720;
+/** Live samples of the counts the page keeps (one per 5 s: a day, the longest range). */
+const KEEP = 17_280;
+/** How often the page samples its own live counts between the hub's samples. */
+const LIVE_SAMPLE_MS = 5000;
+
+interface Counts {
+  t: number[];
+  online: number[];
+  alerting: number[];
+}
 
 /**
  * Fleet health over time: the fleet's average battery, temperature and load per bucket (from
- * the telemetry store), and the online and alerting counts since the page opened (from the live
- * view, sampled every 5 s in the browser: no request).
+ * the telemetry store), and the online and alerting counts: the hub's samples over the range
+ * (`GET /api/v1/fleet/health`), then the page's own, from the live view every 5 s (no request).
  */
 export function FleetHealth({ online, total, alerting }: { online: number; total: number; alerting: number }) {
   const { client } = useSession();
@@ -37,6 +45,10 @@ export function FleetHealth({ online, total, alerting }: { online: number; total
     },
     [client, range],
   );
+  const [history] = useAsync(
+    (signal) => client.fleetHealth({ from: Date.now() - RANGES[range].ms }, { signal }),
+    [client, range],
+  );
 
   const averages = useMemo(() => {
     if (series.status !== 'ok') return undefined;
@@ -48,28 +60,42 @@ export function FleetHealth({ online, total, alerting }: { online: number; total
     return [times.map((t) => t / 1000), ...columns] as [number[], ...(number | null)[][]];
   }, [series]);
 
-  const [counts, setCounts] = useState<{ t: number[]; online: number[]; alerting: number[] }>({
-    t: [],
-    online: [],
-    alerting: [],
-  });
+  const [live, setLive] = useState<Counts>({ t: [], online: [], alerting: [] });
   const latest = useRef({ online, alerting });
   latest.current = { online, alerting };
   useEffect(() => {
     const sample = (): void =>
-      setCounts((c) => ({
+      setLive((c) => ({
         t: [...c.t, Date.now() / 1000].slice(-KEEP),
         online: [...c.online, latest.current.online].slice(-KEEP),
         alerting: [...c.alerting, latest.current.alerting].slice(-KEEP),
       }));
-    const timer = window.setInterval(sample, 5000);
+    const timer = window.setInterval(sample, LIVE_SAMPLE_MS);
     return () => window.clearInterval(timer);
   }, []);
-  // The first sample once the fleet has loaded, rather than the zeros before it.
+  // The first live sample once the fleet has loaded, rather than the zeros before it.
   useEffect(() => {
     if (total > 0)
-      setCounts((c) => (c.t.length > 0 ? c : { t: [Date.now() / 1000], online: [online], alerting: [alerting] }));
+      setLive((c) => (c.t.length > 0 ? c : { t: [Date.now() / 1000], online: [online], alerting: [alerting] }));
   }, [total, online, alerting]);
+
+  // The hub's samples, then the live ones newer than its newest, within the range.
+  const counts = useMemo((): [number[], number[], number[]] => {
+    const since = (Date.now() - RANGES[range].ms) / 1000;
+    const points = history.data?.points ?? [];
+    const t = points.map((p) => p.ts / 1000);
+    const on = points.map((p) => p.online);
+    const al = points.map((p) => p.alerting);
+    const after = t.at(-1) ?? since;
+    for (let i = 0; i < live.t.length; i++) {
+      const at = live.t[i] as number;
+      if (at <= after || at < since) continue;
+      t.push(at);
+      on.push(live.online[i] as number);
+      al.push(live.alerting[i] as number);
+    }
+    return [t, on, al];
+  }, [history, live, range]);
 
   return (
     <section className="grid" aria-label="Fleet health over time">
@@ -96,15 +122,17 @@ export function FleetHealth({ online, total, alerting }: { online: number; total
         )}
       </div>
       <div className="panel">
-        <h2>Online and alerting</h2>
+        {/* The time range chosen beside the averages applies here too. */}
+        <h2>Online and alerting, last {range}</h2>
+        {history.status === 'error' && <ErrorMessage error={history.error} what="Fleet health" />}
         <Suspense fallback={<div className="chart" />}>
           <TimeChart
-            label="Devices online and alerting since this page opened"
+            label={`Devices online and alerting over the last ${range}`}
             series={[
               { label: 'online', color: '#10b981' },
               { label: 'alerting', color: '#ef4444' },
             ]}
-            data={[counts.t, counts.online, counts.alerting]}
+            data={counts}
           />
         </Suspense>
       </div>

@@ -90,6 +90,7 @@ for (const engine of ENGINES) {
         'GET /api/v1/discovered',
         'GET /api/v1/enrollment-tokens',
         'GET /api/v1/events',
+        'GET /api/v1/fleet/health',
         'GET /api/v1/health',
         'GET /api/v1/jobs',
         'GET /api/v1/logs',

@@ -13,6 +13,7 @@ import { logs } from './0010_logs.js';
 import { telemetrySeries } from './0011_telemetry_series.js';
 import { reports } from './0012_reports.js';
 import { telemetryFrames } from './0016_telemetry_frames.js';
+import { fleetHealth } from './0017_fleet_health.js';
 
 /**
  * Every migration, applied in name order at open on both engines. A later issue adds its own
@@ -34,4 +35,5 @@ export const migrations: Readonly<Record<string, (schema: SchemaDialect) => Migr
   '0011_telemetry_series': telemetrySeries,
   '0012_reports': reports,
   '0016_telemetry_frames': telemetryFrames,
+  '0017_fleet_health': fleetHealth,
 };
