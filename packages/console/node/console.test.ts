@@ -17,7 +17,15 @@ const contexts: BrowserContext[] = [];
 before(async () => {
   // Both started together; whichever started is kept even if the other failed, so `after` stops
   // it (a hub left running would keep the test process alive until the runner's timeout).
-  const [hub, browser] = await Promise.allSettled([startFleetHub({ count: COUNT }), launchBrowser()]);
+  const [hub, browser] = await Promise.allSettled([
+    startFleetHub({
+      count: COUNT,
+      // No rollup pass during the tests: every test sees the hub as in its first half minute,
+      // when only raw points are stored (what the fleet averages must cope with).
+      telemetry: { maintenanceIntervalMs: 3_600_000 },
+    }),
+    launchBrowser(),
+  ]);
   if (hub.status === 'fulfilled') fleet = hub.value;
   if (browser.status === 'fulfilled') chromium = browser.value;
   if (hub.status === 'rejected') throw hub.reason;
@@ -91,6 +99,21 @@ test('signed in, the overview shows every robot online, live, and filters them',
     .getByTestId('count-total')
     .filter({ hasText: String(COUNT - 1) })
     .waitFor();
+});
+
+test('the fleet averages show the first raw points before the hub has rolled any up', async () => {
+  const since = Date.now() - 3600_000;
+  // What the page meets: no 1 min rollups yet, but raw points from the simulated robots.
+  await until('raw battery points at the hub', async () => {
+    const raw = await fleet.admin.fleetTelemetry({ metric: 'battery.soc', from: since, bucket: '10s' });
+    return raw.points.length > 0;
+  });
+  const rolled = await fleet.admin.fleetTelemetry({ metric: 'battery.soc', from: since, bucket: '1m' });
+  assert.deepEqual(rolled.points, [], 'no rollups yet');
+  const page = await newPage();
+  await signIn(page, fleet.url, 'admin', fleet.adminPassword);
+  const chart = page.getByRole('img', { name: 'Fleet average battery, temperature and CPU' });
+  await until('points on the fleet averages chart', async () => Number(await chart.getAttribute('data-points')) > 0);
 });
 
 test('the theme switch changes the page between light and dark, and is remembered', async () => {

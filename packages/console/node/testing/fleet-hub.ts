@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startHub, type RunningHub } from '@flotilla/hub';
+import { startHub, type HubOptions, type RunningHub } from '@flotilla/hub';
 import { FlotillaClient } from '@flotilla/sdk';
 import { startSimulation, type Simulation } from '@flotilla/sim';
 import { consoleDir } from '../index.js';
@@ -26,6 +26,8 @@ export async function startFleetHub(options: {
   count: number;
   kind?: 'mixed' | 'lekiwi' | 'tonypi';
   rate?: number;
+  /** Telemetry settings of the hub (a test that needs the time before the first rollup makes them rare). */
+  telemetry?: HubOptions['telemetry'];
 }): Promise<FleetHub> {
   const dataDir = mkdtempSync(join(tmpdir(), 'flotilla-console-hub-'));
   const hub = await startHub({
@@ -36,6 +38,7 @@ export async function startFleetHub(options: {
     adminPassword: ADMIN_PASSWORD,
     logLevel: process.env['FLOTILLA_LOG_LEVEL'] ?? 'silent',
     consoleDir,
+    ...(options.telemetry && { telemetry: options.telemetry }),
   });
   let sim: Simulation | undefined;
   try {

@@ -2,6 +2,7 @@ import { lazy, Suspense, useEffect, useMemo, useRef, useState } from 'react';
 import { ErrorMessage } from '../../app/ErrorMessage.tsx';
 import { useSession } from '../../app/session.tsx';
 import { useAsync } from '../../app/use-async.ts';
+import { fleetAverage } from './fleet-averages.ts';
 
 const TimeChart = lazy(() => import('../../charts/TimeChart.tsx').then((m) => ({ default: m.TimeChart })));
 
@@ -39,9 +40,7 @@ export function FleetHealth({ online, total, alerting }: { online: number; total
     async (signal) => {
       const { ms, bucket } = RANGES[range];
       const from = Date.now() - ms;
-      return Promise.all(
-        METRICS.map((m) => client.fleetTelemetry({ metric: m.metric, from, bucket, agg: 'avg' }, { signal })),
-      );
+      return Promise.all(METRICS.map((m) => fleetAverage(client, { metric: m.metric, from, bucket }, signal)));
     },
     [client, range],
   );
@@ -52,9 +51,9 @@ export function FleetHealth({ online, total, alerting }: { online: number; total
 
   const averages = useMemo(() => {
     if (series.status !== 'ok') return undefined;
-    const times = [...new Set(series.data.flatMap((s) => s.points.map((p) => p.ts)))].sort((a, b) => a - b);
+    const times = [...new Set(series.data.flatMap((s) => s.map((p) => p.ts)))].sort((a, b) => a - b);
     const columns = series.data.map((s) => {
-      const byTs = new Map(s.points.map((p) => [p.ts, p.value]));
+      const byTs = new Map(s.map((p) => [p.ts, p.value]));
       return times.map((t) => byTs.get(t) ?? null);
     });
     return [times.map((t) => t / 1000), ...columns] as [number[], ...(number | null)[][]];
