@@ -1,10 +1,13 @@
-import { useCallback, useEffect, useState } from 'react';
+import { useState } from 'react';
 import type { Alert } from '@flotilla/sdk';
+import { DataTable, type Column } from '../../app/DataTable.tsx';
 import { ErrorMessage } from '../../app/ErrorMessage.tsx';
 import { ago, dateTime } from '../../app/format.ts';
 import { devicePath, Link } from '../../app/router.ts';
 import { useSession } from '../../app/session.tsx';
+import { useAction } from '../../app/use-action.ts';
 import { useLive } from '../../app/use-live.ts';
+import { usePaged } from '../../app/use-paged.ts';
 import { ALERT_SUBJECTS, alertOf } from '../../live/alert-events.ts';
 import { RuleEditor } from './RuleEditor.tsx';
 
@@ -24,148 +27,116 @@ const isOpen = (a: Alert): boolean => a.status !== 'resolved';
 export default function AlertsPage() {
   const { client, can } = useSession();
   const [tab, setTab] = useState<Tab>('open');
-  const [alerts, setAlerts] = useState<Alert[]>([]);
-  const [cursor, setCursor] = useState<string | null>(null);
-  const [loading, setLoading] = useState(true);
-  const [error, setError] = useState<unknown>(undefined);
-  const [actionError, setActionError] = useState<unknown>(undefined);
+  const alerts = usePaged(
+    (cursor, signal) =>
+      client.alerts.list(
+        {
+          ...(tab === 'open' && { status: ['firing', 'acknowledged'] }),
+          limit: PAGE,
+          ...(cursor && { cursor }),
+        },
+        signal ? { signal } : {},
+      ),
+    [client, tab],
+  );
+  const action = useAction();
+  const belongs = tab === 'open' ? isOpen : () => true;
 
   useLive(ALERT_SUBJECTS, (m) => {
     const alert = alertOf(m);
-    if (alert) setAlerts((list) => merge(list, alert, tab === 'open' ? isOpen : () => true));
+    if (alert) alerts.setItems((list) => merge(list, alert, belongs));
   });
 
-  const load = useCallback(
-    async (after: string | null, signal?: AbortSignal) => {
-      setLoading(true);
-      try {
-        const page = await client.alerts.list(
-          {
-            ...(tab === 'open' && { status: ['firing', 'acknowledged'] }),
-            limit: PAGE,
-            ...(after && { cursor: after }),
-          },
-          signal ? { signal } : {},
-        );
-        setAlerts((list) => (after ? [...list, ...page.items] : page.items));
-        setCursor(page.nextCursor);
-        setError(undefined);
-      } catch (err) {
-        if (!signal?.aborted) setError(err);
-      } finally {
-        setLoading(false);
-      }
-    },
-    [client, tab],
-  );
-
-  useEffect(() => {
-    const controller = new AbortController();
-    void load(null, controller.signal);
-    return () => controller.abort();
-  }, [load]);
-
-  const act = async (alert: Alert, action: 'acknowledge' | 'resolve'): Promise<void> => {
-    setActionError(undefined);
-    try {
-      const changed = await client.alerts[action](alert.id);
-      setAlerts((list) => merge(list, changed, tab === 'open' ? isOpen : () => true));
-    } catch (err) {
-      setActionError(err);
-    }
+  const act = (alert: Alert, what: 'acknowledge' | 'resolve'): void => {
+    void action.run(async () => {
+      const changed = await client.alerts[what](alert.id);
+      alerts.setItems((list) => merge(list, changed, belongs));
+    });
   };
 
-  const firing = alerts.filter((a) => a.status === 'firing').length;
+  const columns: Array<Column<Alert> | false> = [
+    { header: 'Severity', cell: (a) => <span className={`badge ${a.severity}`}>{a.severity}</span> },
+    {
+      header: 'Alert',
+      cell: (a) => (
+        <>
+          <b>{a.ruleName}</b>
+          <div className="muted">{a.summary}</div>
+        </>
+      ),
+    },
+    {
+      header: 'Device',
+      cell: (a) => (
+        <Link to={devicePath(a.device)} className="mono">
+          {a.device}
+        </Link>
+      ),
+    },
+    {
+      header: 'Status',
+      cell: (a) => (
+        <>
+          <span className={a.status === 'firing' ? 'bad' : a.status === 'acknowledged' ? 'warn' : 'muted'}>
+            {a.status}
+          </span>
+          {a.acknowledgedBy && <div className="muted">ack by {a.acknowledgedBy}</div>}
+          {a.resolvedAt !== null && (
+            <div className="muted">
+              resolved {dateTime(a.resolvedAt)} ({a.resolution})
+            </div>
+          )}
+        </>
+      ),
+    },
+    { header: 'Started', cell: (a) => <span title={dateTime(a.startedAt)}>{ago(a.startedAt)}</span> },
+    {
+      header: 'Actions',
+      hideHeader: true,
+      cell: (a) =>
+        can('alerts:ack') &&
+        a.status !== 'resolved' && (
+          <div className="row">
+            {a.status === 'firing' && (
+              <button
+                type="button"
+                onClick={() => act(a, 'acknowledge')}
+                aria-label={`Acknowledge ${a.ruleName} on ${a.device}`}
+              >
+                Acknowledge
+              </button>
+            )}
+            <button type="button" onClick={() => act(a, 'resolve')} aria-label={`Resolve ${a.ruleName} on ${a.device}`}>
+              Resolve
+            </button>
+          </div>
+        ),
+    },
+  ];
+
+  const firing = alerts.items.filter((a) => a.status === 'firing').length;
   return (
-    <div style={{ display: 'flex', flexDirection: 'column', gap: '1rem' }}>
+    <div className="stack">
       <h1>Alerts</h1>
       <div className="tabs" role="group" aria-label="Which alerts">
         <button type="button" aria-pressed={tab === 'open'} onClick={() => setTab('open')}>
-          Open{tab === 'open' ? ` (${alerts.length}, ${firing} firing)` : ''}
+          Open{tab === 'open' ? ` (${alerts.items.length}, ${firing} firing)` : ''}
         </button>
         <button type="button" aria-pressed={tab === 'history'} onClick={() => setTab('history')}>
           History
         </button>
       </div>
-      {error !== undefined && <ErrorMessage error={error} what="Cannot load alerts" />}
-      {actionError !== undefined && <ErrorMessage error={actionError} />}
+      {alerts.error !== undefined && <ErrorMessage error={alerts.error} what="Cannot load alerts" />}
+      {action.error !== undefined && <ErrorMessage error={action.error} />}
       <section className="panel" aria-label={tab === 'open' ? 'Open alerts' : 'Alert history'}>
-        {alerts.length === 0 && !loading && (
-          <p className="muted">{tab === 'open' ? 'Nothing is firing.' : 'No alerts yet.'}</p>
-        )}
-        {alerts.length > 0 && (
-          <table className="list">
-            <thead>
-              <tr>
-                <th>Severity</th>
-                <th>Alert</th>
-                <th>Device</th>
-                <th>Status</th>
-                <th>Started</th>
-                <th>
-                  <span className="skip">Actions</span>
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {alerts.map((a) => (
-                <tr key={a.id} data-alert={a.id}>
-                  <td>
-                    <span className={`badge ${a.severity}`}>{a.severity}</span>
-                  </td>
-                  <td>
-                    <b>{a.ruleName}</b>
-                    <div className="muted">{a.summary}</div>
-                  </td>
-                  <td>
-                    <Link to={devicePath(a.device)} className="mono">
-                      {a.device}
-                    </Link>
-                  </td>
-                  <td>
-                    <span className={a.status === 'firing' ? 'bad' : a.status === 'acknowledged' ? 'warn' : 'muted'}>
-                      {a.status}
-                    </span>
-                    {a.acknowledgedBy && <div className="muted">ack by {a.acknowledgedBy}</div>}
-                    {a.resolvedAt !== null && (
-                      <div className="muted">
-                        resolved {dateTime(a.resolvedAt)} ({a.resolution})
-                      </div>
-                    )}
-                  </td>
-                  <td title={dateTime(a.startedAt)}>{ago(a.startedAt)}</td>
-                  <td>
-                    {can('alerts:ack') && a.status !== 'resolved' && (
-                      <div className="row">
-                        {a.status === 'firing' && (
-                          <button
-                            type="button"
-                            onClick={() => void act(a, 'acknowledge')}
-                            aria-label={`Acknowledge ${a.ruleName} on ${a.device}`}
-                          >
-                            Acknowledge
-                          </button>
-                        )}
-                        <button
-                          type="button"
-                          onClick={() => void act(a, 'resolve')}
-                          aria-label={`Resolve ${a.ruleName} on ${a.device}`}
-                        >
-                          Resolve
-                        </button>
-                      </div>
-                    )}
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        )}
-        {cursor && (
-          <button type="button" disabled={loading} onClick={() => void load(cursor)}>
-            Load more
-          </button>
-        )}
+        <DataTable
+          columns={columns}
+          rows={alerts.items}
+          rowData={(a) => ({ 'data-alert': a.id })}
+          empty={tab === 'open' ? 'Nothing is firing.' : 'No alerts yet.'}
+          loading={alerts.loading}
+          more={{ available: alerts.hasMore, load: alerts.loadMore }}
+        />
       </section>
       <RuleEditor />
     </div>

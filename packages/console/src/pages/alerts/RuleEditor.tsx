@@ -1,7 +1,9 @@
 import { useState, type FormEvent } from 'react';
 import type { AlertCondition, AlertRule, AlertSeverity } from '@flotilla/sdk';
+import { ListingTable, type Column } from '../../app/DataTable.tsx';
 import { ErrorMessage } from '../../app/ErrorMessage.tsx';
 import { useSession } from '../../app/session.tsx';
+import { useAction } from '../../app/use-action.ts';
 import { useAsync } from '../../app/use-async.ts';
 
 /** A starting point for each kind of condition (docs/alerts.md), edited as JSON. */
@@ -53,23 +55,7 @@ export function RuleEditor() {
   const editable = can('alerts:configure');
   const [rules, reload] = useAsync((signal) => client.alerts.listRules({ signal }), [client]);
   const [draft, setDraft] = useState<Draft | undefined>(undefined);
-  const [error, setError] = useState<unknown>(undefined);
-  const [busy, setBusy] = useState(false);
-
-  const run = async (action: () => Promise<unknown>): Promise<boolean> => {
-    setBusy(true);
-    setError(undefined);
-    try {
-      await action();
-      reload();
-      return true;
-    } catch (err) {
-      setError(err);
-      return false;
-    } finally {
-      setBusy(false);
-    }
-  };
+  const { run, busy, error, setError } = useAction(reload);
 
   const save = async (event: FormEvent): Promise<void> => {
     event.preventDefault();
@@ -100,6 +86,57 @@ export function RuleEditor() {
   };
 
   const set = (change: Partial<Draft>): void => setDraft((d) => (d ? { ...d, ...change } : d));
+
+  const columns: Array<Column<AlertRule> | false> = [
+    {
+      header: 'Rule',
+      cell: (r) => (
+        <>
+          <b>{r.name}</b>
+          {r.description && <div className="muted">{r.description}</div>}
+        </>
+      ),
+    },
+    { header: 'Severity', cell: (r) => <span className={`badge ${r.severity}`}>{r.severity}</span> },
+    { header: 'Selector', className: 'mono', cell: (r) => r.selector ?? 'all' },
+    {
+      header: 'Condition',
+      className: 'mono',
+      style: { fontSize: '0.8rem', maxWidth: 320, overflowWrap: 'anywhere' },
+      cell: (r) => JSON.stringify(r.condition),
+    },
+    { header: 'Enabled', cell: (r) => (r.enabled ? 'yes' : 'no') },
+    editable && {
+      header: 'Actions',
+      hideHeader: true,
+      cell: (r) => (
+        <div className="row">
+          <button type="button" onClick={() => setDraft(draftOf(r))} aria-label={`Edit ${r.name}`}>
+            Edit
+          </button>
+          <button
+            type="button"
+            disabled={busy}
+            onClick={() => void run(() => client.alerts.updateRule(r.id, { enabled: !r.enabled }))}
+            aria-label={`${r.enabled ? 'Disable' : 'Enable'} ${r.name}`}
+          >
+            {r.enabled ? 'Disable' : 'Enable'}
+          </button>
+          <button
+            type="button"
+            disabled={busy}
+            onClick={() => {
+              if (confirm(`Delete rule ${r.name}? Its open alerts are resolved.`))
+                void run(() => client.alerts.deleteRule(r.id));
+            }}
+            aria-label={`Delete ${r.name}`}
+          >
+            Delete
+          </button>
+        </div>
+      ),
+    },
+  ];
 
   return (
     <section className="panel" aria-label="Alert rules">
@@ -177,72 +214,7 @@ export function RuleEditor() {
           </div>
         </form>
       )}
-      {rules.status === 'error' && <ErrorMessage error={rules.error} what="Cannot load rules" />}
-      {rules.data && rules.data.length === 0 && <p className="muted">No rules.</p>}
-      {rules.data && rules.data.length > 0 && (
-        <table className="list">
-          <thead>
-            <tr>
-              <th>Rule</th>
-              <th>Severity</th>
-              <th>Selector</th>
-              <th>Condition</th>
-              <th>Enabled</th>
-              {editable && (
-                <th>
-                  <span className="skip">Actions</span>
-                </th>
-              )}
-            </tr>
-          </thead>
-          <tbody>
-            {rules.data.map((r) => (
-              <tr key={r.id}>
-                <td>
-                  <b>{r.name}</b>
-                  {r.description && <div className="muted">{r.description}</div>}
-                </td>
-                <td>
-                  <span className={`badge ${r.severity}`}>{r.severity}</span>
-                </td>
-                <td className="mono">{r.selector ?? 'all'}</td>
-                <td className="mono" style={{ fontSize: '0.8rem', maxWidth: 320, overflowWrap: 'anywhere' }}>
-                  {JSON.stringify(r.condition)}
-                </td>
-                <td>{r.enabled ? 'yes' : 'no'}</td>
-                {editable && (
-                  <td>
-                    <div className="row">
-                      <button type="button" onClick={() => setDraft(draftOf(r))} aria-label={`Edit ${r.name}`}>
-                        Edit
-                      </button>
-                      <button
-                        type="button"
-                        disabled={busy}
-                        onClick={() => void run(() => client.alerts.updateRule(r.id, { enabled: !r.enabled }))}
-                        aria-label={`${r.enabled ? 'Disable' : 'Enable'} ${r.name}`}
-                      >
-                        {r.enabled ? 'Disable' : 'Enable'}
-                      </button>
-                      <button
-                        type="button"
-                        disabled={busy}
-                        onClick={() => {
-                          if (confirm(`Delete rule ${r.name}? Its open alerts are resolved.`))
-                            void run(() => client.alerts.deleteRule(r.id));
-                        }}
-                        aria-label={`Delete ${r.name}`}
-                      >
-                        Delete
-                      </button>
-                    </div>
-                  </td>
-                )}
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      )}
+      <ListingTable listing={rules} failed="Cannot load rules" columns={columns} empty="No rules." />
     </section>
   );
 }

@@ -1,8 +1,11 @@
-import { useState, type FormEvent } from 'react';
+import { useState } from 'react';
 import type { Report } from '@flotilla/sdk';
+import { ListingTable, type Column } from '../../app/DataTable.tsx';
 import { ErrorMessage } from '../../app/ErrorMessage.tsx';
+import { FormRow } from '../../app/FormRow.tsx';
 import { dateTime } from '../../app/format.ts';
 import { useSession } from '../../app/session.tsx';
+import { useAction } from '../../app/use-action.ts';
 import { useAsync } from '../../app/use-async.ts';
 
 const SPANS = { '1h': 3600_000, '24h': 86400_000, '7d': 7 * 86400_000, '30d': 30 * 86400_000 };
@@ -16,15 +19,12 @@ export default function ReportsPage() {
   const [device, setDevice] = useState('');
   const [selector, setSelector] = useState('');
   const [span, setSpan] = useState<Span>('24h');
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(undefined);
+  const generating = useAction();
+  const setError = generating.setError;
   const [open, setOpen] = useState<{ report: Report; html: string } | undefined>(undefined);
 
-  const generate = async (event: FormEvent): Promise<void> => {
-    event.preventDefault();
-    setBusy(true);
-    setError(undefined);
-    try {
+  const generate = (): Promise<boolean> =>
+    generating.run(async () => {
       const created = await client.createReport({
         scope,
         from: Date.now() - SPANS[span],
@@ -35,13 +35,8 @@ export default function ReportsPage() {
       const done = await client.waitForReport(created.id);
       reload();
       if (done.status === 'ready') await show(done);
-      else setError(new Error(`The report failed: ${done.error ?? 'no reason given'}`));
-    } catch (err) {
-      setError(err);
-    } finally {
-      setBusy(false);
-    }
-  };
+      else throw new Error(`The report failed: ${done.error ?? 'no reason given'}`);
+    });
 
   const show = async (report: Report): Promise<void> => {
     try {
@@ -65,16 +60,50 @@ export default function ReportsPage() {
     }
   };
 
+  const columns: ReadonlyArray<Column<Report>> = [
+    {
+      header: 'Created',
+      cell: (r) => (
+        <>
+          {dateTime(r.createdAt)} <div className="muted">{r.createdBy}</div>
+        </>
+      ),
+    },
+    {
+      header: 'Covers',
+      cell: (r) => (
+        <>
+          {dateTime(r.from)} – {dateTime(r.to)}
+        </>
+      ),
+    },
+    {
+      header: 'Scope',
+      cell: (r) => (r.scope === 'device' ? r.device : r.selector ? `fleet (${r.selector})` : 'fleet'),
+    },
+    { header: 'Status', cell: (r) => <span className={r.status === 'failed' ? 'bad' : ''}>{r.status}</span> },
+    {
+      header: 'Actions',
+      hideHeader: true,
+      cell: (r) =>
+        r.status === 'ready' && (
+          <div className="row">
+            <button type="button" onClick={() => void show(r)} aria-label={`Open report ${r.id}`}>
+              Open
+            </button>
+            <button type="button" onClick={() => void pdf(r)} aria-label={`Download report ${r.id} as PDF`}>
+              PDF
+            </button>
+          </div>
+        ),
+    },
+  ];
+
   return (
-    <div style={{ display: 'flex', flexDirection: 'column', gap: '1rem' }}>
+    <div className="stack">
       <h1>Reports</h1>
       {can('reports:write') && (
-        <form
-          className="panel row"
-          onSubmit={(e) => void generate(e)}
-          aria-label="Generate a report"
-          style={{ alignItems: 'flex-end' }}
-        >
+        <FormRow className="panel" label="Generate a report" onSubmit={generate}>
           <label className="field">
             Scope
             <select value={scope} onChange={(e) => setScope(e.target.value as 'fleet' | 'device')}>
@@ -112,56 +141,14 @@ export default function ReportsPage() {
               ))}
             </select>
           </label>
-          <button className="primary" type="submit" disabled={busy}>
-            {busy ? 'Generating…' : 'Generate report'}
+          <button className="primary" type="submit" disabled={generating.busy}>
+            {generating.busy ? 'Generating…' : 'Generate report'}
           </button>
-        </form>
+        </FormRow>
       )}
-      {error !== undefined && <ErrorMessage error={error} />}
+      {generating.error !== undefined && <ErrorMessage error={generating.error} />}
       <section className="panel" aria-label="Report list">
-        {reports.status === 'error' && <ErrorMessage error={reports.error} what="Cannot load reports" />}
-        {reports.data && reports.data.length === 0 && <p className="muted">No reports yet.</p>}
-        {reports.data && reports.data.length > 0 && (
-          <table className="list">
-            <thead>
-              <tr>
-                <th>Created</th>
-                <th>Covers</th>
-                <th>Scope</th>
-                <th>Status</th>
-                <th>
-                  <span className="skip">Actions</span>
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {reports.data.map((r) => (
-                <tr key={r.id}>
-                  <td>
-                    {dateTime(r.createdAt)} <div className="muted">{r.createdBy}</div>
-                  </td>
-                  <td>
-                    {dateTime(r.from)} – {dateTime(r.to)}
-                  </td>
-                  <td>{r.scope === 'device' ? r.device : r.selector ? `fleet (${r.selector})` : 'fleet'}</td>
-                  <td className={r.status === 'failed' ? 'bad' : ''}>{r.status}</td>
-                  <td>
-                    {r.status === 'ready' && (
-                      <div className="row">
-                        <button type="button" onClick={() => void show(r)} aria-label={`Open report ${r.id}`}>
-                          Open
-                        </button>
-                        <button type="button" onClick={() => void pdf(r)} aria-label={`Download report ${r.id} as PDF`}>
-                          PDF
-                        </button>
-                      </div>
-                    )}
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        )}
+        <ListingTable listing={reports} failed="Cannot load reports" columns={columns} empty="No reports yet." />
       </section>
       {open && (
         <section className="panel" aria-label="Open report">

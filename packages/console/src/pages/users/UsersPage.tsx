@@ -1,43 +1,76 @@
-import { useState, type FormEvent } from 'react';
-import type { CreatedApiToken, Role } from '@flotilla/sdk';
+import { useState } from 'react';
+import type { ApiToken, CreatedApiToken, Role, User } from '@flotilla/sdk';
+import { ListingTable, type Column } from '../../app/DataTable.tsx';
 import { ErrorMessage } from '../../app/ErrorMessage.tsx';
+import { FormRow } from '../../app/FormRow.tsx';
 import { dateTime } from '../../app/format.ts';
 import { useSession } from '../../app/session.tsx';
+import { useAction } from '../../app/use-action.ts';
 import { useAsync } from '../../app/use-async.ts';
 
 const ROLES: Role[] = ['admin', 'engineer', 'operator', 'viewer'];
+
+function RoleOptions({ roles }: { roles: readonly Role[] }) {
+  return roles.map((r) => <option key={r}>{r}</option>);
+}
 
 function Users() {
   const { client, me } = useSession();
   const [users, reload] = useAsync((signal) => client.users.list({ signal }), [client]);
   const [draft, setDraft] = useState({ username: '', password: '', role: 'viewer' as Role });
-  const [error, setError] = useState<unknown>(undefined);
+  const { run, error } = useAction(reload);
 
-  const run = async (action: () => Promise<unknown>): Promise<boolean> => {
-    setError(undefined);
-    try {
-      await action();
-      reload();
-      return true;
-    } catch (err) {
-      setError(err);
-      return false;
-    }
-  };
-  const create = async (event: FormEvent): Promise<void> => {
-    event.preventDefault();
+  const create = async (): Promise<void> => {
     if (await run(() => client.users.create(draft))) setDraft({ username: '', password: '', role: 'viewer' });
   };
+
+  const columns: ReadonlyArray<Column<User>> = [
+    { header: 'User', cell: (u) => u.username },
+    {
+      header: 'Role',
+      cell: (u) => (
+        <select
+          aria-label={`Role of ${u.username}`}
+          value={u.role}
+          disabled={u.id === me.user.id}
+          onChange={(e) => void run(() => client.users.update(u.id, { role: e.target.value as Role }))}
+        >
+          <RoleOptions roles={ROLES} />
+        </select>
+      ),
+    },
+    {
+      header: 'State',
+      cell: (u) => <span className={u.disabled ? 'bad' : 'on'}>{u.disabled ? 'disabled' : 'active'}</span>,
+    },
+    { header: 'Created', cell: (u) => dateTime(u.createdAt) },
+    {
+      header: 'Actions',
+      hideHeader: true,
+      cell: (u) =>
+        u.id !== me.user.id && (
+          <div className="row">
+            <button type="button" onClick={() => void run(() => client.users.update(u.id, { disabled: !u.disabled }))}>
+              {u.disabled ? 'Enable' : 'Disable'} <span className="skip">{u.username}</span>
+            </button>
+            <button
+              type="button"
+              onClick={() => {
+                if (confirm(`Delete ${u.username} with their tokens and sessions?`))
+                  void run(() => client.users.delete(u.id));
+              }}
+            >
+              Delete <span className="skip">{u.username}</span>
+            </button>
+          </div>
+        ),
+    },
+  ];
 
   return (
     <section className="panel" aria-label="Users">
       <h2>Users</h2>
-      <form
-        className="row"
-        onSubmit={(e) => void create(e)}
-        aria-label="New user"
-        style={{ alignItems: 'flex-end', marginBottom: '0.75rem' }}
-      >
+      <FormRow label="New user" onSubmit={create}>
         <label className="field">
           Username
           <input required value={draft.username} onChange={(e) => setDraft({ ...draft, username: e.target.value })} />
@@ -56,74 +89,15 @@ function Users() {
         <label className="field">
           Role
           <select value={draft.role} onChange={(e) => setDraft({ ...draft, role: e.target.value as Role })}>
-            {ROLES.map((r) => (
-              <option key={r}>{r}</option>
-            ))}
+            <RoleOptions roles={ROLES} />
           </select>
         </label>
         <button type="submit" className="primary">
           Add user
         </button>
-      </form>
+      </FormRow>
       {error !== undefined && <ErrorMessage error={error} />}
-      {users.status === 'error' && <ErrorMessage error={users.error} what="Cannot load users" />}
-      {users.data && (
-        <table className="list">
-          <thead>
-            <tr>
-              <th>User</th>
-              <th>Role</th>
-              <th>State</th>
-              <th>Created</th>
-              <th>
-                <span className="skip">Actions</span>
-              </th>
-            </tr>
-          </thead>
-          <tbody>
-            {users.data.map((u) => (
-              <tr key={u.id}>
-                <td>{u.username}</td>
-                <td>
-                  <select
-                    aria-label={`Role of ${u.username}`}
-                    value={u.role}
-                    disabled={u.id === me.user.id}
-                    onChange={(e) => void run(() => client.users.update(u.id, { role: e.target.value as Role }))}
-                  >
-                    {ROLES.map((r) => (
-                      <option key={r}>{r}</option>
-                    ))}
-                  </select>
-                </td>
-                <td className={u.disabled ? 'bad' : 'on'}>{u.disabled ? 'disabled' : 'active'}</td>
-                <td>{dateTime(u.createdAt)}</td>
-                <td>
-                  {u.id !== me.user.id && (
-                    <div className="row">
-                      <button
-                        type="button"
-                        onClick={() => void run(() => client.users.update(u.id, { disabled: !u.disabled }))}
-                      >
-                        {u.disabled ? 'Enable' : 'Disable'} <span className="skip">{u.username}</span>
-                      </button>
-                      <button
-                        type="button"
-                        onClick={() => {
-                          if (confirm(`Delete ${u.username} with their tokens and sessions?`))
-                            void run(() => client.users.delete(u.id));
-                        }}
-                      >
-                        Delete <span className="skip">{u.username}</span>
-                      </button>
-                    </div>
-                  )}
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      )}
+      <ListingTable listing={users} failed="Cannot load users" columns={columns} empty="No users." />
     </section>
   );
 }
@@ -136,29 +110,38 @@ function Tokens() {
   const [role, setRole] = useState<Role>(me.role as Role);
   const [days, setDays] = useState('90');
   const [created, setCreated] = useState<CreatedApiToken | undefined>(undefined);
-  const [error, setError] = useState<unknown>(undefined);
+  const { run, error } = useAction(reload);
   const allowed = ROLES.slice(ROLES.indexOf(me.role as Role));
 
-  const create = async (event: FormEvent): Promise<void> => {
-    event.preventDefault();
-    setError(undefined);
-    try {
+  const create = (): Promise<boolean> =>
+    run(async () => {
       setCreated(await client.tokens.create({ name, role, ...(days ? { expiresIn: Number(days) * 86400 } : {}) }));
       setName('');
-      reload();
-    } catch (err) {
-      setError(err);
-    }
-  };
-  const revoke = async (id: string): Promise<void> => {
-    setError(undefined);
-    try {
-      await client.tokens.revoke(id);
-      reload();
-    } catch (err) {
-      setError(err);
-    }
-  };
+    });
+
+  const columns: ReadonlyArray<Column<ApiToken>> = [
+    { header: 'Name', cell: (t) => t.name },
+    { header: 'Role', cell: (t) => t.role },
+    { header: 'Created', cell: (t) => dateTime(t.createdAt) },
+    { header: 'Expires', cell: (t) => (t.expiresAt ? dateTime(t.expiresAt) : 'never') },
+    { header: 'Last used', cell: (t) => (t.lastUsedAt ? dateTime(t.lastUsedAt) : 'never') },
+    {
+      header: 'Actions',
+      hideHeader: true,
+      cell: (t) =>
+        t.revokedAt ? (
+          <span className="muted">revoked</span>
+        ) : (
+          <button
+            type="button"
+            onClick={() => void run(() => client.tokens.revoke(t.id))}
+            aria-label={`Revoke ${t.name}`}
+          >
+            Revoke
+          </button>
+        ),
+    },
+  ];
 
   return (
     <section className="panel" aria-label="API tokens">
@@ -170,12 +153,7 @@ function Tokens() {
           </label>
         )}
       </div>
-      <form
-        className="row"
-        onSubmit={(e) => void create(e)}
-        aria-label="New API token"
-        style={{ alignItems: 'flex-end', marginBottom: '0.75rem' }}
-      >
+      <FormRow label="New API token" onSubmit={create}>
         <label className="field">
           Name
           <input required value={name} onChange={(e) => setName(e.target.value)} placeholder="ci" />
@@ -183,9 +161,7 @@ function Tokens() {
         <label className="field">
           Role
           <select value={role} onChange={(e) => setRole(e.target.value as Role)}>
-            {allowed.map((r) => (
-              <option key={r}>{r}</option>
-            ))}
+            <RoleOptions roles={allowed} />
           </select>
         </label>
         <label className="field">
@@ -195,7 +171,7 @@ function Tokens() {
         <button type="submit" className="primary">
           Create token
         </button>
-      </form>
+      </FormRow>
       {created && (
         <div className="ok-box" role="status">
           Token <b>{created.name}</b> created. Copy it now, it is not shown again:
@@ -205,44 +181,7 @@ function Tokens() {
         </div>
       )}
       {error !== undefined && <ErrorMessage error={error} />}
-      {tokens.status === 'error' && <ErrorMessage error={tokens.error} what="Cannot load tokens" />}
-      {tokens.data && tokens.data.length === 0 && <p className="muted">No tokens.</p>}
-      {tokens.data && tokens.data.length > 0 && (
-        <table className="list">
-          <thead>
-            <tr>
-              <th>Name</th>
-              <th>Role</th>
-              <th>Created</th>
-              <th>Expires</th>
-              <th>Last used</th>
-              <th>
-                <span className="skip">Actions</span>
-              </th>
-            </tr>
-          </thead>
-          <tbody>
-            {tokens.data.map((t) => (
-              <tr key={t.id}>
-                <td>{t.name}</td>
-                <td>{t.role}</td>
-                <td>{dateTime(t.createdAt)}</td>
-                <td>{t.expiresAt ? dateTime(t.expiresAt) : 'never'}</td>
-                <td>{t.lastUsedAt ? dateTime(t.lastUsedAt) : 'never'}</td>
-                <td>
-                  {t.revokedAt ? (
-                    <span className="muted">revoked</span>
-                  ) : (
-                    <button type="button" onClick={() => void revoke(t.id)} aria-label={`Revoke ${t.name}`}>
-                      Revoke
-                    </button>
-                  )}
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      )}
+      <ListingTable listing={tokens} failed="Cannot load tokens" columns={columns} empty="No tokens." />
     </section>
   );
 }
@@ -251,7 +190,7 @@ function Tokens() {
 export default function UsersPage() {
   const { can } = useSession();
   return (
-    <div style={{ display: 'flex', flexDirection: 'column', gap: '1rem' }}>
+    <div className="stack">
       <h1>{can('users:manage') ? 'Users and tokens' : 'API tokens'}</h1>
       {can('users:manage') && <Users />}
       <Tokens />
