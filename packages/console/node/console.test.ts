@@ -137,6 +137,11 @@ test('at tablet width the navigation and the device table still fit', async () =
   const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
   assert.ok(overflow <= 0, `the page is ${overflow}px wider than the screen`);
   await screenshot(page, 'overview-tablet');
+  // On a page shorter than the screen the top bar keeps its own height (it once took half the rest).
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Reports' }).click();
+  await page.getByRole('heading', { name: 'Reports', exact: true }).waitFor();
+  const bar = await page.locator('header.sidebar').boundingBox();
+  assert.ok(bar && bar.height < 160, `the top bar is ${bar?.height}px high`);
 });
 
 /** Waits until `probe` holds, polling the page (bounded): for values that change with live data. */
@@ -244,7 +249,15 @@ test('the events, reports and users pages work for an admin', async () => {
   const nav = page.getByRole('navigation', { name: 'Main' });
 
   await nav.getByRole('link', { name: 'Events' }).click();
-  await page.getByRole('region', { name: 'Event log' }).getByText('DeviceConnected').first().waitFor();
+  const log = page.getByRole('region', { name: 'Event log' });
+  await log.getByText('DeviceConnected').first().waitFor();
+  // A device's events link to its page; a user's (the sign-in) are not a device to open.
+  await log
+    .getByRole('link', { name: fleet.sim.devices[0] as string, exact: true })
+    .first()
+    .waitFor();
+  await log.getByText('user:admin', { exact: true }).first().waitFor();
+  assert.equal(await log.getByRole('link', { name: 'user:admin' }).count(), 0);
   await screenshot(page, 'events');
 
   await nav.getByRole('link', { name: 'Reports' }).click();

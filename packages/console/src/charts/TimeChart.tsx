@@ -30,13 +30,35 @@ const MIN_SPAN_S = 60;
  * The time axis spans at least a minute, ending at the newest point: with one point (a chart just
  * opened) or none, uPlot's own padding of an empty range spans years.
  */
-function timeRange(_u: uPlot, min: number, max: number): uPlot.Range.MinMax {
+function timeRange(u: uPlot, min: number, max: number): uPlot.Range.MinMax {
+  // One point: uPlot hands over its own span for it, a thousand days, not the point alone.
+  const xs = u.data[0];
+  if (xs.length === 1) {
+    const only = xs[0] as number;
+    return [only - MIN_SPAN_S, only];
+  }
   if (!Number.isFinite(max)) {
     const now = Date.now() / 1000;
     return [now - MIN_SPAN_S, now];
   }
   if (!Number.isFinite(min) || max - min < MIN_SPAN_S) return [max - MIN_SPAN_S, max];
   return [min, max];
+}
+
+/**
+ * Tick labels on one line, as precise as the span needs, in 24 h time (short enough that the last
+ * one fits at the edge): uPlot's own two-line labels (the date under the first tick and where the
+ * day or hour changes) ran into each other on narrow charts.
+ */
+function timeLabels(u: uPlot, splits: number[]): string[] {
+  const span = (u.scales['x']?.max ?? 0) - (u.scales['x']?.min ?? 0);
+  const format: Intl.DateTimeFormatOptions =
+    span <= 600
+      ? { hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23' }
+      : span <= 2 * 86400
+        ? { hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }
+        : { month: 'short', day: 'numeric' };
+  return splits.map((s) => new Date(s * 1000).toLocaleString([], format));
 }
 
 /**
@@ -51,9 +73,13 @@ export function TimeChart({ label, series, data, height = 180 }: Props) {
   latest.current = data;
   const key = series.map((s) => `${s.label}:${s.color ?? ''}`).join('|');
 
+  // Without a point there is nothing to draw (and uPlot would draw an axis of years): a message
+  // says so, and the plot is made when the first point comes.
+  const empty = (data[0]?.length ?? 0) === 0;
+
   useEffect(() => {
     const el = box.current;
-    if (!el) return;
+    if (!el || empty) return;
     const axisColor = themeColor('--muted');
     const grid = { stroke: themeColor('--border'), width: 1 };
     const opts: uPlot.Options = {
@@ -63,7 +89,7 @@ export function TimeChart({ label, series, data, height = 180 }: Props) {
       cursor: { drag: { x: false, y: false } },
       scales: { x: { time: true, range: timeRange } },
       axes: [
-        { stroke: axisColor, grid, ticks: grid },
+        { stroke: axisColor, grid, ticks: grid, values: timeLabels, space: 70 },
         { stroke: axisColor, grid, ticks: grid, size: 50 },
       ],
       series: [
@@ -95,11 +121,15 @@ export function TimeChart({ label, series, data, height = 180 }: Props) {
       u.destroy();
       plot.current = null;
     };
-  }, [key, height]);
+  }, [key, height, empty]);
 
   useEffect(() => {
     plot.current?.setData(data);
   }, [data]);
 
-  return <div ref={box} className="chart" role="img" aria-label={label} data-points={data[0]?.length ?? 0} />;
+  return (
+    <div ref={box} className="chart" role="img" aria-label={label} data-points={data[0]?.length ?? 0}>
+      {empty && <p className="muted chart-empty">No data in this range yet.</p>}
+    </div>
+  );
 }

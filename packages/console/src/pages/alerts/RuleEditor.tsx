@@ -168,10 +168,10 @@ export function RuleEditor() {
                 <option value="critical">critical</option>
               </select>
             </label>
-            <label className="field">
+            <label className="field grow">
               Selector
               <input
-                placeholder="type=lekiwi,site=lab (all devices when empty)"
+                placeholder="site=lab,zone in (a,b) (empty: every device)"
                 value={draft.selector}
                 onChange={(e) => set({ selector: e.target.value })}
               />

@@ -21,13 +21,13 @@ export function LatestValues({
           const point = latest.get(name);
           return (
             <tr key={name}>
-              <th scope="row" className="mono" style={{ fontWeight: 400 }}>
+              <th scope="row" className="mono" style={{ fontWeight: 400, overflowWrap: 'anywhere' }}>
                 {name}
               </th>
-              <td data-metric={name}>
+              <td data-metric={name} className="nowrap">
                 {num(point?.value, 2)} <span className="muted">{units.get(name) ?? ''}</span>
               </td>
-              <td className="muted">{ago(point?.ts, now)}</td>
+              <td className="muted nowrap">{ago(point?.ts, now)}</td>
             </tr>
           );
         })}

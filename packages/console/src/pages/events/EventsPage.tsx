@@ -32,16 +32,30 @@ const FIELDS: ReadonlyArray<{ key: keyof Filter; label: string; placeholder: str
   { key: 'actor', label: 'Actor', placeholder: 'user:admin' },
 ];
 
+/**
+ * Whether an event's subject is a device, whose page the subject links to. The others are users
+ * and reports (`user:admin`, `report:…`: a device id has no colon), alert rules and enrollment
+ * tokens (ids that could pass for a device's, told apart by the event type).
+ */
+function aboutDevice(event: StoredEvent): boolean {
+  return (
+    !event.aggregateId.includes(':') && !event.type.startsWith('AlertRule') && !event.type.startsWith('EnrollmentToken')
+  );
+}
+
 const COLUMNS: ReadonlyArray<Column<StoredEvent>> = [
   { header: 'Time', className: 'mono', style: { whiteSpace: 'nowrap' }, cell: (e) => dateTime(e.ts) },
   { header: 'Type', cell: (e) => e.type },
   {
     header: 'Subject',
-    cell: (e) => (
-      <Link to={devicePath(e.aggregateId)} className="mono">
-        {e.aggregateId}
-      </Link>
-    ),
+    cell: (e) =>
+      aboutDevice(e) ? (
+        <Link to={devicePath(e.aggregateId)} className="mono">
+          {e.aggregateId}
+        </Link>
+      ) : (
+        <span className="mono">{e.aggregateId}</span>
+      ),
   },
   { header: 'Actor', className: 'mono', cell: (e) => e.metadata.actor },
   { header: 'Details', className: 'muted', cell: (e) => eventSummary(e) },

@@ -50,6 +50,9 @@ export function DeviceTable({ devices, openAlerts, height }: Props) {
   for (let i = first; i < last; i++) {
     const d = devices[i];
     if (!d) continue;
+    const labels = Object.entries(d.labels)
+      .map(([k, v]) => `${k}=${v}`)
+      .join(' ');
     const alerts = openAlerts(d.id);
     rows.push(
       <div
@@ -87,10 +90,9 @@ export function DeviceTable({ devices, openAlerts, height }: Props) {
         <span role="cell" className="col-seen muted">
           {d.status.online ? `cpu ${num(d.resources.cpu, 0)}%` : ago(d.status.lastSeen, now)}
         </span>
-        <span role="cell" className="muted">
-          {Object.entries(d.labels)
-            .map(([k, v]) => `${k}=${v}`)
-            .join(' ')}
+        {/* Cut to the column's width: the whole set on hover, and on the device's page. */}
+        <span role="cell" className="muted" title={labels}>
+          {labels}
         </span>
       </div>,
     );

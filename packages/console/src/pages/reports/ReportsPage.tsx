@@ -127,7 +127,7 @@ export default function ReportsPage() {
               <input
                 value={selector}
                 onChange={(e) => setSelector(e.target.value)}
-                placeholder="site=lab (all when empty)"
+                placeholder="site=lab (empty: all)"
               />
             </label>
           )}
