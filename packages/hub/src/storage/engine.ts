@@ -14,6 +14,14 @@ export interface EngineConnection {
   /** Where the data lives, for logs; never contains a password. */
   readonly location: string;
   readonly db: Kysely<Database>;
+  /**
+   * SQLite: a second, read-only connection, for lookups on every request (who a token stands
+   * for) that must not queue behind the writer: the one read-write connection stays with a
+   * telemetry transaction for many turns of the event loop. It reads the last commit, which may
+   * be a fraction of a millisecond from durable. Absent: read through `db` (PostgreSQL's pool
+   * has connections to spare).
+   */
+  readonly reader?: Kysely<Database>;
   readonly schema: SchemaDialect;
   /**
    * Taken first in every append transaction. Appenders are serialised, so positions become

@@ -93,6 +93,11 @@ export class IdentityStore {
     return this.#engine.db;
   }
 
+  /** Lookups made on every request: not behind the writer (EngineConnection.reader). */
+  get #reader() {
+    return this.#engine.reader ?? this.#engine.db;
+  }
+
   /** False when the username is taken. */
   async insertUser(user: UserRow): Promise<boolean> {
     try {
@@ -117,7 +122,7 @@ export class IdentityStore {
 
   async userById(id: string): Promise<UserRow | undefined> {
     const row = await guard('reading a user', () =>
-      this.#db.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst(),
+      this.#reader.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst(),
     );
     return row && toUser(row);
   }
@@ -197,7 +202,7 @@ export class IdentityStore {
 
   async tokenByHash(tokenHash: string): Promise<ApiTokenRow | undefined> {
     const row = await guard('reading an API token', () =>
-      this.#db.selectFrom('api_tokens').selectAll().where('token_hash', '=', tokenHash).executeTakeFirst(),
+      this.#reader.selectFrom('api_tokens').selectAll().where('token_hash', '=', tokenHash).executeTakeFirst(),
     );
     return row && toToken(row);
   }
@@ -302,7 +307,7 @@ export class IdentityStore {
 
   async isAccessTokenRevoked(jti: string): Promise<boolean> {
     const row = await guard('checking an access token', () =>
-      this.#db.selectFrom('revoked_access_tokens').select('jti').where('jti', '=', jti).executeTakeFirst(),
+      this.#reader.selectFrom('revoked_access_tokens').select('jti').where('jti', '=', jti).executeTakeFirst(),
     );
     return row !== undefined;
   }

@@ -49,23 +49,29 @@ export function openSqlite(dataDir: string): EngineConnection {
   let database: DatabaseSync | undefined;
   let checkpointer: Checkpointer;
   let wal: WalSync;
+  let readerDatabase: DatabaseSync | undefined;
   try {
     database = new DatabaseSync(file, { timeout: BUSY_TIMEOUT_MS, enableForeignKeyConstraints: true });
     configure(database);
     // A first read opens (creates) the WAL file, which stays until the last connection closes.
     database.prepare('select count(*) from sqlite_master').get();
     wal = new WalSync(`${file}-wal`);
+    readerDatabase = new DatabaseSync(file, { timeout: BUSY_TIMEOUT_MS, readOnly: true });
+    readerDatabase.exec('pragma cache_size = -16384');
     checkpointer = startCheckpointer(database, file, BUSY_TIMEOUT_MS);
   } catch (error) {
+    if (readerDatabase?.isOpen) readerDatabase.close();
     if (database?.isOpen) database.close();
     lock.release();
     throw openError(dir, file, error);
   }
   const db = new Kysely<Database>({ dialect: new NodeSqliteDialect(database, () => wal.sync()) });
+  const reader = new Kysely<Database>({ dialect: new NodeSqliteDialect(readerDatabase) });
   return {
     engine: 'sqlite',
     location: file,
     db,
+    reader,
     schema,
     // BEGIN IMMEDIATE (see node-sqlite-dialect.ts) already holds the database's write lock for
     // the whole append transaction, and this process has a single connection.
@@ -77,6 +83,7 @@ export function openSqlite(dataDir: string): EngineConnection {
     close: async () => {
       try {
         await checkpointer.stop();
+        await reader.destroy();
         await db.destroy();
         await wal.close();
       } finally {
