@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { eventually } from '../gateway/testing.js';
 import { TEST_START } from '../http/testing.js';
-import { openTestCluster, type ClusterHub, type TestCluster } from '../nats/testing.js';
+import { leaderAndFollower, openTestCluster, type ClusterHub, type TestCluster } from '../nats/testing.js';
 
 const INTERVAL = 30_000;
 
@@ -17,17 +17,7 @@ describe('fleet health with two hubs on NATS', () => {
 
   before(async () => {
     cluster = await openTestCluster(2, { fleetHealth: { intervalMs: INTERVAL } });
-    await eventually(
-      async () => {
-        for (const hub of cluster.hubs) await hub.nats?.presence.heartbeat();
-        return cluster.hubs.some((hub) => hub.nats?.presence.isLeader);
-      },
-      'a leader',
-      30_000,
-    );
-    [leader, follower] = [...cluster.hubs].sort(
-      (x, y) => Number(y.nats?.presence.isLeader) - Number(x.nats?.presence.isLeader),
-    ) as [ClusterHub, ClusterHub];
+    [leader, follower] = await leaderAndFollower(cluster);
   });
   after(() => cluster?.dispose());
 

@@ -7,7 +7,7 @@ import { TestSocket } from '../client-ws/test-client.js';
 import { TestDevice, eventually } from '../gateway/testing.js';
 import { json } from '../http/testing.js';
 import { DisconnectReasons } from '../registry/projection.js';
-import { TEST_NATS_URL, openTestCluster, type ClusterHub, type TestCluster } from './testing.js';
+import { TEST_NATS_URL, leaderAndFollower, openTestCluster, type ClusterHub, type TestCluster } from './testing.js';
 
 /**
  * Two hubs sharing one fleet over the machine's NATS (JetStream on) and one PostgreSQL test
@@ -24,20 +24,8 @@ describe('two hubs on NATS share one fleet', () => {
 
   before(async () => {
     cluster = await openTestCluster(2);
-    // Each hub tried for the leadership once as it started (ManualClocks: no timer beats again
-    // by itself); under load a try can time out, so beat until one leads.
-    await eventually(
-      async () => {
-        for (const hub of cluster.hubs) await hub.nats?.presence.heartbeat();
-        return cluster.hubs.some((hub) => hub.nats?.presence.isLeader);
-      },
-      'a leader',
-      30_000,
-    );
     // a: the leader, b: the follower.
-    [a, b] = [...cluster.hubs].sort(
-      (x, y) => Number(y.nats?.presence.isLeader) - Number(x.nats?.presence.isLeader),
-    ) as [ClusterHub, ClusterHub];
+    [a, b] = await leaderAndFollower(cluster);
     nc = await connect({ servers: TEST_NATS_URL });
   });
   after(async () => {

@@ -5,6 +5,7 @@ import { ManualClock } from '@flotilla/protocol';
 import { connect } from '@nats-io/transport-node';
 import { Kvm } from '@nats-io/kv';
 import { resolveHubConfig, type HubOptions } from '../config.js';
+import { eventually } from '../gateway/testing.js';
 import { assembleHub, type HubParts } from '../hub.js';
 import { TEST_ADMIN_PASSWORD, TEST_START } from '../http/testing.js';
 import { createTestDatabase } from '../storage/testing.js';
@@ -102,4 +103,24 @@ export async function openTestCluster(count: number, options: HubOptions = {}): 
     throw err;
   }
   return { hubs, prefix, databaseUrl: database.url, dispose };
+}
+
+/**
+ * The cluster's leader and one follower. Each hub tried for the leadership once as it started
+ * (ManualClocks: no timer beats again by itself); under load a try can time out, so this beats
+ * until one leads.
+ */
+export async function leaderAndFollower(cluster: TestCluster): Promise<[ClusterHub, ClusterHub]> {
+  await eventually(
+    async () => {
+      for (const hub of cluster.hubs) await hub.nats?.presence.heartbeat();
+      return cluster.hubs.some((hub) => hub.nats?.presence.isLeader);
+    },
+    'a leader',
+    30_000,
+  );
+  return [...cluster.hubs].sort((x, y) => Number(y.nats?.presence.isLeader) - Number(x.nats?.presence.isLeader)) as [
+    ClusterHub,
+    ClusterHub,
+  ];
 }
