@@ -38,7 +38,8 @@ if (!Number.isInteger(count) || count < 1 || !(updatesPerSecond >= 0) || !(secon
   console.error('bench:console: --count must be a positive integer, --updates ≥ 0, --seconds > 0');
   process.exit(2);
 }
-const CHROMIUM = process.env.FLOTILLA_CHROMIUM ?? '/usr/bin/chromium';
+// The browser tests' launcher (Debian's Chromium with the flags a closed network needs).
+const { CHROMIUM, launchBrowser } = await import('../packages/console/dist/node/testing/browser.js');
 try {
   statSync(CHROMIUM);
 } catch {
@@ -46,7 +47,6 @@ try {
   process.exit(2);
 }
 
-const { chromium } = await import('playwright-core');
 const { startSimulation } = await import('@flotilla/sim');
 const { FlotillaClient } = await import('@flotilla/sdk');
 
@@ -91,20 +91,7 @@ try {
     await delay(500);
   }
 
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+  ({ browser } = await launchBrowser());
   const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
   const scripts = new Set();
   page.on('response', (response) => {
