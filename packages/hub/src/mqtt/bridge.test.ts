@@ -78,7 +78,12 @@ describe('MQTT bridge to an external broker (Mosquitto)', () => {
       qos: 1,
       retain: true,
     });
-    await eventually(() => hub.registry.get(id)?.status.online === true, `${id} online through the bridge`);
+    // Online and with the facts its status stated: the enrollment's session may have made it
+    // online a moment before, without them.
+    await eventually(
+      () => hub.registry.get(id)?.status.online === true && hub.registry.get(id)?.capabilities.length === led.length,
+      `${id} online through the bridge, with its capabilities`,
+    );
     return client;
   }
 
