@@ -259,6 +259,9 @@ export async function assembleHub(config: HubConfig, options: { logger: Logger; 
 
   try {
     const metrics = createMetrics({ clock });
+    // The event-loop delay monitor's timer stops with the hub, not with the process: tests run
+    // many hubs in one process.
+    cleanup.push(async () => metrics.close());
     let nats: NatsCluster | undefined;
     if (config.nats) {
       // Loaded only when asked for: a standalone hub never loads the NATS client.

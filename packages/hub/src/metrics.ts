@@ -1,5 +1,6 @@
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import { systemClock, type Clock } from '@flotilla/protocol';
+import { registerEventLoopDelay } from './event-loop-delay.js';
 
 /**
  * The hub's one Prometheus registry and the metrics the device side owns. Other parts (the HTTP
@@ -41,12 +42,17 @@ export interface HubMetrics {
   setEventLogSource(count: () => Promise<number>): void;
   /** Where `flotilla_devices` reads its values at scrape time. */
   setDeviceSource(counts: () => DeviceCounts): void;
+  /** Stops what samples the process (the event-loop delay monitor's timer). Idempotent. */
+  close(): void;
 }
 
 export interface MetricsOptions {
   /** Clock for the event-log size cache (default: system clock). */
   clock?: Clock;
-  /** Also collect prom-client's default process metrics (default true). */
+  /**
+   * Also collect the process metrics: prom-client's defaults and the event-loop delay
+   * (`flotilla_event_loop_delay_seconds`, event-loop-delay.ts) (default true).
+   */
   defaultMetrics?: boolean;
 }
 
@@ -59,7 +65,11 @@ export const EVENT_LOG_SIZE_TTL_MS = 10_000;
 export function createMetrics(options: MetricsOptions = {}): HubMetrics {
   const clock = options.clock ?? systemClock;
   const registry = new Registry();
-  if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: registry });
+  let eventLoopDelay: { close(): void } | undefined;
+  if (options.defaultMetrics ?? true) {
+    collectDefaultMetrics({ register: registry });
+    eventLoopDelay = registerEventLoopDelay(registry);
+  }
 
   const tallies: Record<MessageDirection, Map<string, number>> = { in: new Map(), out: new Map() };
   let logSource: (() => Promise<number>) | undefined;
@@ -163,6 +173,9 @@ export function createMetrics(options: MetricsOptions = {}): HubMetrics {
     },
     setDeviceSource(counts) {
       deviceSource = counts;
+    },
+    close() {
+      eventLoopDelay?.close();
     },
   };
 }

@@ -50,7 +50,13 @@ for (const engine of ENGINES) {
       storage = await openStorage(target.options);
       clock = new ManualClock(T0);
       bus = new Bus();
-      journal = new CommandJournal({ storage, bus, clock, logger: pino({ enabled: false }), metrics: createMetrics() });
+      journal = new CommandJournal({
+        storage,
+        bus,
+        clock,
+        logger: pino({ enabled: false }),
+        metrics: createMetrics({ defaultMetrics: false }),
+      });
     });
 
     afterEach(async () => {

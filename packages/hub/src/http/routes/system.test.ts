@@ -50,6 +50,26 @@ for (const engine of ENGINES) {
       }
     });
 
+    test('metrics expose the event-loop delay since the previous scrape', async () => {
+      const quantiles = new Map<string, number>();
+      // A window without a sample exports no value (event-loop-delay.ts); the monitor's timer
+      // samples once the loop has turned over a millisecond, so turn it rather than wait.
+      for (let turn = 0; quantiles.size === 0 && turn < 10_000; turn++) {
+        const res = await hub.inject({ url: '/metrics' });
+        assert.match(res.body, /^# TYPE flotilla_event_loop_delay_seconds gauge$/m);
+        for (const [, q, value] of res.body.matchAll(
+          /^flotilla_event_loop_delay_seconds\{quantile="([^"]+)"\} (\S+)$/gm,
+        )) {
+          quantiles.set(q!, Number(value));
+        }
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      assert.deepEqual([...quantiles.keys()], ['0.5', '0.99', '1']);
+      const [p50, p99, max] = [...quantiles.values()] as [number, number, number];
+      // Seconds, not the monitor's nanoseconds; ordered like quantiles of one window.
+      assert.ok(p50 >= 0 && p50 <= p99 && p99 <= max && max < 60, `${p50} ${p99} ${max}`);
+    });
+
     test('OpenAPI JSON documents every REST route with its schemas', async () => {
       const res = await hub.inject({ url: '/api/docs/json' });
       assert.equal(res.statusCode, 200);
