@@ -4,9 +4,14 @@
 // and shows in the percentiles instead of hiding them. Devices run in their own process
 // (bench/commands-devices.js), the hubs in theirs (`flotilla hub`).
 //
-// Scenarios (each with --devices connected devices, answering at once):
+// Scenarios (the hub rows each with --devices connected devices, answering at once):
+// - the machine floors (no hub, no device; bench/floor-server.js in a process of its own, as a hub is):
+//   `empty node:http server` answers a keep-alive GET with a fixed small JSON (the floor under
+//   every REST row), `WebSocket echo` sends each small JSON frame straight back over one `ws`
+//   connection (the floor under the device hop): what this machine's loopback and two Node
+//   processes cost per round trip before any hub code;
 // - `HTTP floor`: a keep-alive GET of /api/v1/ready on the ws hub at the same rate: what a REST
-//   round trip costs on this machine before any command work;
+//   round trip costs on the hub before any command work;
 // - `ws, in-process bus` and `mqtt, in-process bus`: one hub (SQLite); commands through its REST
 //   API (`POST /api/v1/devices/{id}/commands`), delivered over /ws/agent or MQTT;
 // - `ws, NATS relay`: two hubs on NATS + PostgreSQL, devices on hub A, commands through hub B's
@@ -21,7 +26,13 @@
 //   queues behind).
 //
 //   npm run bench:commands -- [--devices 1000] [--rate 200] [--seconds 10] [--telemetry 20000]
-//                             [--only ws,mqtt,nats,raw,load]
+//                             [--only floor,ws,mqtt,nats,raw,load]
+//
+// `hub loop p99`: the hub's own event-loop delay p99 over the row (its
+// flotilla_event_loop_delay_seconds, whose window is the time since the previous scrape: the
+// bench scrapes /metrics right before a row, opening the window, and right after it, reading
+// it; so the window holds the row's warm-up too). Beside the row's latencies it says whether the
+// hub's loop or the rest of the machine is the cost. Rows through two hubs give both (A, B).
 //
 // PostgreSQL: a private database through FLOTILLA_TEST_DATABASE_URL, dropped afterwards; NATS:
 // FLOTILLA_TEST_NATS_URL (default nats://127.0.0.1:4222, JetStream on), under a private prefix.
@@ -35,6 +46,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { Agent as HttpAgent } from 'node:http';
 import { request } from 'node:http';
 import { connect } from '@nats-io/transport-node';
+import WebSocket from 'ws';
 import { startHub } from './hub.js';
 import { freePort } from './process.js';
 
@@ -44,7 +56,7 @@ const { values } = parseArgs({
     rate: { type: 'string', default: '200' },
     seconds: { type: 'string', default: '10' },
     telemetry: { type: 'string', default: '20000' },
-    only: { type: 'string', default: 'ws,mqtt,nats,raw,load' },
+    only: { type: 'string', default: 'floor,ws,mqtt,nats,raw,load' },
   },
   strict: true,
 });
@@ -101,14 +113,18 @@ function benchHub(args, env = {}) {
   return startHub({ args: [...flags, ...args], env, password: PASSWORD });
 }
 
-/** Forks the device process; resolves once every device is connected. */
-async function startDevices(args) {
-  const child = fork(new URL('./commands-devices.js', import.meta.url), args, { stdio: 'inherit' });
-  await new Promise((resolve, reject) => {
-    child.once('exit', (code) => reject(new Error(`the device process exited (${code}) before it was ready`)));
-    child.on('message', (m) => m.ready && resolve());
+/**
+ * Forks `file` (beside this one) with `args`; resolves with its first IPC message, which it sends
+ * once ready, and `stop()`, which asks it to exit and kills it if it has not in 10 s.
+ */
+async function forkReady(file, args, what) {
+  const child = fork(new URL(file, import.meta.url), args, { stdio: 'inherit' });
+  const ready = await new Promise((resolve, reject) => {
+    child.once('exit', (code) => reject(new Error(`${what} exited (${code}) before it was ready`)));
+    child.once('message', resolve);
   });
   return {
+    ready,
     async stop() {
       const stopped = new Promise((resolve) => child.once('exit', resolve));
       child.send('stop');
@@ -116,6 +132,17 @@ async function startDevices(args) {
       child.kill();
     },
   };
+}
+
+/** Forks the device process; resolves once every device is connected. */
+function startDevices(args) {
+  return forkReady('./commands-devices.js', args, 'the device process');
+}
+
+/** Forks a machine-floor server (bench/floor-server.js, `mode` http or ws); resolves with its `base` URL. */
+async function startFloorServer(mode) {
+  const server = await forkReady('./floor-server.js', ['--mode', mode], `the ${mode} floor server`);
+  return { base: `http://127.0.0.1:${server.ready.port}`, stop: server.stop };
 }
 
 /** Waits until `base` lists every bench device online (paging through the device list). */
@@ -190,25 +217,87 @@ function rest(hub) {
   };
 }
 
-/** The floor under every REST row: a keep-alive GET of /api/v1/ready (no device, no storage). */
-function httpFloor(hub) {
+/**
+ * The floor rows' request: a keep-alive GET of `url` that must answer 200 (on the hub,
+ * /api/v1/ready: no device, no storage; on the floor server, its fixed JSON).
+ */
+function get(url) {
   return () =>
     new Promise((resolve, reject) => {
-      const req = request(`${hub.base}/api/v1/ready`, { agent: keepAlive, timeout: HTTP_TIMEOUT_MS }, (res) => {
+      const req = request(url, { agent: keepAlive, timeout: HTTP_TIMEOUT_MS }, (res) => {
         res.resume();
         res.on('end', () => (res.statusCode === 200 ? resolve() : reject(new Error(`HTTP ${res.statusCode}`))));
       });
-      req.on('timeout', () => req.destroy(new Error('GET /api/v1/ready timed out')));
+      req.on('timeout', () => req.destroy(new Error(`GET ${new URL(url).pathname} timed out`)));
       req.on('error', reject);
       req.end();
     });
 }
 
-/** Telemetry messages the hub has read from devices so far (its own counter). */
-async function telemetryIn(hub) {
+/**
+ * One `ws` connection to the echo floor server; `send(k)` sends a small JSON frame carrying `k`
+ * and resolves when the frame carrying `k` comes back (the counter matches echoes to sends, as a
+ * command's id matches its result).
+ */
+async function wsEcho(base) {
+  const ws = new WebSocket(base.replace(/^http/, 'ws'), { perMessageDeflate: false });
+  await new Promise((resolve, reject) => {
+    ws.once('open', resolve);
+    ws.once('error', reject);
+  });
+  const waiting = new Map();
+  ws.on('message', (data) => {
+    const { k } = JSON.parse(String(data));
+    waiting.get(k)?.resolve();
+    waiting.delete(k);
+  });
+  const failAll = (err) => {
+    for (const { reject } of waiting.values()) reject(err);
+    waiting.clear();
+  };
+  ws.on('error', failAll);
+  ws.on('close', () => failAll(new Error('the echo connection closed')));
+  return {
+    send: (k) =>
+      new Promise((resolve, reject) => {
+        waiting.set(k, { resolve, reject });
+        ws.send(JSON.stringify({ k, capability: 'hal.v1.led', command: 'set', args: { on: k % 2 === 0 } }));
+      }),
+    close: () => ws.close(),
+  };
+}
+
+/** The hub's /metrics text. */
+async function scrape(hub) {
   const res = await fetch(`${hub.base}/metrics`, { headers: { authorization: `Bearer ${hub.token}` } });
-  const line = (await res.text()).match(/^flotilla_messages_total\{type="telemetry",direction="in"\} (\d+)/m);
+  if (!res.ok) throw new Error(`GET /metrics answered ${res.status}`);
+  return res.text();
+}
+
+/** Telemetry messages the hub had read from devices at a scrape (its own counter). */
+function telemetryIn(metrics) {
+  const line = metrics.match(/^flotilla_messages_total\{type="telemetry",direction="in"\} (\d+)/m);
   return line ? Number(line[1]) : 0;
+}
+
+/** The hub's event-loop delay p99 (ms) at a scrape: over the time since its previous scrape. */
+function loopP99Ms(metrics) {
+  const line = metrics.match(/^flotilla_event_loop_delay_seconds\{quantile="0\.99"\} (\S+)$/m);
+  return line ? Number(line[1]) * 1000 : NaN;
+}
+
+/**
+ * `openLoop(send)` for a row whose work runs on `hubs`, between two scrapes of each: the first
+ * opens the hubs' event-loop delay windows (the hub starts one at every scrape), the second reads
+ * them, so `hubLoopP99Ms` covers the row, warm-up included. `metrics` holds both scrapes' texts.
+ */
+async function hubRow(hubs, send) {
+  const before = await Promise.all(hubs.map(scrape));
+  const started = performance.now();
+  const result = await openLoop(send);
+  const elapsedSeconds = (performance.now() - started) / 1000;
+  const after = await Promise.all(hubs.map(scrape));
+  return { ...result, elapsedSeconds, metrics: { before, after }, hubLoopP99Ms: after.map(loopP99Ms) };
 }
 
 function summary(name, result, note) {
@@ -220,11 +309,38 @@ function summary(name, result, note) {
     p99Ms: Number(percentile(latencies, 99).toFixed(3)),
     p999Ms: Number(percentile(latencies, 99.9).toFixed(3)),
     maxMs: Number((latencies[latencies.length - 1] ?? NaN).toFixed(3)),
+    hubLoopP99Ms: (result.hubLoopP99Ms ?? []).map((ms) => Number(ms.toFixed(3))),
     failures,
   };
 }
 
 const results = [];
+
+/** Adds a row to the table and prints it at once (a long run shows progress). */
+function record(name, result, note) {
+  results.push(summary(name, result, note));
+  console.log(JSON.stringify(results[results.length - 1]));
+}
+
+/** The machine floors: the same open loop against servers with no hub code (bench/floor-server.js). */
+async function machineFloors() {
+  const http = await startFloorServer('http');
+  try {
+    record('machine floor: empty node:http server in another process (no hub)', await openLoop(get(`${http.base}/`)));
+  } finally {
+    await http.stop();
+  }
+  const echo = await startFloorServer('ws');
+  let client;
+  try {
+    client = await wsEcho(echo.base);
+    record('machine floor: WebSocket echo in another process (no hub)', await openLoop(client.send));
+  } finally {
+    client?.close();
+    await echo.stop();
+  }
+}
+
 const common = ['--devices', String(devices), '--prefix', PREFIX];
 
 async function inProcess(transport, load) {
@@ -246,19 +362,13 @@ async function inProcess(transport, load) {
     ]);
     await allOnline(hub.base, hub.token);
     if (transport === 'ws' && !load) {
-      results.push(summary('HTTP floor: GET /api/v1/ready on the same hub', await openLoop(httpFloor(hub))));
-      console.log(JSON.stringify(results[results.length - 1]));
+      record('HTTP floor: GET /api/v1/ready on the same hub', await hubRow([hub], get(`${hub.base}/api/v1/ready`)));
     }
     const name = `${transport}, in-process bus${load ? `, ${telemetry} telemetry msgs/s offered` : ''}`;
-    const readBefore = load ? await telemetryIn(hub) : 0;
-    const started = performance.now();
-    const result = await openLoop(rest(hub));
+    const result = await hubRow([hub], rest(hub));
     // Did the hub keep up? What it read per second while the commands ran, against what was offered.
-    const note = load
-      ? `hub read ${Math.round(((await telemetryIn(hub)) - readBefore) / ((performance.now() - started) / 1000))} msgs/s`
-      : undefined;
-    results.push(summary(name, result, note));
-    console.log(JSON.stringify(results[results.length - 1]));
+    const read = telemetryIn(result.metrics.after[0]) - telemetryIn(result.metrics.before[0]);
+    record(name, result, load ? `hub read ${Math.round(read / result.elapsedSeconds)} msgs/s` : undefined);
   } finally {
     await fleet?.stop();
     await hub.stop();
@@ -292,8 +402,7 @@ async function overNats() {
     ]);
     await allOnline(b.base, b.token);
     if (only.has('nats')) {
-      results.push(summary('ws, NATS relay (REST on hub B, device on hub A)', await openLoop(rest(b))));
-      console.log(JSON.stringify(results[results.length - 1]));
+      record('ws, NATS relay (REST on hub B, device on hub A)', await hubRow([a, b], rest(b)));
     }
     nc = await connect({ servers: TEST_NATS_URL });
     if (only.has('nats')) {
@@ -305,18 +414,14 @@ async function overNats() {
         );
         if (reply.json().status !== 'succeeded') throw new Error(`not succeeded: ${reply.string().slice(0, 60)}`);
       };
-      results.push(summary('ws, NATS request to the holding hub', await openLoop(viaNats)));
-      console.log(JSON.stringify(results[results.length - 1]));
+      record('ws, NATS request to the holding hub', await hubRow([a, b], viaNats));
     }
     if (only.has('raw')) {
       const payload = JSON.stringify({ command: 'set', args: { on: true } });
-      results.push(
-        summary(
-          'raw NATS request/reply (no hub)',
-          await openLoop(() => nc.request(raw, payload, { timeout: HTTP_TIMEOUT_MS })),
-        ),
+      record(
+        'raw NATS request/reply (no hub)',
+        await openLoop(() => nc.request(raw, payload, { timeout: HTTP_TIMEOUT_MS })),
       );
-      console.log(JSON.stringify(results[results.length - 1]));
     }
   } finally {
     await nc?.close();
@@ -328,6 +433,7 @@ async function overNats() {
   }
 }
 
+if (only.has('floor')) await machineFloors();
 if (only.has('ws')) await inProcess('ws', false);
 if (only.has('mqtt')) await inProcess('mqtt', false);
 if (only.has('nats') || only.has('raw')) await overNats();
@@ -337,14 +443,16 @@ const machine = `${cpus().length} × ${cpus()[0]?.model.trim()}, ${(totalmem() /
 console.log(
   `\n${devices} devices, ${rate} commands/s for ${seconds} s after ${WARMUP_MS / 1000} s of warm-up; ${machine}; load average ${loadavg()[0].toFixed(1)}`,
 );
-console.log('| scenario | commands | p50 | p99 | p99.9 | max | failures |');
-console.log('|---|---|---|---|---|---|---|');
+console.log('| scenario | commands | p50 | p99 | p99.9 | max | hub loop p99 | failures |');
+console.log('|---|---|---|---|---|---|---|---|');
 for (const r of results) {
   const failed = Object.entries(r.failures)
     .map(([k, v]) => `${v}× ${k}`)
     .join('; ');
+  const [one, other] = r.hubLoopP99Ms;
+  const loop = other !== undefined ? `A ${one} ms, B ${other} ms` : one !== undefined ? `${one} ms` : '–';
   console.log(
-    `| ${r.scenario} | ${r.commands} | ${r.p50Ms} ms | ${r.p99Ms} ms | ${r.p999Ms} ms | ${r.maxMs} ms | ${failed || '0'} |`,
+    `| ${r.scenario} | ${r.commands} | ${r.p50Ms} ms | ${r.p99Ms} ms | ${r.p999Ms} ms | ${r.maxMs} ms | ${loop} | ${failed || '0'} |`,
   );
 }
 keepAlive.destroy();
