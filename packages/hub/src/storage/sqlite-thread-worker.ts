@@ -1,7 +1,7 @@
 import { DatabaseSync } from 'node:sqlite';
 import { parentPort, workerData } from 'node:worker_threads';
 import { StatementCache } from './sqlite-statements.js';
-import type { SqliteThreadOptions, ThreadReply, ThreadRequest } from './sqlite-thread.js';
+import { unpackBlobs, type SqliteThreadOptions, type ThreadReply, type ThreadRequest } from './sqlite-thread.js';
 
 /**
  * The thread that owns the hub's read-write SQLite connection (sqlite-thread.ts). It runs each
@@ -40,7 +40,8 @@ port.on('message', (request: ThreadRequest) => {
   }
   let reply: ThreadReply;
   try {
-    reply = { id: request.id, result: statements.run(request.sql, request.params) };
+    const params = request.blobs === undefined ? request.params : unpackBlobs(request.params, request.blobs);
+    reply = { id: request.id, result: statements.run(request.sql, params) };
   } catch (error) {
     reply = { id: request.id, error: serialise(error) };
   }
