@@ -1,4 +1,4 @@
-import type { SQLInputValue } from 'node:sqlite';
+import type { DatabaseSync, SQLInputValue, StatementSync } from 'node:sqlite';
 import {
   CompiledQuery,
   SelectQueryNode,
@@ -14,13 +14,11 @@ import {
   type QueryCompiler,
   type QueryResult,
 } from 'kysely';
-import type { SqliteStatements } from './sqlite-statements.js';
 
 /**
- * A Kysely dialect for Node's built-in `node:sqlite`. Kysely's own SqliteDialect expects
- * better-sqlite3, a native addon we do not ship. The connection is reached through
- * `SqliteStatements` (sqlite-statements.ts): on this thread, or on a thread of its own
- * (sqlite-thread.ts) so that SQLite's work never stops the event loop.
+ * A Kysely dialect for Node's built-in `node:sqlite` (DatabaseSync). Kysely's own SqliteDialect
+ * expects better-sqlite3, a native addon we do not ship; node:sqlite statements have no `reader`
+ * flag, so a statement that yields columns is read with `all()` and anything else with `run()`.
  */
 export class NodeSqliteDialect implements Dialect {
   /**
@@ -29,12 +27,12 @@ export class NodeSqliteDialect implements Dialect {
    * event loop runs meanwhile. Without it, commits are as durable as `synchronous` says.
    */
   constructor(
-    private readonly statements: SqliteStatements,
+    private readonly database: DatabaseSync,
     private readonly durable?: () => Promise<void>,
   ) {}
 
   createDriver(): Driver {
-    return new NodeSqliteDriver(this.statements, this.durable);
+    return new NodeSqliteDriver(this.database, this.durable);
   }
   createQueryCompiler(): QueryCompiler {
     return new SqliteQueryCompiler();
@@ -62,10 +60,10 @@ class NodeSqliteDriver implements Driver {
   readonly #mutex = new Mutex();
 
   constructor(
-    private readonly statements: SqliteStatements,
+    private readonly database: DatabaseSync,
     durable: (() => Promise<void>) | undefined,
   ) {
-    this.#connection = new NodeSqliteConnection(statements, durable);
+    this.#connection = new NodeSqliteConnection(database, durable);
   }
 
   async init(): Promise<void> {}
@@ -103,14 +101,18 @@ class NodeSqliteDriver implements Driver {
     this.#mutex.unlock();
   }
   async destroy(): Promise<void> {
-    await this.statements.close();
+    if (this.database.isOpen) this.database.close();
   }
 }
 
 /** Statements that only read: no commit to wait for. Anything else may write. */
 const READ_ONLY = /^\s*(select|pragma|explain)\b/i;
 
+/** Prepared statements kept per connection: compiling a 500-row INSERT costs more than running it. */
+const MAX_CACHED_STATEMENTS = 256;
+
 class NodeSqliteConnection implements DatabaseConnection {
+  readonly #statements = new Map<string, { statement: StatementSync; reader: boolean }>();
   /** Between BEGIN and COMMIT/ROLLBACK: statements commit nothing by themselves. */
   inTransaction = false;
 
@@ -119,24 +121,54 @@ class NodeSqliteConnection implements DatabaseConnection {
    * transaction — resolves once the commit is on disk; the event loop runs meanwhile.
    */
   constructor(
-    private readonly statements: SqliteStatements,
+    private readonly database: DatabaseSync,
     private readonly durable: (() => Promise<void>) | undefined,
   ) {}
 
-  async executeQuery<R>(compiledQuery: CompiledQuery): Promise<QueryResult<R>> {
-    const result = await this.statements.execute(compiledQuery.sql, compiledQuery.parameters.map(toSqliteValue));
-    if (this.durable && !this.inTransaction && !READ_ONLY.test(compiledQuery.sql)) await this.durable();
-    if ('rows' in result) return { rows: result.rows as R[] };
-    return { numAffectedRows: BigInt(result.changes), insertId: BigInt(result.lastInsertRowid), rows: [] };
+  #prepare(text: string): { statement: StatementSync; reader: boolean } {
+    let cached = this.#statements.get(text);
+    if (cached === undefined) {
+      const statement = this.database.prepare(text);
+      cached = { statement, reader: statement.columns().length > 0 };
+      // Starting over is cheaper than tracking use, and the hot statements come straight back.
+      if (this.#statements.size >= MAX_CACHED_STATEMENTS) this.#statements.clear();
+      this.#statements.set(text, cached);
+    }
+    return cached;
   }
 
-  // Rows come back together (a thread's answer is one message); the hub streams no query.
+  async executeQuery<R>(compiledQuery: CompiledQuery): Promise<QueryResult<R>> {
+    const result = await this.#execute<R>(compiledQuery);
+    if (this.durable && !this.inTransaction && !READ_ONLY.test(compiledQuery.sql)) await this.durable();
+    return result;
+  }
+
+  #execute<R>(compiledQuery: CompiledQuery): Promise<QueryResult<R>> {
+    try {
+      const { statement, reader } = this.#prepare(compiledQuery.sql);
+      const parameters = compiledQuery.parameters.map(toSqliteValue);
+      if (reader) {
+        return Promise.resolve({ rows: statement.all(...parameters) as R[] });
+      }
+      const { changes, lastInsertRowid } = statement.run(...parameters);
+      return Promise.resolve({
+        numAffectedRows: BigInt(changes),
+        insertId: BigInt(lastInsertRowid),
+        rows: [],
+      });
+    } catch (error) {
+      return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+    }
+  }
+
   async *streamQuery<R>(compiledQuery: CompiledQuery): AsyncIterableIterator<QueryResult<R>> {
     if (!SelectQueryNode.is(compiledQuery.query)) {
       throw new Error('node:sqlite driver streams select queries only');
     }
-    const { rows } = await this.executeQuery<R>(compiledQuery);
-    for (const row of rows) yield { rows: [row] };
+    const statement: StatementSync = this.database.prepare(compiledQuery.sql);
+    for (const row of statement.iterate(...compiledQuery.parameters.map(toSqliteValue))) {
+      yield { rows: [row as R] };
+    }
   }
 }
 

@@ -1,4 +1,5 @@
 import { once } from 'node:events';
+import type { DatabaseSync } from 'node:sqlite';
 import { Worker } from 'node:worker_threads';
 
 /**
@@ -8,9 +9,8 @@ import { Worker } from 'node:worker_threads';
  * stop for it (telemetry commits write thousands of pages: one in three or four ran a checkpoint;
  * measured, without them the storage path wrote 42% fewer bytes and ran 25-35% faster). A
  * worker thread with its own connection checkpoints every CHECKPOINT_INTERVAL_MS instead; the
- * hub's read-write connection keeps a high `wal_autocheckpoint` as a backstop
- * (CHECKPOINT_PRAGMAS), and goes back to SQLite's default if the worker fails (`onFailure` runs
- * FALLBACK_CHECKPOINT_PRAGMA on it). Durability does not change: the worker's connection syncs the
+ * hub's connection keeps a high `wal_autocheckpoint` as a backstop, and goes back to SQLite's
+ * default if the worker fails. Durability does not change: the worker's connection syncs the
  * WAL before it copies frames (`synchronous = full`), and writes wait for wal-sync.ts's sync.
  */
 
@@ -20,17 +20,13 @@ const BACKSTOP_PAGES = 20_000;
 /** SQLite's default, for when the worker is gone. */
 const DEFAULT_AUTOCHECKPOINT_PAGES = 1_000;
 
-/** For the hub's read-write connection while the checkpointer runs. */
-export const CHECKPOINT_PRAGMAS = [`pragma wal_autocheckpoint = ${BACKSTOP_PAGES}`];
-/** For the hub's read-write connection once the checkpointer is gone. */
-export const FALLBACK_CHECKPOINT_PRAGMA = `pragma wal_autocheckpoint = ${DEFAULT_AUTOCHECKPOINT_PAGES}`;
-
 export interface Checkpointer {
   /** Stops the worker and waits for its connection to close. */
   stop(): Promise<void>;
 }
 
-export function startCheckpointer(file: string, busyTimeoutMs: number, onFailure: () => void): Checkpointer {
+export function startCheckpointer(database: DatabaseSync, file: string, busyTimeoutMs: number): Checkpointer {
+  database.exec(`pragma wal_autocheckpoint = ${BACKSTOP_PAGES}`);
   const worker = new Worker(new URL('./sqlite-checkpoint-worker.js', import.meta.url), {
     workerData: { file, intervalMs: CHECKPOINT_INTERVAL_MS, busyTimeoutMs },
     // It needs no flag, and some of the process's cannot start a worker (`--input-type` with `-e`).
@@ -43,7 +39,7 @@ export function startCheckpointer(file: string, busyTimeoutMs: number, onFailure
   const fallBack = () => {
     if (!alive) return;
     alive = false;
-    onFailure();
+    if (database.isOpen) database.exec(`pragma wal_autocheckpoint = ${DEFAULT_AUTOCHECKPOINT_PAGES}`);
   };
   worker.on('message', (message: { failed?: string }) => {
     if (message.failed !== undefined) fallBack();

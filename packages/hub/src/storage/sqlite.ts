@@ -6,14 +6,7 @@ import { acquireDataDirLock, errnoCode, unwritable } from './data-dir-lock.js';
 import type { EngineConnection, SchemaDialect } from './engine.js';
 import { DatabaseError, type StorageError } from './errors.js';
 import { NodeSqliteDialect } from './node-sqlite-dialect.js';
-import {
-  CHECKPOINT_PRAGMAS,
-  FALLBACK_CHECKPOINT_PRAGMA,
-  startCheckpointer,
-  type Checkpointer,
-} from './sqlite-checkpointer.js';
-import { InlineStatements } from './sqlite-statements.js';
-import { SqliteThread } from './sqlite-thread.js';
+import { startCheckpointer, type Checkpointer } from './sqlite-checkpointer.js';
 import { WalSync } from './wal-sync.js';
 import type { Database } from './schema.js';
 
@@ -57,38 +50,23 @@ export function openSqlite(dataDir: string): EngineConnection {
   let checkpointer: Checkpointer;
   let wal: WalSync;
   let readerDatabase: DatabaseSync | undefined;
-  let writer: SqliteThread | undefined;
   try {
-    // Opened here, synchronously, so that a file that cannot be opened fails the start with
-    // SQLite's reason. It writes nothing after that (the writer thread does, sqlite-thread.ts);
-    // it stays open until the hub closes so that the WAL file `wal` syncs is never deleted and
-    // recreated under it, which SQLite does when its last connection closes.
     database = new DatabaseSync(file, { timeout: BUSY_TIMEOUT_MS, enableForeignKeyConstraints: true });
-    useWal(database);
+    configure(database);
     // A first read opens (creates) the WAL file, which stays until the last connection closes.
     database.prepare('select count(*) from sqlite_master').get();
     wal = new WalSync(`${file}-wal`);
     readerDatabase = new DatabaseSync(file, { timeout: BUSY_TIMEOUT_MS, readOnly: true });
     readerDatabase.exec('pragma cache_size = -16384');
-    const thread = new SqliteThread({
-      file,
-      busyTimeoutMs: BUSY_TIMEOUT_MS,
-      pragmas: [...WRITER_PRAGMAS, ...CHECKPOINT_PRAGMAS],
-    });
-    writer = thread;
-    checkpointer = startCheckpointer(file, BUSY_TIMEOUT_MS, () => {
-      thread.execute(FALLBACK_CHECKPOINT_PRAGMA, []).catch(() => undefined);
-    });
+    checkpointer = startCheckpointer(database, file, BUSY_TIMEOUT_MS);
   } catch (error) {
-    void writer?.close();
     if (readerDatabase?.isOpen) readerDatabase.close();
     if (database?.isOpen) database.close();
     lock.release();
     throw openError(dir, file, error);
   }
-  const anchor = database;
-  const db = new Kysely<Database>({ dialect: new NodeSqliteDialect(writer, () => wal.sync()) });
-  const reader = new Kysely<Database>({ dialect: new NodeSqliteDialect(new InlineStatements(readerDatabase)) });
+  const db = new Kysely<Database>({ dialect: new NodeSqliteDialect(database, () => wal.sync()) });
+  const reader = new Kysely<Database>({ dialect: new NodeSqliteDialect(readerDatabase) });
   return {
     engine: 'sqlite',
     location: file,
@@ -96,7 +74,7 @@ export function openSqlite(dataDir: string): EngineConnection {
     reader,
     schema,
     // BEGIN IMMEDIATE (see node-sqlite-dialect.ts) already holds the database's write lock for
-    // the whole append transaction, and this process has a single connection that writes.
+    // the whole append transaction, and this process has a single connection.
     lockEventLog: async () => {},
     isUniqueViolation: (error) => {
       const code = sqliteErrcode(error);
@@ -109,8 +87,6 @@ export function openSqlite(dataDir: string): EngineConnection {
         await db.destroy();
         await wal.close();
       } finally {
-        // The last connection: SQLite checkpoints the WAL into the file and removes it.
-        if (anchor.isOpen) anchor.close();
         lock.release();
       }
     },
@@ -136,26 +112,22 @@ function makeDirectory(dir: string): void {
   }
 }
 
-/** WAL mode is a property of the file: set once, it holds for every connection after. */
-function useWal(database: DatabaseSync): void {
+function configure(database: DatabaseSync): void {
   const mode = database.prepare('pragma journal_mode = wal').get() as { journal_mode?: string } | undefined;
   if (mode?.journal_mode !== 'wal') {
     throw new Error(`the file system refused WAL mode (journal_mode is ${String(mode?.journal_mode)})`);
   }
-}
-
-/** The read-write connection's settings (sqlite-thread-worker.ts applies them as it opens). */
-const WRITER_PRAGMAS = [
-  // WAL with synchronous=NORMAL survives a killed process but may lose the last commits on a
-  // power cut or kernel panic; FULL would sync the WAL inside every commit. Commits are made
-  // durable by WalSync instead (wal-sync.ts): every write resolves only once its commit is
-  // synced, so an acknowledged event or telemetry batch survives power loss as it did with FULL.
-  'pragma synchronous = normal',
-  'pragma foreign_keys = on',
+  // WAL with synchronous=NORMAL survives a killed process but may lose the last commits on a power
+  // cut or kernel panic; FULL would sync the WAL inside every commit, on the event loop. Commits
+  // are made durable by WalSync instead (wal-sync.ts): every write resolves only once its commit
+  // is synced, off the main thread, so an acknowledged event or telemetry batch survives power
+  // loss as it did with FULL.
+  database.exec('pragma synchronous = normal');
+  database.exec('pragma foreign_keys = on');
   // 64 MiB of page cache instead of 2: telemetry batches touch one index leaf per series, and
   // with thousands of series the default cache re-reads them from the OS at every batch.
-  'pragma cache_size = -65536',
-];
+  database.exec('pragma cache_size = -65536');
+}
 
 function openError(dir: string, file: string, error: unknown): StorageError {
   // Primary codes: the low byte of an extended code (SQLITE_READONLY_DIRECTORY is READONLY too).

@@ -1,5 +1,6 @@
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { CompiledQuery, type Transaction } from 'kysely';
 import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
@@ -13,9 +14,9 @@ import type { Database } from './schema.js';
  * - PostgreSQL, anything else: one `INSERT … SELECT * FROM UNNEST($1::int8[], …)` whatever the
  *   row count. Number arrays are sent as array literals built here (`{1,2,3}`): pg's own array
  *   serialiser escapes every element, which cost more than the insert.
- * - SQLite: multi-row `INSERT … VALUES (?, ?), …` of a few fixed sizes, so the prepared
- *   statements are reused from the connection's cache. They run on the writer thread
- *   (sqlite-thread.ts), one message each way per statement.
+ * - SQLite: multi-row `INSERT … VALUES (?, ?), …` of a few fixed sizes (so the prepared
+ *   statements are reused from the driver's cache), with a turn of the event loop between
+ *   statements: node:sqlite is synchronous, and sockets must be read while a batch is written.
  */
 
 export interface Column {
@@ -27,11 +28,11 @@ export interface Column {
 export const col = (name: string, pg: Column['pg']): Column => ({ name, pg });
 
 /**
- * SQLite: rows per full statement, and the smaller sizes the remainder is cut into. Each
- * statement is a round trip to the writer thread, so fewer, larger ones; 512 rows of the widest
- * table (4 columns) stay far below SQLite's 32,766 bound parameters.
+ * SQLite: rows per full statement, and the smaller sizes the remainder is cut into. A full
+ * statement is the longest the event loop stops for a telemetry write (about a millisecond at
+ * 128 rows; 512 held commands and socket reads for several), and the loop turns between them.
  */
-const SQLITE_ROWS = [512, 128, 32, 8, 1];
+const SQLITE_ROWS = [128, 32, 8, 1];
 
 /** Where a telemetry transaction's statements go: a Kysely transaction, or a pg client's. */
 export interface SqlRunner {
@@ -128,8 +129,10 @@ export async function insertColumns(
   const returned: Record<string, unknown>[] = [];
   const tuple = `(${cols.map(() => '?').join(', ')})`;
   let start = 0;
+  let statements = 0;
   while (start < count) {
     const size = SQLITE_ROWS.find((n) => n <= count - start) ?? 1;
+    if (statements++ > 0 && size === SQLITE_ROWS[0]) await nextTurn();
     const params: unknown[] = new Array(size * cols.length);
     let p = 0;
     for (let r = start; r < start + size; r++) for (const column of values) params[p++] = column[r];
